@@ -165,3 +165,28 @@ def parse_seeds(spec: str | int | list[int] | tuple[int, ...], *, limit: int = 1
     if len(set(seeds)) != len(seeds):
         raise ParamsError(f"seed list {spec!r} repeats a seed")
     return seeds
+
+
+#: Longest prompt accepted, in characters (T5 reads at most a few hundred tokens anyway).
+MAX_PROMPT_CHARS = 2000
+
+
+def validate_text(text: Any) -> str:
+    """Return a prompt with runs of whitespace (newlines, tabs) collapsed to single spaces.
+
+    Raises:
+        ParamsError: if the prompt is not a string, is empty, longer than 2,000 characters, or holds
+            control characters (NUL, escape sequences...) or unpaired surrogates (non-UTF-8 input).
+    """
+    if not isinstance(text, str):
+        raise ParamsError(f"prompt must be text, got {type(text).__name__}")
+    cleaned = " ".join(text.split())
+    if not cleaned:
+        raise ParamsError("prompt is empty: describe the music, e.g. '80s synthwave, gated drums, 110 BPM'")
+    if len(cleaned) > MAX_PROMPT_CHARS:
+        raise ParamsError(f"prompt is {len(cleaned)} characters long; the limit is {MAX_PROMPT_CHARS}")
+    for position, char in enumerate(cleaned):
+        code = ord(char)
+        if code < 32 or 127 <= code < 160 or 0xD800 <= code <= 0xDFFF:
+            raise ParamsError(f"prompt has a control or invalid character {char!r} at position {position}")
+    return cleaned

@@ -1,0 +1,373 @@
+"""The engine: one loaded MusicGen model and the generate / encode / decode calls made with it."""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+
+from . import hub
+from .errors import ModelCapabilityError, ParamsError
+from .models import build_builtin, resolve
+from .params import GenerationParams, random_seed, validate_seed, validate_text
+from .sampling import SeededSampler, StepMonitor, _Complete
+from .take import ModelInfo, Take
+
+#: ``progress(done, total)`` in decoding steps, over all windows of a call.
+Progress = Callable[[int, int], None]
+
+
+def pick_device(device: str | None = None) -> torch.device:
+    """The requested device, or the best available: cuda > mps > cpu."""
+    if device:
+        try:
+            return torch.device(device)
+        except RuntimeError as error:
+            raise ParamsError(f"device {device!r} is not a torch device: {error}") from None
+    if torch.cuda.is_available():
+        return torch.device("cuda")
+    if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+        return torch.device("mps")
+    return torch.device("cpu")
+
+
+def _dtype(dtype: str | torch.dtype | None, device: torch.device) -> torch.dtype:
+    if dtype is None:
+        return torch.float16 if device.type == "cuda" else torch.float32
+    if isinstance(dtype, torch.dtype):
+        return dtype
+    table = {"float32": torch.float32, "fp32": torch.float32, "float16": torch.float16,
+             "fp16": torch.float16, "bfloat16": torch.bfloat16, "bf16": torch.bfloat16}
+    if dtype not in table:
+        raise ParamsError(f"dtype must be one of {', '.join(table)}, got {dtype!r}")
+    return table[dtype]
+
+
+def load_engine(name: str = "small", *, device: str | None = None, dtype: str | torch.dtype | None = None) -> Engine:
+    """Load a MusicGen model by short name, Hub id, local folder, or built-in name (``tiny``...).
+
+    Args:
+        name: See ``workbench models``. Built-in models (``tiny``, ``tiny-melody``, ``random-small``) are
+            built from config with deterministic random weights and need no files.
+        device: ``cpu``, ``cuda``, ``cuda:1``, ``mps``...; default: the best available.
+        dtype: ``float32``/``float16``/``bfloat16``; default float16 on CUDA, float32 elsewhere.
+
+    Raises:
+        ModelNotFoundError: unknown name, incomplete folder, or a Hub model that is neither cached nor
+            downloadable (fails within seconds, never a multi-minute hang).
+    """
+    ref = resolve(name)
+    torch_device = pick_device(device)
+    torch_dtype = _dtype(dtype, torch_device)
+    revision = None
+    if ref.kind == "builtin":
+        model, processor = build_builtin(ref.source)
+    else:
+        model, processor, revision = hub.load_pretrained(ref)
+    model = model.to(device=torch_device, dtype=torch_dtype).eval()
+    return Engine(model, processor, ref_name=ref.name, kind=ref.kind, source=ref.source, revision=revision)
+
+
+@dataclass(frozen=True)
+class Conditioning:
+    """Keyword arguments for ``model.generate`` that condition the takes of one batch (text, melody)."""
+
+    kwargs: dict[str, Any]
+
+
+class Engine:
+    """A loaded model. Stateless between calls: parameters travel with every call.
+
+    Args:
+        model: A ``MusicgenForConditionalGeneration`` or ``MusicgenMelodyForConditionalGeneration``.
+        processor: Its processor (tokenizer + feature extractor).
+        ref_name, kind, source, revision: Where the model came from (recorded in sidecars).
+    """
+
+    def __init__(self, model: Any, processor: Any, *, ref_name: str, kind: str, source: str,
+                 revision: str | None = None) -> None:
+        self.model = model
+        self.processor = processor
+        codec = model.audio_encoder.config
+        decoder = model.decoder.config
+        self.melody = model.config.model_type == "musicgen_melody"
+        self.audio_channels = int(decoder.audio_channels)
+        self.num_codebooks = int(decoder.num_codebooks)
+        positions = int(decoder.max_position_embeddings)
+        frame_rate = int(model.audio_encoder.config.frame_rate)
+        self.info = ModelInfo(
+            name=ref_name, kind=kind, source=source, revision=revision, architecture=type(model).__name__,
+            sample_rate=int(codec.sampling_rate), frame_rate=frame_rate, num_codebooks=self.num_codebooks,
+            codebook_size=int(codec.codebook_size), audio_channels=self.audio_channels, melody=self.melody,
+            # generate() needs the start token + delay steps inside the position table; stay at 30 s like audiocraft
+            max_window_s=min(30.0, (positions - self.num_codebooks - 1) / frame_rate),
+        )
+        self._weights_sha256: str | None = None
+
+    # --- facts ---------------------------------------------------------------------------------------
+    @property
+    def device(self) -> torch.device:
+        return self.model.device
+
+    @property
+    def dtype(self) -> torch.dtype:
+        return self.model.dtype
+
+    @property
+    def sample_rate(self) -> int:
+        return self.info.sample_rate
+
+    @property
+    def frame_rate(self) -> int:
+        return self.info.frame_rate
+
+    @property
+    def delay(self) -> int:
+        """Extra decoding steps the codebook delay pattern costs per pass."""
+        per_channel = self.num_codebooks // self.audio_channels
+        return per_channel - 1
+
+    def frames_for(self, duration_s: float) -> int:
+        """Codec frames needed to cover ``duration_s`` seconds."""
+        return math.ceil(round(duration_s * self.frame_rate, 6))
+
+    def samples_for(self, duration_s: float) -> int:
+        return round(duration_s * self.sample_rate)
+
+    def weights_sha256(self) -> str:
+        """A fingerprint of the weights (cached): file hashes for Hub/local models, tensor bytes for built-ins."""
+        if self._weights_sha256 is None:
+            self._weights_sha256 = hub.weights_fingerprint(self.model, self.info)
+        return self._weights_sha256
+
+    # --- generation ----------------------------------------------------------------------------------
+    def generate(
+        self,
+        texts: str | Sequence[str],
+        params: GenerationParams | None = None,
+        seeds: int | Sequence[int] | None = None,
+        *,
+        melody: Any = None,
+        prompt_codes: np.ndarray | None = None,
+        progress: Progress | None = None,
+        should_stop: Callable[[], bool] | None = None,
+    ) -> list[Take]:
+        """Render takes in ONE batched pass (per window); each take samples from its own seed.
+
+        A take's codes depend only on its text, params, seed (and draft): not on the other takes of the
+        batch, nor on anything that ran before; the process RNG is neither read nor changed.
+
+        Args:
+            texts: One prompt (shared by all seeds) or one per seed.
+            params: Generation parameters; default ``GenerationParams()``.
+            seeds: One seed per take; ``None`` draws a fresh seed per text (recorded on the take).
+            melody: A :class:`workbench.melody.Melody` (chroma) for melody models, shared by all takes.
+            prompt_codes: ``[K, P]`` codes to continue from (shared); the take starts with them.
+            progress: Called with ``(done_steps, total_steps)`` after each decoding step.
+            should_stop: Polled every step; True stops with ``GenerationCancelled``.
+
+        Returns:
+            One :class:`Take` per seed, in order.
+        """
+        params = params or GenerationParams()
+        texts_list, seed_list = self._pair(texts, seeds)
+        if melody is not None and not self.melody:
+            raise ModelCapabilityError(
+                f"model {self.info.name!r} cannot take a melody; use a melody model "
+                "(melody, melody-large, stereo-melody, stereo-melody-large, or tiny-melody offline)"
+            )
+        started = time.perf_counter()
+        codes, windows = self._generate_codes(texts_list, seed_list, params, melody, prompt_codes, progress,
+                                              should_stop)
+        wall = time.perf_counter() - started
+        samples = self.samples_for(params.duration_s) + (self._prompt_samples(prompt_codes))
+        takes = []
+        for index, (text, seed) in enumerate(zip(texts_list, seed_list)):
+            take_codes = codes[index]
+            audio = self.decode(take_codes)[:, :samples]
+            takes.append(Take(
+                audio=audio, sample_rate=self.sample_rate, codes=take_codes, seed=seed, text=text,
+                params=params, model=self.info, device=str(self.device), dtype=str(self.dtype).removeprefix("torch."),
+                windows=windows, wall_s=wall, batch_size=len(seed_list),
+            ))
+        return takes
+
+    def _prompt_samples(self, prompt_codes: np.ndarray | None) -> int:
+        if prompt_codes is None:
+            return 0
+        return int(prompt_codes.shape[-1]) * self.sample_rate // self.frame_rate
+
+    def _pair(self, texts: str | Sequence[str], seeds: int | Sequence[int] | None) -> tuple[list[str], list[int]]:
+        texts_list = [texts] if isinstance(texts, str) else list(texts)
+        if not texts_list:
+            raise ParamsError("no prompt given")
+        texts_list = [validate_text(t) for t in texts_list]
+        if seeds is None:
+            seed_list = [random_seed() for _ in texts_list]
+        else:
+            seed_list = [validate_seed(s) for s in ([seeds] if isinstance(seeds, int) else seeds)]
+        if len(texts_list) == 1 and len(seed_list) > 1:
+            texts_list = texts_list * len(seed_list)
+        if len(texts_list) != len(seed_list):
+            raise ParamsError(f"{len(texts_list)} prompts but {len(seed_list)} seeds: give one seed per prompt")
+        return texts_list, seed_list
+
+    def _generate_codes(self, texts: list[str], seeds: list[int], params: GenerationParams, melody: Any,
+                        prompt_codes: np.ndarray | None, progress: Progress | None,
+                        should_stop: Callable[[], bool] | None) -> tuple[np.ndarray, list[dict[str, float]] | None]:
+        """Codes ``[B, K, T]`` for the batch, windowed past the model's window (see docs/drafts.md)."""
+        frames = self.frames_for(params.duration_s)
+        prompt = None if prompt_codes is None else np.asarray(prompt_codes, dtype=np.int64)
+        window = int(self.info.max_window_s * self.frame_rate)
+        stride = int(params.extend_stride_s * self.frame_rate)
+        prompt_frames = 0 if prompt is None else prompt.shape[-1]
+        if prompt_frames > window // 2:
+            raise ParamsError(f"the audio prompt is {prompt_frames / self.frame_rate:g} s; at most "
+                              f"{window // 2 / self.frame_rate:g} s fit one window")
+        # plan: (context frames carried in, new frames) per pass; later passes keep window - stride frames
+        plan: list[tuple[int, int]] = []
+        context, remaining = prompt_frames, frames
+        while remaining > 0:
+            new = min(remaining, window - context)
+            plan.append((context, new))
+            remaining -= new
+            context = window - stride
+        total_steps = sum(new + self.delay for _, new in plan)
+        done = 0
+        sampler = SeededSampler(seeds, self.num_codebooks, guidance_scale=params.guidance_scale,
+                                temperature=params.temperature, top_k=params.top_k, top_p=params.top_p)
+        history = None if prompt is None else np.broadcast_to(prompt, (len(seeds), *prompt.shape)).copy()
+        conditioning_cache: dict[int, Conditioning] = {}
+        windows: list[dict[str, float]] = []
+        for context, new in plan:
+            ctx_codes = None if (history is None or context == 0) else history[:, :, -context:]
+            start_frame = 0 if history is None else history.shape[-1] - context
+            start_frame -= prompt_frames
+            cond = self._conditioning(texts, params, melody, max(start_frame, 0) / self.frame_rate, conditioning_cache)
+
+            def on_step(step: int, total: int, tokens: torch.Tensor, base: int = done) -> None:
+                if progress is not None:
+                    progress(base + step, total_steps)
+
+            fresh = self._decode_pass(cond, sampler, params, ctx_codes, new, on_step, should_stop)
+            history = fresh if history is None else np.concatenate([history, fresh], axis=-1)
+            done += new + self.delay
+            windows.append({"start_s": (history.shape[-1] - new - prompt_frames) / self.frame_rate,
+                            "end_s": (history.shape[-1] - prompt_frames) / self.frame_rate,
+                            "context_s": context / self.frame_rate})
+        assert history is not None and history.shape[-1] == prompt_frames + frames
+        return history, (windows if len(windows) > 1 else None)
+
+    def _decode_pass(self, cond: Conditioning, sampler: SeededSampler, params: GenerationParams,
+                     context: np.ndarray | None, new_frames: int, on_step: Callable[[int, int, torch.Tensor], None],
+                     should_stop: Callable[[], bool] | None) -> np.ndarray:
+        """One ``model.generate`` call; returns the ``[B, K, new_frames]`` new codes."""
+        batch = len(sampler.generators)
+        steps = new_frames + self.delay
+        monitor = StepMonitor(steps, on_step=on_step, should_stop=should_stop)
+        kwargs = dict(cond.kwargs)
+        if context is not None:
+            kwargs["decoder_input_ids"] = torch.as_tensor(context, device=self.device).reshape(
+                batch * self.num_codebooks, -1)
+        start = self.model.generation_config.decoder_start_token_id
+        try:
+            with torch.inference_mode():
+                self.model.generate(
+                    **kwargs, do_sample=False, guidance_scale=params.guidance_scale, max_new_tokens=steps,
+                    decoder_start_token_id=start, pad_token_id=start, bos_token_id=start,
+                    logits_processor=[sampler], stopping_criteria=[monitor],
+                )
+        except _Complete:
+            pass
+        tokens = monitor.tokens
+        assert tokens is not None and monitor.step == steps, "generation ended early"
+        return self._new_codes(tokens, 0 if context is None else context.shape[-1], new_frames, batch)
+
+    def _new_codes(self, tokens: torch.Tensor, context: int, new_frames: int, batch: int) -> np.ndarray:
+        """Undo the delay pattern: frame ``t`` of codebook row ``k`` sits at position ``1 + t + delay(k)``."""
+        grid = tokens.reshape(batch, self.num_codebooks, -1).cpu()
+        out = np.empty((batch, self.num_codebooks, new_frames), dtype=np.int64)
+        per_channel = self.audio_channels
+        for row in range(self.num_codebooks):
+            offset = 1 + context + row // per_channel
+            out[:, row] = grid[:, row, offset:offset + new_frames].numpy()
+        return out
+
+    def _conditioning(self, texts: list[str], params: GenerationParams, melody: Any, start_s: float,
+                      cache: dict[int, Conditioning]) -> Conditioning:
+        """Text (and melody) conditioning for a pass; text encodings are computed once per call."""
+        if self.melody:
+            return self._melody_conditioning(texts, melody, start_s)
+        if 0 not in cache:
+            cache[0] = self._text_conditioning(texts, params.guidance_scale > 1)
+        return cache[0]
+
+    def _text_conditioning(self, texts: list[str], guided: bool) -> Conditioning:
+        """Encode each distinct text once, alone (no padding from other prompts), then lay out the batch."""
+        tokenizer = self.processor.tokenizer
+        encoded: dict[str, tuple[torch.Tensor, torch.Tensor]] = {}
+        with torch.inference_mode():
+            for text in dict.fromkeys(texts):
+                ids = tokenizer([text], return_tensors="pt").input_ids.to(self.device)
+                hidden = self.model.text_encoder(input_ids=ids).last_hidden_state
+                encoded[text] = (ids[0], hidden[0])
+        length = max(ids.shape[0] for ids, _ in encoded.values())
+        width = next(iter(encoded.values()))[1].shape[-1]
+        pad = tokenizer.pad_token_id
+        input_ids = torch.full((len(texts), length), pad, dtype=torch.long, device=self.device)
+        mask = torch.zeros((len(texts), length), dtype=torch.long, device=self.device)
+        hidden = torch.zeros((len(texts), length, width), dtype=self.dtype, device=self.device)
+        for row, text in enumerate(texts):
+            ids, states = encoded[text]
+            input_ids[row, :ids.shape[0]] = ids
+            mask[row, :ids.shape[0]] = 1
+            hidden[row, :ids.shape[0]] = states
+        if guided:  # the unconditional half: zero states, zero mask (what generate() builds itself)
+            hidden = torch.cat([hidden, torch.zeros_like(hidden)])
+            mask = torch.cat([mask, torch.zeros_like(mask)])
+        from transformers.modeling_outputs import BaseModelOutput
+
+        return Conditioning({"inputs": input_ids, "attention_mask": mask,
+                             "encoder_outputs": BaseModelOutput(last_hidden_state=hidden)})
+
+    def _melody_conditioning(self, texts: list[str], melody: Any, start_s: float) -> Conditioning:
+        inputs = self.processor.tokenizer(texts, return_tensors="pt", padding=True).to(self.device)
+        kwargs: dict[str, Any] = {"input_ids": inputs.input_ids, "attention_mask": inputs.attention_mask}
+        if melody is not None:
+            chroma = melody.window(start_s, self.info.max_window_s)
+            kwargs["input_features"] = torch.as_tensor(chroma, dtype=self.dtype, device=self.device)[None].expand(
+                len(texts), -1, -1)
+        return Conditioning(kwargs)
+
+    # --- codec ---------------------------------------------------------------------------------------
+    def decode(self, codes: np.ndarray) -> np.ndarray:
+        """Decode ``[K, T]`` codes of one take to ``[channels, T * hop]`` float32 audio (batch of one)."""
+        codes_t = torch.as_tensor(np.asarray(codes), dtype=torch.long, device=self.device)
+        if codes_t.ndim != 2 or codes_t.shape[0] != self.num_codebooks:
+            raise ParamsError(f"codes must be [{self.num_codebooks}, T], got {list(codes_t.shape)}")
+        codec = self.model.audio_encoder
+        with torch.inference_mode():
+            if self.audio_channels == 1:
+                channels = [codes_t]
+            else:
+                channels = [codes_t[0::2], codes_t[1::2]]
+            out = [codec.decode(c[None, None], [None]).audio_values[0, 0] for c in channels]
+        return torch.stack(out).float().cpu().numpy()
+
+    def encode(self, audio: np.ndarray) -> np.ndarray:
+        """Encode ``[channels, samples]`` audio at the model's rate to ``[K, T]`` codes (T = ceil(samples / hop))."""
+        wav = torch.as_tensor(np.asarray(audio, dtype=np.float32), device=self.device, dtype=self.dtype)
+        codec = self.model.audio_encoder
+        with torch.inference_mode():
+            channels = [wav.mean(0, keepdim=True)] if self.audio_channels == 1 else [wav[:1], wav[1:2]]
+            codes = [codec.encode(c[None], bandwidth=max(codec.config.target_bandwidths)).audio_codes[0, 0]
+                     for c in channels]
+        if self.audio_channels == 1:
+            return codes[0].cpu().numpy().astype(np.int64)
+        stacked = torch.stack(codes, dim=1).reshape(-1, codes[0].shape[-1])  # interleave left/right rows
+        return stacked.cpu().numpy().astype(np.int64)

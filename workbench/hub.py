@@ -1,0 +1,134 @@
+"""Loading checkpoints from the Hugging Face Hub or a local folder, failing fast and clearly when offline."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import socket
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+from .errors import ModelNotFoundError
+from .models import BUILTIN, MODELS, ModelRef
+
+_WEIGHT_SUFFIXES = (".safetensors", ".bin")
+
+
+def hub_offline() -> bool:
+    """Whether ``HF_HUB_OFFLINE`` is set (read at call time, not at import)."""
+    return os.environ.get("HF_HUB_OFFLINE", "").strip().upper() in {"1", "ON", "YES", "TRUE"}
+
+
+def hub_reachable(timeout_s: float = 3.0) -> bool:
+    """A TCP connection to the Hub endpoint within ``timeout_s`` (DNS failures count as unreachable)."""
+    from huggingface_hub import constants
+
+    endpoint = urlparse(os.environ.get("HF_ENDPOINT") or constants.ENDPOINT)
+    port = endpoint.port or (443 if endpoint.scheme == "https" else 80)
+    try:
+        with socket.create_connection((endpoint.hostname or "huggingface.co", port), timeout=timeout_s):
+            return True
+    except OSError:
+        return False
+
+
+def _advice(name: str) -> str:
+    return (f"use --model tiny (built in, offline, untrained), a local folder saved with save_pretrained, "
+            f"or run once with network access to cache {name!r} (set HF_HUB_OFFLINE=1 afterwards to stay offline)")
+
+
+def cached_snapshot(repo_id: str) -> Path | None:
+    """The local snapshot folder of ``repo_id`` if its config is in the Hugging Face cache."""
+    from huggingface_hub import try_to_load_from_cache
+
+    found = try_to_load_from_cache(repo_id, "config.json")
+    return Path(found).parent if isinstance(found, str) else None
+
+
+def load_pretrained(ref: ModelRef) -> tuple[Any, Any, str | None]:
+    """Load ``(model, processor, revision)`` for a Hub id or a local folder.
+
+    Hub models come from the local cache when present; otherwise the Hub is probed for a few seconds
+    first, so an offline machine gets a clear error instead of minutes of retries.
+    """
+    from transformers import (AutoConfig, AutoProcessor, MusicgenForConditionalGeneration,
+                              MusicgenMelodyForConditionalGeneration)
+
+    local_only = True
+    revision = None
+    if ref.kind == "hub":
+        snapshot = cached_snapshot(ref.source)
+        if snapshot is not None:
+            revision = snapshot.name
+        elif hub_offline():
+            raise ModelNotFoundError(
+                f"model {ref.name!r} ({ref.source}) is not in the local Hugging Face cache and HF_HUB_OFFLINE=1 "
+                f"forbids downloading it; {_advice(ref.name)}")
+        elif not hub_reachable():
+            raise ModelNotFoundError(
+                f"model {ref.name!r} ({ref.source}) is not in the local Hugging Face cache and the Hub cannot be "
+                f"reached; {_advice(ref.name)}")
+        else:
+            local_only = False
+    try:
+        config = AutoConfig.from_pretrained(ref.source, local_files_only=local_only)
+        if config.model_type not in ("musicgen", "musicgen_melody"):
+            raise ModelNotFoundError(f"{ref.name!r} is a {config.model_type!r} model, not MusicGen or MusicGen-Melody")
+        model_class = (MusicgenMelodyForConditionalGeneration if config.model_type == "musicgen_melody"
+                       else MusicgenForConditionalGeneration)
+        model = model_class.from_pretrained(ref.source, local_files_only=local_only)
+        processor = AutoProcessor.from_pretrained(ref.source, local_files_only=local_only)
+    except ModelNotFoundError:
+        raise
+    except (OSError, ValueError) as error:
+        first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise ModelNotFoundError(f"cannot load model {ref.name!r} ({ref.source}): {first}") from None
+    if revision is None and ref.kind == "hub":
+        revision = getattr(model.config, "_commit_hash", None)
+    return model.eval(), processor, revision
+
+
+def _file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def weights_fingerprint(model: Any, info: Any) -> str:
+    """SHA-256 identifying the weights.
+
+    Hub cache: the weight files' blob names (the cache stores large files under their SHA-256, so this
+    costs nothing); local folders: the files' SHA-256; built-in models: the bytes of every tensor.
+    """
+    digest = hashlib.sha256()
+    if info.kind == "builtin":
+        import torch
+
+        for name, tensor in sorted(model.state_dict().items()):
+            digest.update(name.encode())
+            digest.update(tensor.detach().to("cpu", torch.float32).contiguous().numpy().tobytes())
+        return digest.hexdigest()
+    folder = cached_snapshot(info.source) if info.kind == "hub" else Path(info.source)
+    if folder is None:
+        return ""
+    for path in sorted(p for p in folder.iterdir() if p.name.endswith(_WEIGHT_SUFFIXES)):
+        target = Path(os.path.realpath(path))
+        blob = target.name if info.kind == "hub" and len(target.name) == 64 else _file_sha256(target)
+        digest.update(f"{path.name}:{blob}\n".encode())
+    return digest.hexdigest()
+
+
+def model_table() -> list[dict[str, str]]:
+    """Rows for ``workbench models``: every short and built-in name, where it points, and if it is cached."""
+    rows = []
+    for name, (description, _) in BUILTIN.items():
+        rows.append({"name": name, "source": "built in (random weights)", "status": "ready offline",
+                     "notes": description})
+    for name, repo in MODELS.items():
+        cached = cached_snapshot(repo) is not None
+        rows.append({"name": name, "source": repo, "status": "cached" if cached else "download on first use",
+                     "notes": "melody conditioning" if "melody" in name else "text to music"})
+    return rows
