@@ -46,6 +46,30 @@ def cached_snapshot(repo_id: str) -> Path | None:
     return Path(found).parent if isinstance(found, str) else None
 
 
+def preflight(ref: ModelRef) -> bool:
+    """Check, in seconds and without importing torch, that ``ref`` can be loaded.
+
+    Returns:
+        True when the files are local (cache or folder), False when they must be downloaded.
+
+    Raises:
+        ModelNotFoundError: a Hub model that is not cached while offline or with the Hub unreachable.
+    """
+    if ref.kind != "hub":
+        return True
+    if cached_snapshot(ref.source) is not None:
+        return True
+    if hub_offline():
+        raise ModelNotFoundError(
+            f"model {ref.name!r} ({ref.source}) is not in the local Hugging Face cache and HF_HUB_OFFLINE=1 "
+            f"forbids downloading it; {_advice(ref.name)}")
+    if not hub_reachable():
+        raise ModelNotFoundError(
+            f"model {ref.name!r} ({ref.source}) is not in the local Hugging Face cache and the Hub cannot be "
+            f"reached; {_advice(ref.name)}")
+    return False
+
+
 def load_pretrained(ref: ModelRef) -> tuple[Any, Any, str | None]:
     """Load ``(model, processor, revision)`` for a Hub id or a local folder.
 
@@ -55,22 +79,11 @@ def load_pretrained(ref: ModelRef) -> tuple[Any, Any, str | None]:
     from transformers import (AutoConfig, AutoProcessor, MusicgenForConditionalGeneration,
                               MusicgenMelodyForConditionalGeneration)
 
-    local_only = True
+    local_only = preflight(ref)
     revision = None
     if ref.kind == "hub":
         snapshot = cached_snapshot(ref.source)
-        if snapshot is not None:
-            revision = snapshot.name
-        elif hub_offline():
-            raise ModelNotFoundError(
-                f"model {ref.name!r} ({ref.source}) is not in the local Hugging Face cache and HF_HUB_OFFLINE=1 "
-                f"forbids downloading it; {_advice(ref.name)}")
-        elif not hub_reachable():
-            raise ModelNotFoundError(
-                f"model {ref.name!r} ({ref.source}) is not in the local Hugging Face cache and the Hub cannot be "
-                f"reached; {_advice(ref.name)}")
-        else:
-            local_only = False
+        revision = snapshot.name if snapshot is not None else None
     try:
         config = AutoConfig.from_pretrained(ref.source, local_files_only=local_only)
         if config.model_type not in ("musicgen", "musicgen_melody"):

@@ -113,7 +113,7 @@ def validate_seed(seed: Any) -> int:
     """Return ``seed`` as an int in [0, 2**63 - 1] or raise ``ParamsError`` naming it."""
     if isinstance(seed, str):
         text = seed.strip()
-        if not text.isdigit():
+        if not (text.isascii() and text.isdigit()):
             raise ParamsError(f"seed must be a whole number in [0, {MAX_SEED}], got {seed!r}")
         seed = int(text)
     if isinstance(seed, float) and seed.is_integer():

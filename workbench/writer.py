@@ -54,6 +54,26 @@ def adhoc_path(out_dir: str | Path, text: str, seed: int, ext: str = ".wav") -> 
     return Path(out_dir) / "takes" / f"{stamp}-{_slug(text)}-s{int(seed)}{ext}"
 
 
+def adhoc_folder(out_dir: str | Path, text: str) -> Path:
+    """``<out>/seeds/<YYYYmmdd-HHMMSS>-<prompt-slug>/`` for a seed sweep."""
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    return Path(out_dir) / "seeds" / f"{stamp}-{_slug(text)}"
+
+
+def refuse_existing(paths: list[Path] | tuple[Path, ...], force: bool) -> None:
+    """Raise ``OutputExistsError`` if any take file (audio, sidecar, codes) of ``paths`` exists and not ``force``.
+
+    Called before any model work, so a long render never fails at its end.
+    """
+    if force:
+        return
+    for path in paths:
+        path = Path(path)
+        for existing in (path, sidecar_path_for(path), codes_path_for(path)):
+            if existing.exists():
+                raise OutputExistsError(f"{existing} exists already; pass --force to overwrite it")
+
+
 def model_record(take: Take, weights_sha256: str | None) -> dict[str, Any]:
     """The sidecar's ``model`` field: no absolute paths (a local folder is recorded by name + hash)."""
     record = dataclasses.asdict(take.model)
@@ -103,10 +123,7 @@ def save_take(
     sidecar, codes_file = sidecar_path_for(path), codes_path_for(path)
     if path.suffix.lower() == ".json" or path.name.endswith(".codes.npz"):
         raise ParamsError(f"{path}: the audio file needs a .wav or .flac name")
-    if not force:
-        for existing in (path, sidecar, codes_file):
-            if existing.exists():
-                raise OutputExistsError(f"{existing} exists already; pass --force to overwrite it")
+    refuse_existing([path], force)
     audio = normalize_loudness(take.audio, take.sample_rate, loudness) if loudness is not None else peak_safe(take.audio)
     written: list[Path] = []
     try:

@@ -1,0 +1,90 @@
+"""Rendering: takes to files. One prompt with several seeds (generate, seeds, UI) and whole prompt libraries."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .drafts import NO_DRAFT, Draft
+from .engine import Engine, Progress
+from .params import GenerationParams
+from .take import Take
+from .writer import refuse_existing, save_take
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """A take written to disk: the take, its audio path and its sidecar record."""
+
+    take: Take
+    path: Path
+    record: dict[str, Any]
+
+    @property
+    def sidecar(self) -> Path:
+        return self.path.with_suffix(".json")
+
+
+def render_prompt(
+    engine: Engine,
+    text: str,
+    params: GenerationParams,
+    seeds: Sequence[int],
+    paths: Sequence[str | Path],
+    *,
+    draft: Draft = NO_DRAFT,
+    force: bool = False,
+    subtype: str | None = None,
+    loudness: float | None = None,
+    history: Any = None,
+    prompt_ref: dict[str, Any] | None = None,
+    progress: Progress | None = None,
+    should_stop: Callable[[], bool] | None = None,
+) -> list[Rendered]:
+    """Render ``text`` for every seed in ONE batched pass and save each take to its path.
+
+    Existing outputs are refused before any work starts (unless ``force``), so a long render never
+    fails at the end.
+    """
+    paths = [Path(p) for p in paths]
+    if len(paths) != len(seeds):
+        raise ValueError(f"{len(seeds)} seeds but {len(paths)} output paths")
+    refuse_existing(paths, force)
+    takes = engine.generate(text, params, list(seeds), progress=progress, should_stop=should_stop,
+                            **draft.generate_kwargs())
+    weights = engine.weights_sha256()
+    out = []
+    for take, path in zip(takes, paths):
+        take = draft.finish(take, engine)
+        record = save_take(take, path, force=force, subtype=subtype, loudness=loudness, weights_sha256=weights,
+                           prompt_ref=prompt_ref, history=history)
+        out.append(Rendered(take, path, record))
+    return out
+
+
+def render_seeds(
+    engine: Engine,
+    text: str,
+    params: GenerationParams,
+    seeds: Sequence[int],
+    folder: str | Path,
+    *,
+    ext: str = ".wav",
+    **options: Any,
+) -> tuple[list[Rendered], Path]:
+    """Render one prompt for several seeds side by side into ``folder`` (``s<seed>.wav`` + sidecars +
+    spectrogram PNGs) and write the ``index.html`` contact sheet. ``options`` go to :func:`render_prompt`."""
+    from .contact import write_contact_sheet, write_spectrogram
+
+    folder = Path(folder)
+    rendered = render_prompt(engine, text, params, seeds, [folder / f"s{seed}{ext}" for seed in seeds], **options)
+    rows = []
+    for item in rendered:
+        image = write_spectrogram(item.path.with_suffix(".png"), item.take.audio, item.take.sample_rate)
+        audio = item.record["audio"]
+        rows.append({"audio": item.path, "image": image, "seed": item.take.seed, "duration_s": item.take.duration_s,
+                     "peak_dbfs": audio["peak_dbfs"], "loudness_lufs": audio["loudness_lufs"],
+                     "adherence": item.take.extra.get("melody_adherence"), "sidecar": item.sidecar})
+    return rendered, write_contact_sheet(folder, text, rows)
