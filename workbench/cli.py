@@ -122,7 +122,7 @@ def models() -> None:
 
 
 def _register_more() -> None:
-    return None  # more command modules register here as they land
+    from . import cli_library  # noqa: F401  (commands register themselves on import)
 
 
 def _fail(message: str) -> None:

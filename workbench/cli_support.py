@@ -20,9 +20,10 @@ err_console = Console(stderr=True, highlight=False)
 class GenOpts:
     """Model, generation and output options shared by the rendering commands."""
 
-    model: Annotated[str, typer.Option("--model", "-m", help="Model: small, medium, melody..., a Hub id, a "
-                                       "folder, or tiny (offline, untrained).")] = "small"
-    duration: Annotated[float, typer.Option("--duration", "-d", help="Seconds of audio (up to 300).")] = 8.0
+    model: Annotated[Optional[str], typer.Option("--model", "-m", help="Model: small (default), medium, melody..., "
+                                                 "a Hub id, a folder, or tiny (offline, untrained).")] = None
+    duration: Annotated[Optional[float], typer.Option("--duration", "-d", help="Seconds of audio, up to 300 "
+                                                      "(default 8).")] = None
     guidance: Annotated[float, typer.Option(help="Classifier-free guidance scale (<=1: off).")] = 3.0
     temperature: Annotated[float, typer.Option(help="Sampling temperature (>0).")] = 1.0
     top_k: Annotated[int, typer.Option("--top-k", help="Top-k filter (0: off).")] = 250
@@ -38,7 +39,7 @@ class GenOpts:
     def params(self) -> Any:
         from .params import GenerationParams
 
-        return GenerationParams(duration_s=self.duration, guidance_scale=self.guidance, temperature=self.temperature,
+        return GenerationParams(duration_s=8.0 if self.duration is None else self.duration, guidance_scale=self.guidance, temperature=self.temperature,
                                 top_k=self.top_k, top_p=self.top_p, extend_stride_s=self.stride)
 
     def write_options(self) -> dict[str, Any]:
@@ -96,16 +97,17 @@ def with_options(**groups: type) -> Callable[[Callable[..., Any]], Callable[...,
     return decorate
 
 
-def load(gen: GenOpts) -> Any:
-    """Load the engine named by ``--model`` with a status line (built-ins load in about a second)."""
+def load(gen: GenOpts, name: Optional[str] = None) -> Any:
+    """Load the engine named ``name`` (default ``--model``, else small) with a status line."""
     from .hub import preflight
-    from .models import resolve
+    from .models import DEFAULT_MODEL, resolve
 
-    preflight(resolve(gen.model))  # fail in seconds, before torch is even imported
+    name = name or gen.model or DEFAULT_MODEL
+    preflight(resolve(name))  # fail in seconds, before torch is even imported
     from .engine import load_engine
 
-    with console.status(f"loading model {gen.model}"):
-        return load_engine(gen.model, device=gen.device, dtype=gen.dtype)
+    with console.status(f"loading model {name}"):
+        return load_engine(name, device=gen.device, dtype=gen.dtype)
 
 
 @contextlib.contextmanager

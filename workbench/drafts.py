@@ -104,6 +104,39 @@ def _relative(path: Path, base: Path | None) -> str:
     return path.name
 
 
+def draft_identity(
+    *,
+    melody: str | Path | None = None,
+    melody_start: float = 0.0,
+    melody_end: float | None = None,
+    melody_stem: str | None = None,
+    midi_track: str | int | None = None,
+    continue_from: str | Path | None = None,
+    prompt_seconds: float = 5.0,
+    include_prompt: bool = True,
+    duration_s: float | None = None,
+) -> dict[str, Any] | None:
+    """What identifies a draft for resume keys: file hashes and options (no decoding needed).
+
+    Missing files are left to :func:`prepare_draft` to report; their hash is recorded as None here.
+    """
+    if melody is None and continue_from is None:
+        return None
+
+    def sha(path: str | Path) -> str | None:
+        return file_sha256(path) if Path(path).is_file() else None
+
+    identity: dict[str, Any] = {}
+    if melody is not None:
+        end = melody_end if melody_end is not None else (melody_start + duration_s if duration_s else None)
+        identity["melody"] = {"sha256": sha(melody), "start_s": melody_start, "end_s": end, "stem": melody_stem,
+                              "track": midi_track}
+    if continue_from is not None:
+        identity["continuation"] = {"sha256": sha(continue_from), "prompt_seconds": prompt_seconds,
+                                    "include_prompt": include_prompt}
+    return identity
+
+
 def prepare_draft(
     engine: Any,
     *,
@@ -135,7 +168,10 @@ def prepare_draft(
     if melody is None and continue_from is None:
         return NO_DRAFT
     base = Path(record_base) if record_base is not None else None
-    record: dict[str, Any] = {}
+    record: dict[str, Any] = {"identity": draft_identity(
+        melody=melody, melody_start=melody_start, melody_end=melody_end, melody_stem=melody_stem,
+        midi_track=midi_track, continue_from=continue_from, prompt_seconds=prompt_seconds,
+        include_prompt=include_prompt, duration_s=duration_s)}
     melody_obj = None
     if melody is not None:
         if not engine.melody:
@@ -199,6 +235,8 @@ def draft_from_record(record: dict[str, Any] | None, *, base: Path, engine: Any)
         raise ProvenanceError("sidecar field 'draft' must be an object")
     options: dict[str, Any] = {"record_base": base}
     for key, info in record.items():
+        if key == "identity":
+            continue
         if key not in ("melody", "continuation") or not isinstance(info, dict) or not isinstance(info.get("file"), str):
             raise ProvenanceError(f"sidecar field 'draft.{key}' is not a draft record")
         path = (base / info["file"]).resolve()

@@ -52,14 +52,15 @@ def versions() -> dict[str, str]:
             "transformers": transformers.__version__}
 
 
-def render_key(model: dict[str, Any], text: str, params: dict[str, Any], seed: int,
-               draft: dict[str, Any] | None) -> str:
-    """Identity of a job: the same key means the same take (used to skip finished work on resume)."""
-    identity = {
-        "model": {k: model.get(k) for k in ("name", "source", "revision")},
-        "text": text, "params": params, "seed": seed,
-        "draft": None if draft is None else {k: v for k, v in draft.items() if k not in ("file", "path")},
-    }
+def render_key(model: str, text: str, params: dict[str, Any], seed: int, draft: dict[str, Any] | None) -> str:
+    """Identity of a job: the same key means the same take (used to skip finished work on resume).
+
+    Args:
+        model: The model name as given (``small``, ``tiny``, a Hub id).
+        text, params, seed: The request.
+        draft: :func:`workbench.drafts.draft_identity` of the job's drafts (file hashes and options), or None.
+    """
+    identity = {"model": model, "text": text, "params": params, "seed": seed, "draft": draft}
     return hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()[:32]
 
 

@@ -39,14 +39,14 @@ def render_prompt(
     subtype: str | None = None,
     loudness: float | None = None,
     history: Any = None,
-    prompt_ref: dict[str, Any] | None = None,
+    prompt_refs: Sequence[dict[str, Any] | None] | None = None,
     progress: Progress | None = None,
     should_stop: Callable[[], bool] | None = None,
 ) -> list[Rendered]:
     """Render ``text`` for every seed in ONE batched pass and save each take to its path.
 
     Existing outputs are refused before any work starts (unless ``force``), so a long render never
-    fails at the end.
+    fails at the end. ``prompt_refs`` (one per seed) record the library entry each take came from.
     """
     paths = [Path(p) for p in paths]
     if len(paths) != len(seeds):
@@ -56,10 +56,11 @@ def render_prompt(
                             **draft.generate_kwargs())
     weights = engine.weights_sha256()
     out = []
-    for take, path in zip(takes, paths):
+    refs = list(prompt_refs) if prompt_refs is not None else [None] * len(takes)
+    for take, path, ref in zip(takes, paths, refs):
         take = draft.finish(take, engine)
         record = save_take(take, path, force=force, subtype=subtype, loudness=loudness, weights_sha256=weights,
-                           prompt_ref=prompt_ref, history=history)
+                           prompt_ref=ref, history=history)
         out.append(Rendered(take, path, record))
     return out
 

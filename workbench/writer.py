@@ -74,6 +74,15 @@ def refuse_existing(paths: list[Path] | tuple[Path, ...], force: bool) -> None:
                 raise OutputExistsError(f"{existing} exists already; pass --force to overwrite it")
 
 
+def portable_path(path: str | Path) -> str:
+    """A path fit for a shared sidecar: relative to the working folder when inside it, else the bare name."""
+    resolved = Path(path).resolve()
+    try:
+        return resolved.relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return resolved.name
+
+
 def model_record(take: Take, weights_sha256: str | None) -> dict[str, Any]:
     """The sidecar's ``model`` field: no absolute paths (a local folder is recorded by name + hash)."""
     record = dataclasses.asdict(take.model)
@@ -86,7 +95,8 @@ def model_record(take: Take, weights_sha256: str | None) -> dict[str, Any]:
 
 def take_key(take: Take) -> str:
     """The render key of a take (see :func:`workbench.provenance.render_key`)."""
-    return render_key(dataclasses.asdict(take.model), take.text, take.params.to_dict(), take.seed, take.draft)
+    identity = (take.draft or {}).get("identity")
+    return render_key(take.model.name, take.text, take.params.to_dict(), take.seed, identity)
 
 
 def save_take(

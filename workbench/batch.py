@@ -1,0 +1,224 @@
+"""Batch rendering of prompt libraries: plan jobs (entry x seed), group them into batched passes, resume.
+
+Whisper's policy: a failing group is recorded and the batch goes on. A take whose sidecar exists, matches
+the job's render key and whose audio matches its hash is skipped, so a killed render resumes where it
+stopped. Every event is appended to a JSONL manifest in the output folder.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from .atomic import clean_temp_files
+from .drafts import draft_identity, prepare_draft
+from .errors import GenerationCancelled, WorkbenchError
+from .library import Prompt
+from .models import DEFAULT_MODEL
+from .params import GenerationParams
+from .provenance import render_key, sidecar_path_for, take_is_complete
+from .render import Rendered, render_prompt
+from .writer import check_writable, portable_path, take_path
+
+
+@dataclass(frozen=True)
+class Job:
+    """One take to render: a prompt, a seed, where it goes and its resume key."""
+
+    prompt: Prompt
+    seed: int
+    model: str
+    params: GenerationParams
+    path: Path
+    key: str
+
+    @property
+    def label(self) -> str:
+        return f"{self.prompt.library}/{self.prompt.id} s{self.seed}"
+
+    @property
+    def group_key(self) -> tuple[Any, ...]:
+        """Jobs with equal keys can share one batched pass (same model, params and drafts)."""
+        p = self.prompt
+        return (self.model, self.params, p.melody, p.melody_start, p.melody_end, p.continue_from,
+                p.prompt_seconds, p.include_prompt)
+
+
+@dataclass
+class BatchResult:
+    """What a batch render did."""
+
+    done: list[Rendered] = field(default_factory=list)
+    skipped: list[Job] = field(default_factory=list)
+    failed: list[tuple[Job, str]] = field(default_factory=list)
+    manifest: Path | None = None
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+
+def _draft_options(prompt: Prompt, params: GenerationParams) -> dict[str, Any]:
+    options: dict[str, Any] = {"melody": prompt.melody, "melody_start": prompt.melody_start or 0.0,
+                               "melody_end": prompt.melody_end, "continue_from": prompt.continue_from}
+    if prompt.prompt_seconds is not None:
+        options["prompt_seconds"] = prompt.prompt_seconds
+    if prompt.include_prompt is not None:
+        options["include_prompt"] = prompt.include_prompt
+    return {**options, "duration_s": params.duration_s}
+
+
+def plan_jobs(prompts: Iterable[Prompt], out_dir: str | Path, *, seeds: Sequence[int] | None = None,
+              model: str | None = None, duration_s: float | None = None, ext: str = ".wav") -> list[Job]:
+    """Expand prompts into jobs. ``seeds``/``model``/``duration_s`` given here override the prompt files."""
+    jobs = []
+    for prompt in prompts:
+        params = prompt.params if duration_s is None else prompt.params.replace(duration_s=duration_s)
+        name = model or prompt.model or DEFAULT_MODEL
+        identity = draft_identity(**_draft_options(prompt, params))
+        for seed in (seeds or prompt.seeds or (1,)):
+            key = render_key(name, prompt.text, params.to_dict(), seed, identity)
+            jobs.append(Job(prompt, seed, name, params, take_path(out_dir, prompt.library, prompt.id, seed, ext), key))
+    return jobs
+
+
+def group_jobs(jobs: Sequence[Job], batch_size: int) -> list[list[Job]]:
+    """Batched passes: jobs sharing a model, params and drafts, at most ``batch_size`` takes each, in order."""
+    if batch_size < 1:
+        raise WorkbenchError(f"--batch-size must be at least 1, got {batch_size}")
+    buckets: dict[tuple[Any, ...], list[Job]] = {}
+    for job in jobs:
+        buckets.setdefault(job.group_key, []).append(job)
+    return [bucket[i:i + batch_size] for bucket in buckets.values() for i in range(0, len(bucket), batch_size)]
+
+
+def run_group(engine: Any, group: Sequence[Job], *, history: Any = None, force: bool = False,
+              subtype: str | None = None, loudness: float | None = None,
+              progress: Callable[[int, int], None] | None = None,
+              should_stop: Callable[[], bool] | None = None) -> list[Rendered]:
+    """Render one batched pass (the unit of work of local and distributed renders)."""
+    first = group[0]
+    draft = prepare_draft(engine, **_draft_options(first.prompt, first.params), record_base=first.path.parent)
+    texts = [job.prompt.text for job in group]
+    engine_texts = texts if len(set(texts)) > 1 else texts[0]
+    return render_prompt(
+        engine, engine_texts, first.params, [job.seed for job in group], [job.path for job in group], draft=draft,
+        force=force, subtype=subtype, loudness=loudness, history=history, progress=progress,
+        should_stop=should_stop, prompt_refs=[_ref(job) for job in group])
+
+
+def _ref(job: Job) -> dict[str, Any]:
+    p = job.prompt
+    return {"library": p.library, "library_file": portable_path(p.source), "entry_id": p.id,
+            "template_id": p.template_id}
+
+
+class Manifest:
+    """Append-only JSONL log of a batch render (one event per line, flushed as it happens)."""
+
+    def __init__(self, out_dir: Path) -> None:
+        stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+        self.path = out_dir / f"render-{stamp}.jsonl"
+        self._handle = self.path.open("a", encoding="utf-8")
+
+    def write(self, job: Job, status: str, **facts: Any) -> None:
+        event = {"time": datetime.now().isoformat(timespec="seconds"), "library": job.prompt.library,
+                 "entry_id": job.prompt.id, "seed": job.seed, "model": job.model, "status": status,
+                 "path": job.path.as_posix(), "render_key": job.key, **facts}
+        self._handle.write(json.dumps(event) + "\n")
+        self._handle.flush()
+
+    def close(self) -> None:
+        self._handle.close()
+
+
+def render_jobs(
+    jobs: Sequence[Job],
+    out_dir: str | Path,
+    *,
+    load: Callable[[str], Any],
+    batch_size: int = 4,
+    force: bool = False,
+    history: Any = None,
+    subtype: str | None = None,
+    loudness: float | None = None,
+    on_take: Callable[[int, int, str], None] | None = None,
+    step_progress: Callable[[int, int], None] | None = None,
+    should_stop: Callable[[], bool] | None = None,
+) -> BatchResult:
+    """Render jobs locally, resuming finished takes; a failing group is recorded and the rest goes on.
+
+    Args:
+        jobs: From :func:`plan_jobs`.
+        out_dir: The output folder (manifest, history and the takes' tree).
+        load: ``load(model_name) -> Engine``; called once per distinct model, the previous one released.
+        batch_size: Most takes per batched pass.
+        force: Re-render takes even when finished.
+        on_take: ``on_take(done, total, label)`` after each take is written, skipped or failed.
+        step_progress: Decoding-step progress of the current pass.
+    """
+    out = check_writable(out_dir)
+    clean_temp_files(out)
+    result = BatchResult()
+    manifest = Manifest(out)
+    result.manifest = manifest.path
+    total, count = len(jobs), 0
+    todo = []
+    for job in jobs:
+        if not force and take_is_complete(sidecar_path_for(job.path), job.key):
+            result.skipped.append(job)
+            manifest.write(job, "skipped")
+            count += 1
+            if on_take:
+                on_take(count, total, job.label + " (done earlier)")
+        else:
+            todo.append(job)
+    engines: dict[str, Any] = {}
+    try:
+        for group in group_jobs(todo, batch_size):
+            started = time.perf_counter()
+            try:
+                if group[0].model not in engines:
+                    engines.clear()  # one model in memory at a time
+                    engines[group[0].model] = load(group[0].model)
+                rendered = run_group(engines[group[0].model], group, history=history, force=True, subtype=subtype,
+                                     loudness=loudness, progress=step_progress, should_stop=should_stop)
+            except GenerationCancelled:
+                raise
+            except WorkbenchError as error:
+                for job in group:
+                    result.failed.append((job, str(error)))
+                    manifest.write(job, "failed", error=str(error))
+                    count += 1
+                    if on_take:
+                        on_take(count, total, job.label + " FAILED")
+                continue
+            wall = round(time.perf_counter() - started, 3)
+            for job, item in zip(group, rendered):
+                result.done.append(item)
+                manifest.write(job, "done", wall_s=wall, codes_sha256=item.take.codes_sha256)
+                count += 1
+                if on_take:
+                    on_take(count, total, job.label)
+    finally:
+        manifest.close()
+    return result
+
+
+def render_library(paths: str | Path | Sequence[str | Path], engine: Any, *, out_dir: str | Path = "outputs",
+                   seeds: Sequence[int] | None = None, **options: Any) -> BatchResult:
+    """Render every prompt of one or more prompt files with ``engine`` (the Python API's one-liner).
+
+    ``options`` go to :func:`render_jobs` (``batch_size``, ``force``, ``history``...).
+    """
+    from .library import load_libraries
+
+    libraries = load_libraries([paths] if isinstance(paths, (str, Path)) else paths)
+    prompts = [prompt for library in libraries for prompt in library.prompts]
+    jobs = plan_jobs(prompts, out_dir, seeds=seeds, model=engine.info.name)
+    return render_jobs(jobs, out_dir, load=lambda _name: engine, **options)
