@@ -60,7 +60,9 @@ class Draft:
         if self.melody is not None:
             from .melody import adherence
 
-            extra["melody_adherence"] = round(adherence(self.melody, audio, take.sample_rate), 4)
+            # score only the new music: a kept prompt would shift the take against the melody
+            new_audio = audio[:, audio.shape[-1] - engine.samples_for(take.params.duration_s):]
+            extra["melody_adherence"] = round(adherence(self.melody, new_audio, take.sample_rate), 4)
         return dataclasses.replace(take, codes=codes, audio=audio, draft=self.record, extra=extra)
 
 
