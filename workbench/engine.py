@@ -15,6 +15,7 @@ from . import hub
 from .errors import ModelCapabilityError, ParamsError
 from .models import build_builtin, resolve
 from .params import GenerationParams, random_seed, validate_seed, validate_text
+from .preview import PreviewCallback, Previewer
 from .sampling import SeededSampler, StepMonitor, _Complete
 from .take import ModelInfo, Take
 
@@ -156,6 +157,7 @@ class Engine:
         prompt_codes: np.ndarray | None = None,
         progress: Progress | None = None,
         should_stop: Callable[[], bool] | None = None,
+        preview: PreviewCallback | None = None,
     ) -> list[Take]:
         """Render takes in ONE batched pass (per window); each take samples from its own seed.
 
@@ -170,6 +172,8 @@ class Engine:
             prompt_codes: ``[K, P]`` codes to continue from (shared); the take starts with them.
             progress: Called with ``(done_steps, total_steps)`` after each decoding step.
             should_stop: Polled every step; True stops with ``GenerationCancelled``.
+            preview: Receives the audio generated so far, as new chunks per take, every ~2 s of audio
+                (see :class:`workbench.preview.Previewer`), so the first sound plays long before the end.
 
         Returns:
             One :class:`Take` per seed, in order.
@@ -182,8 +186,9 @@ class Engine:
                 "(melody, melody-large, stereo-melody, stereo-melody-large, or tiny-melody offline)"
             )
         started = time.perf_counter()
+        previewer = Previewer(self, preview) if preview is not None else None
         codes, windows = self._generate_codes(texts_list, seed_list, params, melody, prompt_codes, progress,
-                                              should_stop)
+                                              should_stop, previewer)
         wall = time.perf_counter() - started
         samples = self.samples_for(params.duration_s) + (self._prompt_samples(prompt_codes))
         takes = []
@@ -219,7 +224,8 @@ class Engine:
 
     def _generate_codes(self, texts: list[str], seeds: list[int], params: GenerationParams, melody: Any,
                         prompt_codes: np.ndarray | None, progress: Progress | None,
-                        should_stop: Callable[[], bool] | None) -> tuple[np.ndarray, list[dict[str, float]] | None]:
+                        should_stop: Callable[[], bool] | None, previewer: Previewer | None = None,
+                        ) -> tuple[np.ndarray, list[dict[str, float]] | None]:
         """Codes ``[B, K, T]`` for the batch, windowed past the model's window (see docs/drafts.md)."""
         frames = self.frames_for(params.duration_s)
         prompt = None if prompt_codes is None else np.asarray(prompt_codes, dtype=np.int64)
@@ -250,9 +256,14 @@ class Engine:
             start_frame -= prompt_frames
             cond = self._conditioning(texts, params, melody, max(start_frame, 0) / self.frame_rate, conditioning_cache)
 
-            def on_step(step: int, total: int, tokens: torch.Tensor, base: int = done) -> None:
+            def on_step(step: int, total: int, tokens: torch.Tensor, base: int = done, context: int = context,
+                        before: np.ndarray | None = history) -> None:
                 if progress is not None:
                     progress(base + step, total_steps)
+                complete = max(0, step - self.delay) + (0 if before is None else before.shape[-1])
+                if previewer is not None and previewer.due(complete) and step > self.delay:
+                    partial = self._new_codes(tokens, context, step - self.delay, len(seeds))
+                    previewer.update(partial if before is None else np.concatenate([before, partial], axis=-1))
 
             fresh = self._decode_pass(cond, sampler, params, ctx_codes, new, on_step, should_stop)
             history = fresh if history is None else np.concatenate([history, fresh], axis=-1)
@@ -261,6 +272,8 @@ class Engine:
                             "end_s": (history.shape[-1] - prompt_frames) / self.frame_rate,
                             "context_s": context / self.frame_rate})
         assert history is not None and history.shape[-1] == prompt_frames + frames
+        if previewer is not None:
+            previewer.update(history)
         return history, (windows if len(windows) > 1 else None)
 
     def _decode_pass(self, cond: Conditioning, sampler: SeededSampler, params: GenerationParams,
