@@ -116,6 +116,8 @@ def models() -> None:
     from .hub import model_table
 
     table = Table("name", "source", "status", "notes")
+    for column in table.columns[:3]:
+        column.no_wrap = True
     for row in model_table():
         table.add_row(row["name"], row["source"], row["status"], row["notes"])
     console.print(table)

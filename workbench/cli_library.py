@@ -81,6 +81,7 @@ def history(
             err_console.print(f"skipped: {problem}", markup=False)
         console.print(f"rebuilt {store.path}: {count} takes")
     table = Table("id", "created", "rating", "fav", "model", "seed", "dur", "prompt", "file")
+    table.columns[7].no_wrap = True
     for row in store.search(search, favorites=favorites, min_rating=min_rating, model=model, limit=limit):
         table.add_row(str(row["id"]), row["created"][:19], "★" * (row["rating"] or 0), "♥" if row["favorite"] else "",
                       row["model"], str(row["seed"]), f"{row['duration_s']:.1f}", row["prompt"][:60], row["audio"])
