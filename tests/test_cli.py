@@ -15,7 +15,7 @@ import soundfile as sf
 
 def run(*args: str, cwd: Path, env: dict | None = None, timeout: float = 300) -> subprocess.CompletedProcess:
     full_env = {**os.environ, "HF_HUB_OFFLINE": "1", **(env or {})}
-    return subprocess.run([sys.executable, "-m", "workbench.cli", *args], cwd=cwd, env=full_env,
+    return subprocess.run([sys.executable, "-m", "workbench", *args], cwd=cwd, env=full_env,
                           capture_output=True, text=True, timeout=timeout)
 
 

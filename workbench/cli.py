@@ -159,5 +159,7 @@ def main(argv: list[str] | None = None) -> Any:
         sys.exit(130)
 
 
-if __name__ == "__main__":
-    main()
+if __name__ == "__main__":  # run as `python -m workbench.cli`: use the importable module's app
+    from workbench.cli import main as _main
+
+    _main()
