@@ -191,12 +191,16 @@ def render_jobs(
             except GenerationCancelled:
                 raise
             except WorkbenchError as error:
-                for job in group:
-                    result.failed.append((job, str(error)))
-                    manifest.write(job, "failed", error=str(error))
+                for job in group:  # takes of the group saved before the failure are kept and count as done
+                    finished = take_is_complete(sidecar_path_for(job.path), job.key)
+                    if finished:
+                        result.skipped.append(job)
+                    else:
+                        result.failed.append((job, str(error)))
+                    manifest.write(job, "done" if finished else "failed", error=None if finished else str(error))
                     count += 1
                     if on_take:
-                        on_take(count, total, job.label + " FAILED")
+                        on_take(count, total, job.label + ("" if finished else " FAILED"))
                 continue
             wall = round(time.perf_counter() - started, 3)
             for job, item in zip(group, rendered):
