@@ -122,3 +122,15 @@ def test_seeds_writes_a_contact_sheet_that_resolves(tmp_path):
     assert side["batch_size"] == 3
     data = np.load(tmp_path / "sweep" / "s2.codes.npz")
     assert data["codes"].shape == (4, 50)
+
+
+def test_reproduce_exit_codes(tmp_path):
+    assert run("generate", "lofi piano", "--model", "tiny", "--seed", "9", "--duration", "1", "-o", "t.wav",
+               cwd=tmp_path).returncode == 0
+    same = run("reproduce", "t.json", cwd=tmp_path)
+    assert same.returncode == 0 and "identical codes" in same.stdout
+    record = json.loads((tmp_path / "t.json").read_text())
+    record["seed"] = 10
+    (tmp_path / "t.json").write_text(json.dumps(record))
+    changed = run("reproduce", "t.json", cwd=tmp_path)
+    assert changed.returncode == 1 and "MISMATCH" in changed.stdout

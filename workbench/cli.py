@@ -138,7 +138,7 @@ def main(argv: list[str] | None = None) -> Any:
     os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")  # the app's choice: no library chatter
     _register_more()
     try:
-        return app(args=args, prog_name="workbench", standalone_mode=False)
+        code = app(args=args, prog_name="workbench", standalone_mode=False)
     except WorkbenchError as error:
         if debug:
             raise
@@ -155,8 +155,13 @@ def main(argv: list[str] | None = None) -> Any:
         _fail(" ".join(error.format_message().split()))
         sys.exit(1)
     except (KeyboardInterrupt, typer.Abort):
-        err_console.print("interrupted; finished takes are kept, a re-run resumes where it stopped")
-        sys.exit(130)
+        code = 130
+    # typer returns exit codes (typer.Exit, and 130 for Ctrl-C) instead of raising in this mode
+    if code == 130:
+        _fail("interrupted; finished takes are kept and temp files removed: a re-run resumes where it stopped")
+    if isinstance(code, int) and code:
+        sys.exit(code)
+    return None
 
 
 if __name__ == "__main__":  # run as `python -m workbench.cli`: use the importable module's app
