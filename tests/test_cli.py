@@ -68,6 +68,16 @@ def test_default_model_offline_fails_fast_with_advice(tmp_path, env):
 
 @pytest.mark.parametrize(("args", "needle"), [
     (["generate", "", "--model", "tiny"], "prompt is empty"),
+    (["generate", "   ", "--model", "tiny"], "prompt is empty"),
+    (["generate", "x" * 2001, "--model", "tiny"], "2001 characters"),
+    (["generate", "lofi \x1b[31m piano", "--model", "tiny"], "control"),
+    (["generate", "x", "--model", "tiny", "--duration", "-1"], "duration_s"),
+    (["generate", "x", "--model", "tiny", "--duration", "inf"], "duration_s"),
+    (["generate", "x", "--model", "tiny", "--duration", "301"], "duration_s"),
+    (["generate", "x", "--model", "tiny", "--seed", str(2**63)], "seed"),
+    (["generate", "x", "--model", "tiny", "--top-k", "-1"], "top_k"),
+    (["generate", "x", "--model", "tiny", "--top-p", "-0.5"], "top_p"),
+    (["generate", "x", "--model", "tiny", "--temperature", "-1"], "temperature"),
     (["generate", "x", "--model", "tiny", "--duration", "0"], "duration_s"),
     (["generate", "x", "--model", "tiny", "--duration", "nan"], "duration_s"),
     (["generate", "x", "--model", "tiny", "--duration", "abc"], "--duration"),

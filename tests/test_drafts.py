@@ -96,6 +96,7 @@ def test_melody_needs_a_melody_model(tmp_path, tiny):
 
 def _bad_drafts(tmp_path):
     (tmp_path / "empty.wav").write_bytes(b"")
+    sf.write(tmp_path / "nosamples.wav", np.zeros((0, 1), np.float32), 32000)
     sf.write(tmp_path / "silent.wav", np.zeros(64000, np.float32), 32000)
     noise_wav(tmp_path / "good.wav", seconds=3.0)
     data = (tmp_path / "good.wav").read_bytes()
@@ -105,7 +106,7 @@ def _bad_drafts(tmp_path):
     (tmp_path / "data.xyz").write_bytes(b"\x00\x01" * 1000)
     noise_wav(tmp_path / "short.wav", seconds=0.5)
     noise_wav(tmp_path / "long.wav", seconds=12.0)
-    return {"missing.wav": "no such file", "empty.wav": "empty", "silent.wav": "silent",
+    return {"missing.wav": "no such file", "empty.wav": "empty", "nosamples.wav": "0 samples", "silent.wav": "silent",
             "truncated.wav": "readable", "corrupt.wav": "readable", "notes.wav": "readable",
             "data.xyz": "readable", "short.wav": "too short", "long.wav": "longer than"}
 

@@ -65,13 +65,7 @@ def write_audio(path: str | Path, audio: np.ndarray, sample_rate: int, *, subtyp
         AudioFileError: unsupported extension or subtype. OutputExistsError: exists without ``force``.
     """
     path = Path(path)
-    suffix = path.suffix.lower()
-    if suffix not in WRITE_FORMATS:
-        raise AudioFileError(f"{path}: cannot write {suffix or 'files without an extension'}; use .wav or .flac")
-    fmt, subtypes = WRITE_FORMATS[suffix]
-    subtype = (subtype or "PCM_16").upper()
-    if subtype not in subtypes:
-        raise AudioFileError(f"{path}: {fmt} cannot store {subtype}; choose one of {', '.join(subtypes)}")
+    fmt, subtype = check_format(path, subtype)
     frames = np.ascontiguousarray(np.asarray(audio, dtype=np.float32).T)
     if subtype != "FLOAT":
         frames = np.clip(frames, -1.0, 1.0)
@@ -82,6 +76,18 @@ def write_audio(path: str | Path, audio: np.ndarray, sample_rate: int, *, subtyp
                 setattr(handle, key, _tag_text(value))
             handle.write(frames)
     return path
+
+
+def check_format(path: Path, subtype: str | None = None) -> tuple[str, str]:
+    """The (format, subtype) ``path`` will be written in, or an ``AudioFileError`` saying what is possible."""
+    suffix = path.suffix.lower()
+    if suffix not in WRITE_FORMATS:
+        raise AudioFileError(f"{path}: cannot write {suffix or 'files without an extension'}; use .wav or .flac")
+    fmt, subtypes = WRITE_FORMATS[suffix]
+    subtype = (subtype or "PCM_16").upper()
+    if subtype not in subtypes:
+        raise AudioFileError(f"{path}: {fmt} cannot store {subtype}; choose one of {', '.join(subtypes)}")
+    return fmt, subtype
 
 
 def _tag_text(value: Any) -> str:

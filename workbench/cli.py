@@ -46,13 +46,15 @@ def generate(
     output: Annotated[Optional[Path], typer.Option("-o", "--output", help="Audio file (.wav or .flac).")] = None,
 ) -> None:
     """Render one take of TEXT to a file (+ a JSON provenance sidecar and a token file)."""
-    from .params import random_seed, validate_seed
-    from .render import render_prompt
-    from .writer import adhoc_path, refuse_existing
+    from .params import random_seed, validate_seed, validate_text
+    from .writer import adhoc_path, check_outputs
 
+    validate_text(text)  # every cheap check before torch is imported and the model loaded
     params, seed_value = gen.params(), validate_seed(seed) if seed is not None else random_seed()
     path = output or adhoc_path(gen.out, text, seed_value, ".wav")
-    refuse_existing([path], gen.force)
+    check_outputs([path], force=gen.force, subtype=gen.format)
+    from .render import render_prompt
+
     engine = load(gen)
     with progress_bar(f"seed {seed_value}") as progress:
         [item] = render_prompt(engine, text, params, [seed_value], [path], progress=progress,
@@ -70,12 +72,15 @@ def seeds(
     folder: Annotated[Optional[Path], typer.Option("--dir", help="Folder for the takes and index.html.")] = None,
 ) -> None:
     """Render TEXT with several seeds in one batched pass, side by side, with an HTML contact sheet."""
-    from .params import parse_seeds
-    from .render import render_seeds
-    from .writer import adhoc_folder
+    from .params import parse_seeds, validate_text
+    from .writer import adhoc_folder, check_outputs
 
+    validate_text(text)
     params, seed_values = gen.params(), parse_seeds(seed_list)
     folder = folder or adhoc_folder(gen.out, text)
+    check_outputs([folder / f"s{seed}.wav" for seed in seed_values], force=gen.force, subtype=gen.format)
+    from .render import render_seeds
+
     engine = load(gen)
     with progress_bar(f"{len(seed_values)} seeds") as progress:
         rendered, index = render_seeds(engine, text, params, seed_values, folder, progress=progress,

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from .audio import loudness_lufs, normalize_loudness, peak_dbfs, peak_safe, write_audio
+from .audio import check_format, loudness_lufs, normalize_loudness, peak_dbfs, peak_safe, write_audio
 from .errors import OutputExistsError, ParamsError, WorkbenchError
 from .provenance import (codes_path_for, file_sha256, now_iso, render_key, sidecar_path_for, versions,
                          write_sidecar)
@@ -81,6 +81,13 @@ def portable_path(path: str | Path) -> str:
         return resolved.relative_to(Path.cwd().resolve()).as_posix()
     except ValueError:
         return resolved.name
+
+
+def check_outputs(paths: list[Path], *, force: bool, subtype: str | None = None) -> None:
+    """Cheap checks before any model work: writable formats and no unintended overwrite."""
+    for path in paths:
+        check_format(Path(path), subtype)
+    refuse_existing(paths, force)
 
 
 def model_record(take: Take, weights_sha256: str | None) -> dict[str, Any]:
