@@ -123,6 +123,7 @@ def models() -> None:
 
 def _register_more() -> None:
     from . import cli_library  # noqa: F401  (commands register themselves on import)
+    from . import cli_serve  # noqa: F401
 
 
 def _fail(message: str) -> None:
