@@ -98,14 +98,14 @@ def build_ui(model: str = "small", out: str | Path = "outputs", *, prompts: str 
 def _settings(shared: SimpleNamespace, model: str) -> None:
     """The model selector and sampling settings shared by every tab."""
     known = model in MODEL_CHOICES
-    with gr.Row(equal_height=True):
+    with gr.Row(equal_height=False):
         shared.model = gr.Dropdown(MODEL_CHOICES, value=model if known else MODEL_CHOICES[0], label="Model",
                                    info="Built-in tiny models work offline (noise, not music)", scale=2)
         shared.folder = gr.Textbox("" if known else model, label="…or a local folder / Hub id", scale=2,
                                    placeholder="/path/to/saved-model", info="Overrides the selector when set")
         with gr.Column(scale=2, min_width=200):
             shared.status = gr.Markdown("Model in memory: none yet (loads on first use)", elem_classes=["facts"])
-            shared.load = gr.Button("Load now", size="sm")
+            shared.load = gr.Button("Load now", size="sm", variant="secondary")
     with gr.Accordion("Sampling", open=True):
         with gr.Row():
             duration = gr.Slider(1, 120, value=8, step=0.5, label="Duration (s)", elem_id="duration")

@@ -86,13 +86,13 @@ class BatchTab:
         with gr.Row(equal_height=False):
             with gr.Column(scale=2, min_width=260):
                 w.file = gr.Dropdown(files, value=files[0] if files else None, label="Prompt file")
-                w.upload = gr.File(label="…or upload one (.toml)", type="filepath", file_types=[".toml"], height=90)
+                w.upload = gr.File(label="…or upload one (.toml)", type="filepath", file_types=[".toml"], height=120)
                 w.seeds = gr.Textbox(label="Seeds", placeholder="from the file, e.g. 1-4")
                 w.subfolder = gr.Textbox("batch", label="Output sub-folder",
                                          info=f"Under {self.app.out}; re-running resumes")
                 with gr.Row():
                     w.batch_size = gr.Slider(1, 8, value=4, step=1, label="Takes per pass")
-                    w.duration = gr.Number(None, label="Duration (s)", placeholder="from the file", minimum=0)
+                    w.duration = gr.Number(0, label="Duration (s)", info="0: from the file", minimum=0)
                 with gr.Row():
                     w.run = gr.Button("Render batch", variant="primary", scale=3)
                     w.stop = gr.Button("Stop", variant="stop", scale=1)

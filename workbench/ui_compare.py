@@ -11,8 +11,8 @@ import gradio as gr
 from .errors import GenerationCancelled
 from .params import parse_seeds, validate_text
 from .render import render_seeds
-from .ui_common import MAX_COMPARE, App, loudness_target, model_name, stars, ui_errors
-from .ui_generate import facts_markdown, sampling_params, take_facts
+from .ui_common import MAX_COMPARE, App, fmt, loudness_target, model_name, stars, ui_errors
+from .ui_generate import sampling_params, take_facts
 from .writer import adhoc_folder
 
 
@@ -66,7 +66,9 @@ class CompareTab:
         mark = ""
         if row is not None:
             mark = f" · {stars(row['rating'])}" * bool(row["rating"]) + " · ♥" * bool(row["favorite"])
-        return f"### seed {take['seed']}{mark}\n{facts_markdown(take)}"
+        adherence = f" · melody adherence **{take['adherence']:.3f}**" if take.get("adherence") is not None else ""
+        return (f"### seed {take['seed']}{mark}\n{take['duration_s']:.2f} s · peak {fmt(take['peak_dbfs'])} dBFS · "
+                f"**{fmt(take['loudness_lufs'])} LUFS**{adherence} · take #{take['take_id']}")
 
     @ui_errors
     def rate_slot(self, index: int, takes: list[dict[str, Any]], rating: int | None, favorite: bool) -> str:

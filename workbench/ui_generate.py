@@ -146,33 +146,34 @@ class GenerateTab:
                 with gr.Accordion("Draft: melody to follow or audio to continue", open=False) as w.draft_box:
                     w.draft_mode = gr.Radio(DRAFT_MODES, value="none", label="Draft", show_label=False)
                     with gr.Group(visible=False) as w.melody_box:
-                        w.melody = gr.File(label="Melody (audio or MIDI)", type="filepath", height=90,
+                        w.melody = gr.File(label="Melody (audio or MIDI)", type="filepath", height=120,
                                            file_types=[".wav", ".flac", ".ogg", ".mp3", ".mid", ".midi"])
                         with gr.Row():
                             w.melody_start = gr.Number(0.0, label="Start (s)", minimum=0)
                             w.melody_end = gr.Number(None, label="End (s)", minimum=0, info="Blank: start + duration")
                     with gr.Group(visible=False) as w.continue_box:
                         w.continue_from = gr.File(label="Audio or .codes.npz to continue", type="filepath",
-                                                  height=90, file_types=[".wav", ".flac", ".ogg", ".mp3", ".npz"])
+                                                  height=120, file_types=[".wav", ".flac", ".ogg", ".mp3", ".npz"])
                         with gr.Row():
                             w.prompt_seconds = gr.Slider(0.5, 15, value=5, step=0.5, label="Prompt seconds")
                             w.include_prompt = gr.Checkbox(True, label="Start the take with the prompt audio")
                 with gr.Row():
                     w.run = gr.Button("Generate", variant="primary", size="lg", scale=3, elem_id="gen-run")
                     w.stop = gr.Button("Stop", variant="stop", size="lg", scale=1)
-            with gr.Column(scale=6):
                 label = "Preview (streams while rendering)" if self.app.preview_streaming else "Preview (audio so far)"
                 w.preview = gr.Audio(label=label, streaming=self.app.preview_streaming, autoplay=self.app.preview_streaming,
                                      interactive=False, elem_id="gen-preview")
+            with gr.Column(scale=6):
                 w.audio = gr.Audio(label="Take", type="filepath", interactive=False, elem_id="gen-audio")
-                w.image = gr.Image(label="Spectrogram", type="filepath", interactive=False, height=170)
+                w.image = gr.Image(label="Spectrogram (0–8 kHz)", type="filepath", interactive=False, height=170)
                 w.summary = gr.Markdown("Nothing rendered yet.", elem_classes=["facts"])
-                with gr.Row():
-                    w.used_seed = gr.Textbox(label="Seed used", interactive=False, scale=3)
-                    w.reuse = gr.Button("Reuse this seed", size="sm", scale=1)
-                w.files = gr.File(label="Download (audio, sidecar, tokens)", file_count="multiple", interactive=False)
-                with gr.Accordion("Take details (JSON)", open=False):
-                    w.facts = gr.JSON(label="Take")
+                with gr.Row(equal_height=True):
+                    w.used_seed = gr.Textbox(label="Seed used", interactive=False, scale=3, elem_id="gen-used-seed")
+                    w.reuse = gr.Button("Reuse this seed", scale=1)
+                with gr.Accordion("Download and details", open=True):
+                    w.files = gr.File(label="Audio, sidecar, tokens", file_count="multiple", interactive=False,
+                                      height=150)
+                    w.facts = gr.JSON(label="Take (JSON)", open=False)
         w.draft_mode.change(lambda m: (gr.Group(visible=m == "melody"), gr.Group(visible=m == "continuation")),
                             w.draft_mode, [w.melody_box, w.continue_box], api_visibility="private", queue=False)
         w.reuse.click(lambda s: s, w.used_seed, w.seed, api_visibility="private", queue=False)

@@ -9,7 +9,7 @@ from typing import Any
 import gradio as gr
 
 from .reproduce import reproduce
-from .ui_common import App, fmt, stars, ui_errors
+from .ui_common import App, stars, ui_errors
 
 HEADERS = ["id", "created", "prompt", "seed", "model", "rating", "♥", "s", "file"]
 RATINGS = [("–", 0), *((str(n), n) for n in range(1, 6))]

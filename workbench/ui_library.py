@@ -139,7 +139,7 @@ class LibraryTab:
             with gr.Column(scale=2, min_width=260):
                 w.names = gr.CheckboxGroup(files, value=files, label=f"Prompt files in {self.app.prompts}")
                 w.uploads = gr.File(label="Or upload prompt files (.toml)", file_count="multiple", type="filepath",
-                                    file_types=[".toml"], height=90)
+                                    file_types=[".toml"], height=120)
                 w.tags = gr.Dropdown([], multiselect=True, label="Tags (any of)")
                 w.text = gr.Textbox(label="Text filter", placeholder="e.g. night, 120 BPM")
             with gr.Column(scale=7):
@@ -156,7 +156,7 @@ class LibraryTab:
             w.selected = gr.Dropdown([], multiselect=True, label="Selected entries", scale=5)
             w.select_all = gr.Button("Select all shown", size="sm", scale=1)
             w.seeds = gr.Textbox(label="Seeds", placeholder="from the files", scale=1)
-            w.duration = gr.Number(None, label="Duration (s)", placeholder="from the files", minimum=0, scale=1)
+            w.duration = gr.Number(0, label="Duration (s)", info="0: from the files", minimum=0, scale=1)
         with gr.Row():
             w.run = gr.Button("Render selected", variant="primary", scale=3)
             w.stop = gr.Button("Stop", variant="stop", scale=1)

@@ -93,9 +93,11 @@ def output_subfolder(out_dir: str | Path, name: str) -> Path:
         WorkbenchError: an absolute path, ``..``, or characters other than letters, digits, ``-``, ``_``, ``/``.
     """
     out = Path(out_dir)
-    name = (name or "").strip().strip("/")
+    name = (name or "").strip().rstrip("/")
     if not name:
         return out
+    if name.startswith(("/", "\\")):
+        raise WorkbenchError(f"sub-folder {name!r}: give a folder inside {out}, not an absolute path")
     if not re.fullmatch(r"[A-Za-z0-9_-]+(/[A-Za-z0-9_-]+)*", name):
         raise WorkbenchError(f"sub-folder {name!r}: use letters, digits, '-', '_' and '/' only, e.g. 'batch/run-1'")
     folder = out / name
