@@ -85,7 +85,7 @@ class BatchTab:
         w.libraries = gr.State("")
         with gr.Row(equal_height=False):
             with gr.Column(scale=2, min_width=260):
-                w.file = gr.Dropdown(files, value=files[0] if files else None, label="Prompt file")
+                w.file = gr.Dropdown(files, value=files[0] if files else None, label="Prompt file", allow_custom_value=True)
                 w.upload = gr.File(label="…or upload one (.toml)", type="filepath", file_types=[".toml"], height=120)
                 w.seeds = gr.Textbox(label="Seeds", placeholder="from the file, e.g. 1-4")
                 w.subfolder = gr.Textbox("batch", label="Output sub-folder",

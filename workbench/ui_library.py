@@ -118,6 +118,9 @@ class LibraryTab:
             raise gr.Error("select entries first: click rows of the table, or 'Select all shown'")
         wanted = set(selected)
         prompts = [p for lib in libraries(self.app, names, uploads) for p in lib.prompts if key(p) in wanted]
+        unknown = wanted - {key(p) for p in prompts}
+        if unknown:
+            raise gr.Error(f"no entry {', '.join(sorted(unknown))} in the chosen prompt files")
         jobs = plan_jobs(prompts, self.app.out, seeds=parse_seeds(seeds) if (seeds or "").strip() else None,
                          model=model_name(model, folder), duration_s=duration or None)
         flags = flags if flags is not None else {}
@@ -153,7 +156,7 @@ class LibraryTab:
                                            label="Template matrix expansion")
         w.clicked = gr.State(None)
         with gr.Row(equal_height=True):
-            w.selected = gr.Dropdown([], multiselect=True, label="Selected entries", scale=5)
+            w.selected = gr.Dropdown([], multiselect=True, label="Selected entries", scale=5, allow_custom_value=True)
             w.select_all = gr.Button("Select all shown", size="sm", scale=1)
             w.seeds = gr.Textbox(label="Seeds", placeholder="from the files", scale=1)
             w.duration = gr.Number(0, label="Duration (s)", info="0: from the files", minimum=0, scale=1)
