@@ -33,6 +33,7 @@ CSS = """
 .take-card {border-radius: 10px}
 .take-card h3 {margin: 0 0 .2rem 0}
 footer {display: none !important}
+.align-end {align-self: flex-end; margin-bottom: 4px}
 """
 
 
@@ -113,7 +114,8 @@ def _settings(shared: SimpleNamespace, model: str) -> None:
             temperature = gr.Slider(0.05, 2, value=1, step=0.05, label="Temperature")
             top_k = gr.Slider(0, 1000, value=250, step=1, label="Top-k", info="0: off")
             top_p = gr.Slider(0, 1, value=1, step=0.01, label="Top-p", info="1: off")
-            shared.loudness = gr.Dropdown(LOUDNESS_CHOICES, value="off", label="Loudness")
+            shared.loudness = gr.Dropdown(LOUDNESS_CHOICES, value="off", label="Loudness", info="Off: peak-safe only",
+                                          allow_custom_value=True)
     shared.params = [duration, guidance, temperature, top_k, top_p]
     shared.sampling = [shared.model, shared.folder, *shared.params, shared.loudness]
 

@@ -87,14 +87,15 @@ class BatchTab:
             with gr.Column(scale=2, min_width=260):
                 w.file = gr.Dropdown(files, value=files[0] if files else None, label="Prompt file", allow_custom_value=True)
                 w.upload = gr.File(label="…or upload one (.toml)", type="filepath", file_types=[".toml"], height=120)
-                w.seeds = gr.Textbox(label="Seeds", placeholder="from the file, e.g. 1-4")
+                w.seeds = gr.Textbox(label="Seeds", placeholder="from the file, e.g. 1-4", elem_id="batch-seeds")
                 w.subfolder = gr.Textbox("batch", label="Output sub-folder",
                                          info=f"Under {self.app.out}; re-running resumes")
                 with gr.Row():
                     w.batch_size = gr.Slider(1, 8, value=4, step=1, label="Takes per pass")
-                    w.duration = gr.Number(0, label="Duration (s)", info="0: from the file", minimum=0)
+                    w.duration = gr.Number(0, label="Duration (s)", info="0: from the file", minimum=0,
+                                           elem_id="batch-duration")
                 with gr.Row():
-                    w.run = gr.Button("Render batch", variant="primary", scale=3)
+                    w.run = gr.Button("Render batch", variant="primary", scale=3, elem_id="batch-run")
                     w.stop = gr.Button("Stop", variant="stop", scale=1)
             with gr.Column(scale=7):
                 w.summary = gr.Markdown("Every entry × seed of the file; finished takes are skipped on a re-run.")
@@ -104,6 +105,6 @@ class BatchTab:
         inputs = [w.file, w.upload, w.seeds, w.subfolder, w.batch_size, w.duration, shared.model, shared.folder,
                   shared.loudness, shared.flags]
         w.event = w.run.click(self.batch, inputs, [w.jobs, w.summary, w.libraries], api_name="batch",
-                              concurrency_id="model", concurrency_limit=shared.concurrency)
+                              concurrency_id="model", concurrency_limit=shared.concurrency, show_progress_on=[w.summary])
         w.stop.click(shared.stop, shared.flags, None, api_visibility="private", queue=False)
         return w

@@ -25,8 +25,8 @@ from .uploads import MAX_UPLOAD_MB, MAX_UPLOAD_S, check_upload
 #: Model choices of the selector: built-in offline models first, then the Hub's short names.
 MODEL_CHOICES = [*BUILTIN, *MODELS]
 #: Loudness choices: label -> LUFS target ("off": peak-safe only).
-LOUDNESS_CHOICES = [("off (peak-safe only)", "off"), ("-23 LUFS (broadcast)", "-23"), ("-16 LUFS (podcast)", "-16"),
-                    ("-14 LUFS (streaming)", "-14"), ("-9 LUFS (loud)", "-9")]
+LOUDNESS_CHOICES = [("off", "off"), ("-23 LUFS", "-23"), ("-16 LUFS", "-16"), ("-14 LUFS", "-14"),
+                    ("-9 LUFS", "-9")]
 #: Most takes the Compare grid shows at once.
 MAX_COMPARE = 8
 

@@ -124,7 +124,7 @@ class CompareTab:
         inputs = [w.prompt, w.seeds, *shared.sampling, shared.flags]
         slot_outputs = [c for group in zip(w.cards, w.facts, w.audios, w.images, w.ratings, w.favorites) for c in group]
         w.event = w.run.click(self.compare, inputs, [w.json, w.status, w.files], api_name="compare",
-                              concurrency_id="model", concurrency_limit=shared.concurrency)
+                              concurrency_id="model", concurrency_limit=shared.concurrency, show_progress_on=[w.status])
         w.event.then(lambda takes: (takes, *self.slots(takes)), w.json, [w.takes, *slot_outputs],
                      api_visibility="private", queue=False)
         w.stop.click(shared.stop, shared.flags, None, api_visibility="private", queue=False)

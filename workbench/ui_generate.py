@@ -167,13 +167,13 @@ class GenerateTab:
                 w.audio = gr.Audio(label="Take", type="filepath", interactive=False, elem_id="gen-audio")
                 w.image = gr.Image(label="Spectrogram (0–8 kHz)", type="filepath", interactive=False, height=170)
                 w.summary = gr.Markdown("Nothing rendered yet.", elem_classes=["facts"])
-                with gr.Row(equal_height=True):
+                with gr.Row(equal_height=False):
                     w.used_seed = gr.Textbox(label="Seed used", interactive=False, scale=3, elem_id="gen-used-seed")
-                    w.reuse = gr.Button("Reuse this seed", scale=1)
-                with gr.Accordion("Download and details", open=True):
-                    w.files = gr.File(label="Audio, sidecar, tokens", file_count="multiple", interactive=False,
-                                      height=150)
-                    w.facts = gr.JSON(label="Take (JSON)", open=False)
+                    w.reuse = gr.Button("Reuse this seed", scale=1, min_width=130, elem_classes=["align-end"])
+                w.files = gr.File(label="Download: audio, sidecar, tokens", file_count="multiple", interactive=False,
+                                  height=150)
+                with gr.Accordion("Take details (JSON)", open=False):
+                    w.facts = gr.JSON(label="Take", open=True)
         w.draft_mode.change(lambda m: (gr.Group(visible=m == "melody"), gr.Group(visible=m == "continuation")),
                             w.draft_mode, [w.melody_box, w.continue_box], api_visibility="private", queue=False)
         w.reuse.click(lambda s: s, w.used_seed, w.seed, api_visibility="private", queue=False)
@@ -181,6 +181,6 @@ class GenerateTab:
                   w.prompt_seconds, w.include_prompt, *shared.sampling, shared.flags]
         outputs = [w.preview, w.audio, w.image, w.summary, w.used_seed, w.files, w.facts]
         w.event = w.run.click(self.generate, inputs, outputs, api_name="generate", concurrency_id="model",
-                              concurrency_limit=shared.concurrency)
+                              concurrency_limit=shared.concurrency, show_progress_on=[w.audio])
         w.stop.click(shared.stop, shared.flags, None, api_visibility="private", queue=False)
         return w

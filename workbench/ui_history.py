@@ -85,16 +85,17 @@ class HistoryTab:
 
     def build(self, shared: SimpleNamespace, gen: SimpleNamespace) -> SimpleNamespace:
         w = SimpleNamespace()
-        with gr.Row(equal_height=True):
+        with gr.Row(equal_height=False):
             w.text = gr.Textbox(label="Search", placeholder="prompt, library, entry or notes", scale=4,
                                 elem_id="hist-search")
-            w.favorites = gr.Checkbox(label="♥ only", scale=1)
             w.min_rating = gr.Dropdown([("any", 0), *((f"≥ {n}★", n) for n in range(1, 6))], value=0,
                                        label="Rating", scale=1)
             w.model = gr.Textbox(label="Model", placeholder="any", scale=1)
-            w.run = gr.Button("Search", variant="primary", scale=1, elem_id="hist-run")
+            with gr.Column(scale=1, min_width=140):
+                w.favorites = gr.Checkbox(label="♥ favourites only")
+                w.run = gr.Button("Search", variant="primary", elem_id="hist-run")
         w.table = gr.Dataframe(headers=HEADERS, type="array", interactive=False, wrap=True, max_height=380,
-                               column_widths=["5%", "12%", "37%", "9%", "7%", "7%", "3%", "5%", "15%"],
+                               column_widths=["5%", "11%", "32%", "8%", "6%", "7%", "3%", "4%", "24%"],
                                label="Takes (click one)", elem_id="hist-table")
         with gr.Row(equal_height=False):
             with gr.Column(scale=3):

@@ -101,7 +101,7 @@ class LibraryTab:
             headers = ["id", "text"]
         lines = [f"### {key(prompt)}", prompt.text, "",
                  f"tags: {', '.join(prompt.tags) or '–'} · seeds: {' '.join(map(str, prompt.seeds or ())) or '–'}"
-                 f" · settings: {prompt.overrides or 'defaults'}"]
+                 f" · settings: {', '.join(f'{k}={v}' for k, v in prompt.overrides.items()) or 'defaults'}"]
         if prompt.template_id:
             lines.append(f"template **{prompt.template_id}** → {len(expansion)} prompts (below)")
         if prompt.notes:
