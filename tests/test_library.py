@@ -260,7 +260,7 @@ def test_id_of_64_characters_is_accepted() -> None:
         ('id = "a"\ntext = "x"\nseeds = []', "seeds", "non-empty"),
         ('id = "a"\ntext = "x"\nseeds = [1.5]', "seeds", "whole number"),
         ('id = "a"\ntext = "x"\nseeds = [3, 3]', "seeds", "repeats seed(s) 3"),
-        ('id = "a"\ntext = "x"\nseeds = ["\u00b9"]', "seeds", "not a whole number"),  # "¹".isdigit() is True
+        ('id = "a"\ntext = "x"\nseeds = ["\u00b9"]', "seeds", "whole number"),  # "¹".isdigit() is True
         ('id = "a"\ntext = "x"\nduration_s = "10"', "duration_s", "must be a number"),
         ('id = "a"\ntext = "x"\ntemperature = 0', "temperature", "temperature must be > 0"),
         ('id = "a"\ntext = "x"\nmodel = ""', "model", "model name"),

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -22,7 +22,8 @@ from .library import Prompt
 from .models import DEFAULT_MODEL
 from .params import GenerationParams
 from .provenance import render_key, sidecar_path_for, take_is_complete
-from .render import Rendered, render_prompt
+from .render import Rendered, save_takes
+from .take import Take
 from .writer import check_writable, portable_path, take_path
 
 
@@ -97,19 +98,68 @@ def group_jobs(jobs: Sequence[Job], batch_size: int) -> list[list[Job]]:
     return [bucket[i:i + batch_size] for bucket in buckets.values() for i in range(0, len(bucket), batch_size)]
 
 
-def run_group(engine: Any, group: Sequence[Job], *, history: Any = None, force: bool = False,
-              subtype: str | None = None, loudness: float | None = None,
-              progress: Callable[[int, int], None] | None = None,
-              should_stop: Callable[[], bool] | None = None) -> list[Rendered]:
-    """Render one batched pass (the unit of work of local and distributed renders)."""
+def generate_group(engine: Any, group: Sequence[Job], *, progress: Callable[[int, int], None] | None = None,
+                   should_stop: Callable[[], bool] | None = None) -> list[Take]:
+    """Generate the finished takes of one batched pass (drafts applied), without writing anything."""
     first = group[0]
     draft = prepare_draft(engine, **_draft_options(first.prompt, first.params), record_base=first.path.parent)
     texts = [job.prompt.text for job in group]
-    engine_texts = texts if len(set(texts)) > 1 else texts[0]
-    return render_prompt(
-        engine, engine_texts, first.params, [job.seed for job in group], [job.path for job in group], draft=draft,
-        force=force, subtype=subtype, loudness=loudness, history=history, progress=progress,
-        should_stop=should_stop, prompt_refs=[_ref(job) for job in group])
+    takes = engine.generate(texts if len(set(texts)) > 1 else texts[0], first.params, [job.seed for job in group],
+                            progress=progress, should_stop=should_stop, **draft.generate_kwargs())
+    return [draft.finish(take, engine) for take in takes]
+
+
+@dataclass(frozen=True)
+class WriteOptions:
+    """How takes are written: PCM subtype, loudness target, and the history to index them in."""
+
+    subtype: str | None = None
+    loudness: float | None = None
+    history: Any = None
+
+
+def save_group(group: Sequence[Job], takes: Sequence[Take], weights_sha256: str | None,
+               options: WriteOptions) -> list[Rendered]:
+    """Write the takes of one pass (overwriting leftovers of an interrupted run: the jobs are unfinished)."""
+    return save_takes(takes, [job.path for job in group], force=True, subtype=options.subtype,
+                      loudness=options.loudness, weights_sha256=weights_sha256, history=options.history,
+                      prompt_refs=[_ref(job) for job in group])
+
+
+#: What a runner yields per batched pass: the pass's jobs and their written takes, or the error that stopped it.
+Outcome = tuple[Sequence[Job], "list[Rendered] | WorkbenchError"]
+
+
+class LocalRunner:
+    """Runs batched passes one after another in this process, one model in memory at a time.
+
+    Args:
+        load: ``load(model_name) -> Engine``.
+        step_progress: Decoding-step progress of the current pass.
+        should_stop: Polled every decoding step (cancellation).
+    """
+
+    def __init__(self, load: Callable[[str], Any], *, step_progress: Callable[[int, int], None] | None = None,
+                 should_stop: Callable[[], bool] | None = None) -> None:
+        self.load, self.step_progress, self.should_stop = load, step_progress, should_stop
+        self._engines: dict[str, Any] = {}
+
+    def _engine(self, name: str) -> Any:
+        if name not in self._engines:
+            self._engines.clear()  # release the previous model before loading the next
+            self._engines[name] = self.load(name)
+        return self._engines[name]
+
+    def run(self, groups: Sequence[Sequence[Job]], options: WriteOptions) -> Iterator[Outcome]:
+        for group in groups:
+            try:
+                engine = self._engine(group[0].model)
+                takes = generate_group(engine, group, progress=self.step_progress, should_stop=self.should_stop)
+                yield group, save_group(group, takes, engine.weights_sha256(), options)
+            except GenerationCancelled:
+                raise
+            except WorkbenchError as error:
+                yield group, error
 
 
 def _ref(job: Job) -> dict[str, Any]:
@@ -141,7 +191,8 @@ def render_jobs(
     jobs: Sequence[Job],
     out_dir: str | Path,
     *,
-    load: Callable[[str], Any],
+    load: Callable[[str], Any] | None = None,
+    runner: Any = None,
     batch_size: int = 4,
     force: bool = False,
     history: Any = None,
@@ -151,63 +202,76 @@ def render_jobs(
     step_progress: Callable[[int, int], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
 ) -> BatchResult:
-    """Render jobs locally, resuming finished takes; a failing group is recorded and the rest goes on.
+    """Render jobs, resuming finished takes; a failing pass is recorded and the rest goes on.
+
+    The bookkeeping (resume, manifest, results) is the same for every runner: the local one by default,
+    or :class:`workbench.distributed.RayRunner`.
 
     Args:
         jobs: From :func:`plan_jobs`.
         out_dir: The output folder (manifest, history and the takes' tree).
-        load: ``load(model_name) -> Engine``; called once per distinct model, the previous one released.
+        load: ``load(model_name) -> Engine`` for the default :class:`LocalRunner`.
+        runner: Anything with ``run(groups, options) -> Iterator[Outcome]`` instead of the local runner.
         batch_size: Most takes per batched pass.
         force: Re-render takes even when finished.
         on_take: ``on_take(done, total, label)`` after each take is written, skipped or failed.
-        step_progress: Decoding-step progress of the current pass.
+        step_progress, should_stop: For the local runner (decoding-step progress, cancellation).
     """
+    if runner is None:
+        if load is None:
+            raise ValueError("render_jobs needs load= or runner=")
+        runner = LocalRunner(load, step_progress=step_progress, should_stop=should_stop)
     out = check_writable(out_dir)
     clean_temp_files(out)
     result = BatchResult()
     manifest = Manifest(out)
     result.manifest = manifest.path
-    total, count = len(jobs), 0
+    tally = _Tally(len(jobs), on_take)
     todo = []
     for job in jobs:
         if not force and take_is_complete(sidecar_path_for(job.path), job.key):
             result.skipped.append(job)
             manifest.write(job, "skipped")
-            count += 1
-            if on_take:
-                on_take(count, total, job.label + " (done earlier)")
+            tally.step(job.label + " (done earlier)")
         else:
             todo.append(job)
-    engines: dict[str, Any] = {}
+    started = time.perf_counter()
     try:
-        for group in group_jobs(todo, batch_size):
-            started = time.perf_counter()
-            try:
-                if group[0].model not in engines:
-                    engines.clear()  # one model in memory at a time
-                    engines[group[0].model] = load(group[0].model)
-                rendered = run_group(engines[group[0].model], group, history=history, force=True, subtype=subtype,
-                                     loudness=loudness, progress=step_progress, should_stop=should_stop)
-            except GenerationCancelled:
-                raise
-            except WorkbenchError as error:
-                for job in group:
-                    result.failed.append((job, str(error)))
-                    manifest.write(job, "failed", error=str(error))
-                    count += 1
-                    if on_take:
-                        on_take(count, total, job.label + " FAILED")
-                continue
+        for group, outcome in runner.run(group_jobs(todo, batch_size), WriteOptions(subtype, loudness, history)):
             wall = round(time.perf_counter() - started, 3)
-            for job, item in zip(group, rendered):
+            started = time.perf_counter()
+            if isinstance(outcome, WorkbenchError):
+                _record_failure(group, outcome, result, manifest, tally)
+                continue
+            for job, item in zip(group, outcome):
                 result.done.append(item)
-                manifest.write(job, "done", wall_s=wall, codes_sha256=item.take.codes_sha256)
-                count += 1
-                if on_take:
-                    on_take(count, total, job.label)
+                manifest.write(job, "done", wall_s=wall, codes_sha256=item.record["codes_sha256"])
+                tally.step(job.label)
     finally:
         manifest.close()
     return result
+
+
+class _Tally:
+    def __init__(self, total: int, on_take: Callable[[int, int, str], None] | None) -> None:
+        self.total, self.count, self.on_take = total, 0, on_take
+
+    def step(self, label: str) -> None:
+        self.count += 1
+        if self.on_take:
+            self.on_take(self.count, self.total, label)
+
+
+def _record_failure(group: Sequence[Job], error: WorkbenchError, result: BatchResult, manifest: Manifest,
+                    tally: _Tally) -> None:
+    for job in group:  # takes of the pass saved before the failure are kept and count as done
+        finished = take_is_complete(sidecar_path_for(job.path), job.key)
+        if finished:
+            result.skipped.append(job)
+        else:
+            result.failed.append((job, str(error)))
+        manifest.write(job, "done" if finished else "failed", error=None if finished else str(error))
+        tally.step(job.label + ("" if finished else " FAILED"))
 
 
 def render_library(paths: str | Path | Sequence[str | Path], engine: Any, *, out_dir: str | Path = "outputs",

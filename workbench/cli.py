@@ -116,6 +116,8 @@ def models() -> None:
     from .hub import model_table
 
     table = Table("name", "source", "status", "notes")
+    for column in table.columns[:3]:
+        column.no_wrap = True
     for row in model_table():
         table.add_row(row["name"], row["source"], row["status"], row["notes"])
     console.print(table)
@@ -124,6 +126,7 @@ def models() -> None:
 def _register_more() -> None:
     from . import cli_library  # noqa: F401  (commands register themselves on import)
     from . import cli_serve  # noqa: F401
+    from . import cli_tokens  # noqa: F401
 
 
 def _fail(message: str) -> None:
@@ -137,7 +140,7 @@ def main(argv: list[str] | None = None) -> Any:
     os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")  # the app's choice: no library chatter
     _register_more()
     try:
-        return app(args=args, prog_name="workbench", standalone_mode=False)
+        code = app(args=args, prog_name="workbench", standalone_mode=False)
     except WorkbenchError as error:
         if debug:
             raise
@@ -154,9 +157,16 @@ def main(argv: list[str] | None = None) -> Any:
         _fail(" ".join(error.format_message().split()))
         sys.exit(1)
     except (KeyboardInterrupt, typer.Abort):
-        err_console.print("interrupted; finished takes are kept, a re-run resumes where it stopped")
-        sys.exit(130)
+        code = 130
+    # typer returns exit codes (typer.Exit, and 130 for Ctrl-C) instead of raising in this mode
+    if code == 130:
+        _fail("interrupted; finished takes are kept and temp files removed: a re-run resumes where it stopped")
+    if isinstance(code, int) and code:
+        sys.exit(code)
+    return None
 
 
-if __name__ == "__main__":
-    main()
+if __name__ == "__main__":  # run as `python -m workbench.cli`: use the importable module's app
+    from workbench.cli import main as _main
+
+    _main()

@@ -50,12 +50,24 @@ def render(
     seed_list: Annotated[Optional[str], typer.Option("--seeds", help="Override the files' seeds, e.g. 1-4.")] = None,
     batch_size: Annotated[int, typer.Option(help="Takes per batched pass.")] = 4,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the plan; load no model.")] = False,
+    ray: Annotated[bool, typer.Option("--ray", help="Render on Ray (local instance unless --ray-address).")] = False,
+    ray_address: Annotated[Optional[str], typer.Option(help="Ray cluster address, e.g. auto or ray://head:10001.")
+                           ] = None,
+    ray_workers: Annotated[Optional[int], typer.Option(help="Model actors (default: one per GPU, else 1).")] = None,
+    ray_cpus: Annotated[int, typer.Option(help="CPUs per actor on CPU-only clusters.")] = 1,
+    ray_write_on: Annotated[str, typer.Option(help="'driver' or 'workers' (shared output folder).")] = "driver",
 ) -> None:
     """Render prompt files (entry x seed), resumably, into OUT/<library>/<entry>/s<seed>.wav."""
     from .cli_render import run_render
 
+    runner = None
+    if ray or ray_address:
+        from .distributed import RayRunner
+
+        runner = RayRunner(address=ray_address, workers=ray_workers, cpus_per_worker=ray_cpus, device=gen.device,
+                           write_on=ray_write_on)
     ok = run_render(_libraries(paths), gen, only=only or [], tags=tags or [], seed_list=seed_list,
-                    batch_size=batch_size, dry_run=dry_run)
+                    batch_size=batch_size, dry_run=dry_run, runner=runner)
     raise typer.Exit(0 if ok else 1)
 
 
@@ -81,6 +93,7 @@ def history(
             err_console.print(f"skipped: {problem}", markup=False)
         console.print(f"rebuilt {store.path}: {count} takes")
     table = Table("id", "created", "rating", "fav", "model", "seed", "dur", "prompt", "file")
+    table.columns[7].no_wrap = True
     for row in store.search(search, favorites=favorites, min_rating=min_rating, model=model, limit=limit):
         table.add_row(str(row["id"]), row["created"][:19], "★" * (row["rating"] or 0), "♥" if row["favorite"] else "",
                       row["model"], str(row["seed"]), f"{row['duration_s']:.1f}", row["prompt"][:60], row["audio"])

@@ -9,7 +9,7 @@ from .cli_support import GenOpts, console, err_console, load
 
 
 def run_render(libraries: list, gen: GenOpts, *, only: list[str], tags: list[str], seed_list: str | None,
-               batch_size: int, dry_run: bool) -> bool:
+               batch_size: int, dry_run: bool, runner: Any = None) -> bool:
     """Render (or plan) the selected prompts; returns True when every job succeeded."""
     from .batch import plan_jobs, render_jobs
     from .history import History
@@ -31,11 +31,13 @@ def run_render(libraries: list, gen: GenOpts, *, only: list[str], tags: list[str
         takes = bar.add_task("takes", total=len(jobs))
         steps = bar.add_task("steps", total=None)
         result = render_jobs(
-            jobs, gen.out, load=lambda name: load(gen, name), batch_size=batch_size, force=gen.force,
+            jobs, gen.out, load=lambda name: load(gen, name), runner=runner, batch_size=batch_size, force=gen.force,
             history=History(gen.out), subtype=gen.format, loudness=gen.loudness,
             on_take=lambda done, total, label: bar.update(takes, completed=done, description=f"takes ({label})"),
             step_progress=lambda done, total: bar.update(steps, completed=done, total=total))
     _print_summary(result)
+    if getattr(runner, "retries", 0):
+        console.print(f"{runner.retries} passes were retried after a worker was lost")
     return result.ok
 
 
@@ -53,7 +55,7 @@ def _print_summary(result: Any) -> None:
     table = Table("entry", "seed", "status", "detail", title="render summary")
     for item in result.done:
         ref = item.record["prompt"]
-        table.add_row(f"{ref['library']}/{ref['entry_id']}", str(item.take.seed), "done", str(item.path))
+        table.add_row(f"{ref['library']}/{ref['entry_id']}", str(item.record["seed"]), "done", str(item.path))
     for job in result.skipped:
         table.add_row(f"{job.prompt.library}/{job.prompt.id}", str(job.seed), "skipped", "finished earlier")
     for job, error in result.failed:

@@ -142,10 +142,12 @@ class History:
             if isinstance(take, int) or (isinstance(take, str) and take.isdigit()):
                 row = db.execute("SELECT * FROM takes WHERE id = ?", (int(take),)).fetchone()
             else:
-                path = Path(take)
-                sidecar = path if path.suffix == ".json" else path.with_suffix(".json")
-                row = db.execute("SELECT * FROM takes WHERE sidecar = ? OR audio = ?",
-                                 (self._rel(sidecar), self._rel(path))).fetchone()
+                row = None
+                # a path as typed (relative to the working folder) or relative to the output folder
+                for path in (Path(take), self.root / take):
+                    sidecar = path if path.suffix == ".json" else path.with_suffix(".json")
+                    row = row or db.execute("SELECT * FROM takes WHERE sidecar = ? OR audio = ?",
+                                            (self._rel(sidecar), self._rel(path))).fetchone()
         if row is None:
             raise HistoryError(f"no take {take!r} in {self.path}; see 'workbench history'")
         return self._row(row)

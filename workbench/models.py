@@ -69,7 +69,9 @@ def resolve(name: str) -> ModelRef:
         return ModelRef(name, "hub", MODELS[name])
     path = Path(name).expanduser()
     if path.is_dir():
-        missing = [f for f in ("config.json", "preprocessor_config.json") if not (path / f).is_file()]
+        missing = [] if (path / "config.json").is_file() else ["config.json"]
+        if not any((path / f).is_file() for f in ("processor_config.json", "preprocessor_config.json")):
+            missing.append("processor_config.json")
         if not any(path.glob("*.safetensors")) and not any(path.glob("*.bin")):
             missing.append("model weights (*.safetensors)")
         if missing:

@@ -16,9 +16,10 @@ from .writer import refuse_existing, save_take
 
 @dataclass(frozen=True)
 class Rendered:
-    """A take written to disk: the take, its audio path and its sidecar record."""
+    """A take written to disk: the take (None when it was written by a remote worker), its audio path and
+    its sidecar record."""
 
-    take: Take
+    take: Take | None
     path: Path
     record: dict[str, Any]
 
@@ -54,14 +55,29 @@ def render_prompt(
     refuse_existing(paths, force)
     takes = engine.generate(text, params, list(seeds), progress=progress, should_stop=should_stop,
                             **draft.generate_kwargs())
-    weights = engine.weights_sha256()
-    out = []
+    takes = [draft.finish(take, engine) for take in takes]
+    return save_takes(takes, paths, force=force, subtype=subtype, loudness=loudness,
+                      weights_sha256=engine.weights_sha256(), history=history, prompt_refs=prompt_refs)
+
+
+def save_takes(
+    takes: Sequence[Take],
+    paths: Sequence[str | Path],
+    *,
+    force: bool = False,
+    subtype: str | None = None,
+    loudness: float | None = None,
+    weights_sha256: str | None = None,
+    history: Any = None,
+    prompt_refs: Sequence[dict[str, Any] | None] | None = None,
+) -> list[Rendered]:
+    """Save finished takes to their paths (audio + codes + sidecar, + history); see ``writer.save_take``."""
     refs = list(prompt_refs) if prompt_refs is not None else [None] * len(takes)
+    out = []
     for take, path, ref in zip(takes, paths, refs):
-        take = draft.finish(take, engine)
-        record = save_take(take, path, force=force, subtype=subtype, loudness=loudness, weights_sha256=weights,
-                           prompt_ref=ref, history=history)
-        out.append(Rendered(take, path, record))
+        record = save_take(take, path, force=force, subtype=subtype, loudness=loudness,
+                           weights_sha256=weights_sha256, prompt_ref=ref, history=history)
+        out.append(Rendered(take, Path(path), record))
     return out
 
 

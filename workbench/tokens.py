@@ -79,7 +79,9 @@ def read_tokens(path: str | Path) -> TokenFile:
             codes = np.asarray(data["codes"])
             meta = json.loads(str(data["meta"]))
     except (OSError, ValueError, KeyError, zipfile.BadZipFile, EOFError) as error:
-        raise ProvenanceError(f"{path}: not a readable token file ({type(error).__name__}: {error})"[:300]) from None
+        reason = "truncated or damaged" if isinstance(error, (zipfile.BadZipFile, EOFError)) else (
+            "not an .npz archive" if "pickle" in str(error) else type(error).__name__)
+        raise ProvenanceError(f"{path}: not a readable token file ({reason})") from None
     if not isinstance(meta, dict) or meta.get("kind") != TOKEN_KIND:
         raise ProvenanceError(f"{path}: not a workbench token file (kind {meta.get('kind') if isinstance(meta, dict) else None!r})")
     if meta.get("schema") != TOKEN_SCHEMA:

@@ -1,0 +1,231 @@
+"""Benchmark harness: the workbench vs plain transformers, batching, preview latency, scaling.
+
+Runs on models built from config with random weights (no download): ``tiny`` and ``random-small``
+(musicgen-small's real architecture). Every ratio is measured side by side in the same run, each figure
+as the median of ``--repeats`` runs with min/max. Writes a JSON file; ``benchmarks/report.py`` turns
+result files into ``docs/benchmarks.md`` and its plot.
+
+    python benchmarks/bench.py --model random-small --seconds 2 --repeats 3 --sweep \
+        --json benchmarks/results/random-small.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import threading
+import time
+from collections.abc import Callable
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+
+import psutil  # noqa: E402
+import torch  # noqa: E402
+
+from workbench.engine import Engine, load_engine  # noqa: E402
+from workbench.params import GenerationParams  # noqa: E402
+
+TEXT = "80s synthwave, night drive, pulsing bass arpeggio, gated drums, 110 BPM"
+
+
+class PeakRSS:
+    """Polls the process RSS in a thread; ``peak`` is the highest value seen (bytes)."""
+
+    def __init__(self, every_s: float = 0.05) -> None:
+        self.every, self.peak, self._stop = every_s, 0, threading.Event()
+        self._process = psutil.Process()
+
+    def __enter__(self) -> PeakRSS:
+        self.peak = self._process.memory_info().rss
+        self._thread = threading.Thread(target=self._poll, daemon=True)
+        self._thread.start()
+        return self
+
+    def _poll(self) -> None:
+        while not self._stop.is_set():
+            self.peak = max(self.peak, self._process.memory_info().rss)
+            time.sleep(self.every)
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def measure(fn: Callable[[], Any], repeats: int) -> dict[str, Any]:
+    """Median/min/max wall seconds and the peak RSS over ``repeats`` calls of ``fn``."""
+    walls = []
+    with PeakRSS() as rss:
+        for _ in range(repeats):
+            started = time.perf_counter()
+            fn()
+            walls.append(time.perf_counter() - started)
+    return {"median_s": statistics.median(walls), "min_s": min(walls), "max_s": max(walls), "runs": walls,
+            "peak_rss_gb": rss.peak / 1e9}
+
+
+def plain_generate(engine: Engine, batch: int, steps: int, params: GenerationParams) -> Callable[[], Any]:
+    """What a user writes by hand: processor + ``model.generate(do_sample=True)`` (global RNG)."""
+    inputs = engine.processor(text=[TEXT] * batch, padding=True, return_tensors="pt").to(engine.device)
+
+    def run() -> Any:
+        return engine.model.generate(**inputs, do_sample=True, guidance_scale=params.guidance_scale,
+                                     top_k=params.top_k, max_new_tokens=steps)
+
+    return run
+
+
+def workbench_generate(engine: Engine, seeds: list[int], params: GenerationParams) -> Callable[[], Any]:
+    return lambda: engine.generate(TEXT, params, seeds)
+
+
+def memory_bandwidth_gbs(gigabytes: float = 1.0) -> float:
+    """Read bandwidth (GB/s) from summing a large float32 tensor: the floor a memory-bound step can reach."""
+    data = torch.ones(int(gigabytes * 1e9 / 4))
+    data.sum()
+    best = float("inf")
+    for _ in range(5):
+        started = time.perf_counter()
+        data.sum()
+        best = min(best, time.perf_counter() - started)
+    return data.numel() * 4 / best / 1e9
+
+
+def text_rows_encoded(engine: Engine, fn: Callable[[], Any]) -> int:
+    """Rows the text encoder processed during ``fn`` (forward hook)."""
+    rows: list[int] = []
+    handle = engine.model.text_encoder.register_forward_pre_hook(
+        lambda module, args, kwargs: rows.append(int(kwargs["input_ids"].shape[0])), with_kwargs=True)
+    try:
+        fn()
+    finally:
+        handle.remove()
+    return sum(rows)
+
+
+def step_times(engine: Engine, seconds: float, batch: int) -> list[float]:
+    """Seconds per decoding step, step by step, for one take of ``seconds`` (from the progress callback)."""
+    stamps: list[float] = []
+    engine.generate(TEXT, GenerationParams(duration_s=seconds), list(range(batch)),
+                    progress=lambda done, total: stamps.append(time.perf_counter()))
+    return [b - a for a, b in zip(stamps, stamps[1:])]
+
+
+def preview_latency(engine: Engine, seconds: float) -> dict[str, float]:
+    """Time to the first preview chunk vs the full render, for one take."""
+    first: list[float] = []
+    started = time.perf_counter()
+    engine.generate(TEXT, GenerationParams(duration_s=seconds), [1],
+                    preview=lambda chunks: first.append(time.perf_counter() - started) if not first else None)
+    total = time.perf_counter() - started
+    return {"first_audio_s": first[0], "full_render_s": total, "ratio": first[0] / total}
+
+
+def core(engine: Engine, seconds: float, repeats: int, batch: int) -> dict[str, Any]:
+    params = GenerationParams(duration_s=seconds)
+    steps = engine.frames_for(seconds) + engine.delay
+    out: dict[str, Any] = {"seconds": seconds, "steps": steps, "batch": batch}
+    plain1 = measure(plain_generate(engine, 1, steps, params), repeats)
+    work1 = measure(workbench_generate(engine, [1], params), repeats)
+    workn = measure(workbench_generate(engine, list(range(1, batch + 1)), params), repeats)
+    out["plain_b1"], out["workbench_b1"], out[f"workbench_b{batch}"] = plain1, work1, workn
+    out["overhead_vs_plain"] = work1["median_s"] / plain1["median_s"] - 1
+    out["batch_speedup"] = batch * work1["median_s"] / workn["median_s"]
+    out["step_s_b1"] = work1["median_s"] / steps
+    out["x_realtime_b1"] = work1["median_s"] / seconds
+    out["takes_per_min_b1"] = 60 / work1["median_s"]
+    out[f"takes_per_min_b{batch}"] = 60 * batch / workn["median_s"]
+    out["text_rows"] = {
+        "workbench": text_rows_encoded(engine, workbench_generate(engine, list(range(batch)), params)),
+        "plain": text_rows_encoded(engine, plain_generate(engine, batch, steps, params)),
+    }
+    decoder_bytes = sum(p.numel() * p.element_size() for p in engine.model.decoder.parameters())
+    bandwidth = memory_bandwidth_gbs()
+    out["decoder_gb"] = decoder_bytes / 1e9
+    out["bandwidth_gbs"] = bandwidth
+    out["floor_step_s"] = decoder_bytes / 1e9 / bandwidth
+    out["step_vs_floor"] = out["step_s_b1"] / out["floor_step_s"]
+    return out
+
+
+def sweep(engine: Engine, durations: list[float], batches: list[int], base_seconds: float) -> dict[str, Any]:
+    out: dict[str, Any] = {"duration": [], "batch": []}
+    for seconds in durations:
+        with PeakRSS() as rss:
+            times = step_times(engine, seconds, 1)
+        out["duration"].append({"seconds": seconds, "wall_s": sum(times), "step_times": times,
+                                "peak_rss_gb": rss.peak / 1e9})
+    for batch in batches:
+        with PeakRSS() as rss:
+            started = time.perf_counter()
+            engine.generate(TEXT, GenerationParams(duration_s=base_seconds), list(range(batch)))
+            wall = time.perf_counter() - started
+        out["batch"].append({"batch": batch, "wall_s": wall, "takes_per_min": 60 * batch / wall,
+                             "peak_rss_gb": rss.peak / 1e9})
+    longest = max(out["duration"], key=lambda d: d["seconds"])["step_times"]
+    x = list(range(len(longest)))
+    slope, intercept = statistics.linear_regression(x, longest)
+    steps_30 = 1500 + engine.delay
+    out["fit"] = {"intercept_s": intercept, "slope_s_per_step": slope,
+                  "predicted_30s_wall_s": sum(intercept + slope * i for i in range(steps_30))}
+    return out
+
+
+def machine(threads: int) -> dict[str, Any]:
+    import transformers
+
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {"cpu": cpu, "cores": os.cpu_count(), "threads": threads, "ram_gb": psutil.virtual_memory().total / 1e9,
+            "python": platform.python_version(), "torch": torch.__version__, "transformers": transformers.__version__}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", default="random-small", help="tiny or random-small (built from config)")
+    parser.add_argument("--seconds", type=float, default=2.0, help="audio seconds per take for the core ratios")
+    parser.add_argument("--batch", type=int, default=4, help="seeds in one pass for the batching ratio")
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--threads", type=int, default=torch.get_num_threads())
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--dtype", default=None)
+    parser.add_argument("--preview-seconds", type=float, default=8.0, help="take length for time-to-first-audio")
+    parser.add_argument("--sweep", action="store_true", help="also the duration / batch-size scaling table")
+    parser.add_argument("--durations", default="2,5,10")
+    parser.add_argument("--batches", default="1,2,4,8")
+    parser.add_argument("--json", type=Path, required=True, help="results file (benchmarks/report.py reads it)")
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)  # the harness owns its process: threads are a benchmark setting
+    started = time.perf_counter()
+    engine = load_engine(args.model, device=args.device, dtype=args.dtype)
+    result: dict[str, Any] = {
+        "model": args.model, "device": str(engine.device), "dtype": str(engine.dtype).removeprefix("torch."),
+        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"), "machine": machine(args.threads),
+        "command": "python benchmarks/bench.py " + " ".join(os.sys.argv[1:]),
+        "build_s": time.perf_counter() - started,
+    }
+    result["core"] = core(engine, args.seconds, args.repeats, args.batch)
+    result["preview"] = preview_latency(engine, args.preview_seconds)
+    if args.sweep:
+        result["sweep"] = sweep(engine, [float(d) for d in args.durations.split(",")],
+                                [int(b) for b in args.batches.split(",")], args.seconds)
+    result["total_s"] = time.perf_counter() - started
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    args.json.write_text(json.dumps(result, indent=2))
+    print(json.dumps({k: v for k, v in result["core"].items() if not isinstance(v, dict)}, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,126 @@
+"""Turn benchmark result files (from bench.py) into docs/benchmarks.md and its scaling plot.
+
+    python benchmarks/report.py benchmarks/results/tiny.json benchmarks/results/random-small.json \
+        --out docs/benchmarks.md
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+TARGETS = {"overhead": 0.05, "batch": 3.5, "preview": 0.25, "floor": 1.5}
+
+
+def _range(m: dict[str, Any]) -> str:
+    return f"{m['median_s']:.2f} s ({m['min_s']:.2f}–{m['max_s']:.2f})"
+
+
+def _ok(passed: bool) -> str:
+    return "meets target" if passed else "**misses target**"
+
+
+def plot(result: dict[str, Any], path: Path) -> None:
+    """Step time vs KV length (with the linear fit) and throughput vs batch size."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4))
+    for run in result["sweep"]["duration"]:
+        left.plot(run["step_times"], label=f"{run['seconds']:g} s take", linewidth=0.8)
+    fit = result["sweep"]["fit"]
+    steps = max(len(r["step_times"]) for r in result["sweep"]["duration"])
+    left.plot([0, steps], [fit["intercept_s"], fit["intercept_s"] + fit["slope_s_per_step"] * steps], "k--",
+              label="linear fit")
+    left.set(xlabel="decoding step (KV cache length)", ylabel="seconds per step", title="step time vs length")
+    left.legend()
+    batches = result["sweep"]["batch"]
+    right.plot([b["batch"] for b in batches], [b["takes_per_min"] for b in batches], "o-")
+    right.set(xlabel="takes per batched pass", ylabel="takes per minute", title="throughput vs batch size")
+    fig.suptitle(f"{result['model']} on {result['machine']['cpu']} ({result['machine']['threads']} threads)")
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+
+
+def section(result: dict[str, Any], out: Path) -> str:
+    c, m, p = result["core"], result["machine"], result["preview"]
+    b = c["batch"]
+    lines = [
+        f"## `{result['model']}` — {result['date'][:10]}",
+        "",
+        f"- Machine: {m['cpu']}, {m['cores']} cores ({m['threads']} torch threads), {m['ram_gb']:.0f} GB RAM; "
+        f"device {result['device']}, {result['dtype']}; Python {m['python']}, torch {m['torch']}, "
+        f"transformers {m['transformers']}.",
+        f"- Command: `{result['command']}` ({result['total_s'] / 60:.1f} min in all; model built in "
+        f"{result['build_s']:.1f} s).",
+        f"- Takes of {c['seconds']:g} s ({c['steps']} decoding steps); medians of {len(c['workbench_b1']['runs'])} "
+        "runs with (min–max).",
+        "",
+        "| measure | value | target |",
+        "|---|---|---|",
+        f"| plain `model.generate` (batch 1) | {_range(c['plain_b1'])} | |",
+        f"| workbench `generate` (batch 1) | {_range(c['workbench_b1'])} | |",
+        f"| overhead vs plain transformers | {c['overhead_vs_plain'] * 100:+.1f} % | ≤ +5 %: "
+        f"{_ok(c['overhead_vs_plain'] <= TARGETS['overhead'])} |",
+        f"| {b} seeds in one pass | {_range(c[f'workbench_b{b}'])} | |",
+        f"| throughput, {b} seeds in one pass vs {b} single renders | {c['batch_speedup']:.2f}× | ≥ 3.5×: "
+        f"{_ok(c['batch_speedup'] >= TARGETS['batch'])} |",
+        f"| seconds per decoder step (batch 1) | {c['step_s_b1'] * 1000:.1f} ms | |",
+        f"| × slower than real time (batch 1) | {c['x_realtime_b1']:.2f}× | |",
+        f"| takes per minute, batch 1 / batch {b} | {c['takes_per_min_b1']:.2f} / {c[f'takes_per_min_b{b}']:.2f} | |",
+        f"| peak RSS, batch 1 / batch {b} | {c['workbench_b1']['peak_rss_gb']:.2f} / "
+        f"{c[f'workbench_b{b}']['peak_rss_gb']:.2f} GB | |",
+        f"| text-encoder rows for {b} seeds of one prompt: workbench / plain | {c['text_rows']['workbench']} / "
+        f"{c['text_rows']['plain']} | once per prompt |",
+        f"| time to first preview audio vs full render ({p['full_render_s']:.1f} s take render) | "
+        f"{p['first_audio_s']:.2f} s / {p['full_render_s']:.2f} s = {p['ratio'] * 100:.0f} % | ≤ 25 %: "
+        f"{_ok(p['ratio'] <= TARGETS['preview'])} |",
+        f"| memory bandwidth (read, measured) | {c['bandwidth_gbs']:.1f} GB/s | |",
+        f"| decoder weights read per step | {c['decoder_gb']:.3f} GB → floor {c['floor_step_s'] * 1000:.1f} ms | |",
+        f"| step time vs bandwidth floor | {c['step_vs_floor']:.2f}× | ≤ 1.5×: "
+        f"{_ok(c['step_vs_floor'] <= TARGETS['floor'])} |",
+    ]
+    if "sweep" in result:
+        s = result["sweep"]
+        png = f"benchmark-{result['model']}.png"
+        plot(result, out.parent / png)
+        lines += ["", "Scaling (batch 1 by duration; by batch size at "
+                  f"{c['seconds']:g} s):", "", "| take | wall | s/step (first → last 10 %) | peak RSS |",
+                  "|---|---|---|---|"]
+        for run in s["duration"]:
+            times = run["step_times"]
+            tenth = max(1, len(times) // 10)
+            first, last = sum(times[:tenth]) / tenth, sum(times[-tenth:]) / tenth
+            lines.append(f"| {run['seconds']:g} s | {run['wall_s']:.1f} s | {first * 1000:.0f} → {last * 1000:.0f} ms "
+                         f"| {run['peak_rss_gb']:.2f} GB |")
+        lines += ["", "| batch | wall | takes/min | peak RSS |", "|---|---|---|---|"]
+        for run in s["batch"]:
+            lines.append(f"| {run['batch']} | {run['wall_s']:.1f} s | {run['takes_per_min']:.2f} | "
+                         f"{run['peak_rss_gb']:.2f} GB |")
+        fit = s["fit"]
+        lines += ["", f"Linear fit of step time vs step index (longest take): {fit['intercept_s'] * 1000:.1f} ms + "
+                  f"{fit['slope_s_per_step'] * 1e6:.2f} µs × step → a 30 s take (1503 steps) ≈ "
+                  f"{fit['predicted_30s_wall_s']:.0f} s at batch 1.", "", f"![scaling]({png})"]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("results", nargs="+", type=Path)
+    parser.add_argument("--out", type=Path, default=Path("docs/benchmarks.md"))
+    parser.add_argument("--intro", type=Path, default=Path(__file__).with_name("intro.md"))
+    args = parser.parse_args()
+    parts = [args.intro.read_text().rstrip()] if args.intro.is_file() else ["# Benchmarks"]
+    for path in args.results:
+        parts.append(section(json.loads(path.read_text()), args.out))
+    args.out.write_text("\n\n".join(parts) + "\n")
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,136 @@
+"""The CLI through its real entry point (subprocess) and through typer's runner."""
+
+import hashlib
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+
+def run(*args: str, cwd: Path, env: dict | None = None, timeout: float = 300) -> subprocess.CompletedProcess:
+    full_env = {**os.environ, "HF_HUB_OFFLINE": "1", **(env or {})}
+    return subprocess.run([sys.executable, "-m", "workbench", *args], cwd=cwd, env=full_env,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def frames_sha(path: Path) -> str:
+    data, _ = sf.read(path, dtype="int16")
+    return hashlib.sha256(data.tobytes()).hexdigest()
+
+
+def test_generate_is_exact_and_repeatable(tmp_path):
+    for name, seed in (("a.wav", "3"), ("b.wav", "3"), ("c.wav", "4")):
+        done = run("generate", "lofi piano", "--model", "tiny", "--seed", seed, "--duration", "2", "-o", name,
+                   cwd=tmp_path)
+        assert done.returncode == 0, done.stderr
+    info = sf.info(tmp_path / "a.wav")
+    assert (info.samplerate, info.frames, info.channels) == (32000, 64000, 1)
+    assert frames_sha(tmp_path / "a.wav") == frames_sha(tmp_path / "b.wav")
+    assert (tmp_path / "a.wav").read_bytes() == (tmp_path / "b.wav").read_bytes()
+    assert frames_sha(tmp_path / "c.wav") != frames_sha(tmp_path / "a.wav")
+    sidecar = json.loads((tmp_path / "a.json").read_text())
+    assert sidecar["seed"] == 3 and sidecar["num_samples"] == 64000 and sidecar["model"]["name"] == "tiny"
+    assert sidecar["audio_sha256"] == hashlib.sha256((tmp_path / "a.wav").read_bytes()).hexdigest()
+    assert (tmp_path / "a.codes.npz").is_file()
+    assert "seed 3" in run("generate", "lofi piano", "--model", "tiny", "--seed", "3", "--duration", "1",
+                           "-o", "d.wav", cwd=tmp_path).stdout
+
+
+def test_refuses_to_overwrite_without_force(tmp_path):
+    assert run("generate", "x", "--model", "tiny", "--seed", "1", "--duration", "1", "-o", "a.wav",
+               cwd=tmp_path).returncode == 0
+    before = (tmp_path / "a.wav").read_bytes()
+    again = run("generate", "x", "--model", "tiny", "--seed", "2", "--duration", "1", "-o", "a.wav", cwd=tmp_path)
+    assert again.returncode == 1 and "exists already" in again.stderr and "--force" in again.stderr
+    assert (tmp_path / "a.wav").read_bytes() == before
+    forced = run("generate", "x", "--model", "tiny", "--seed", "2", "--duration", "1", "-o", "a.wav", "--force",
+                 cwd=tmp_path)
+    assert forced.returncode == 0 and (tmp_path / "a.wav").read_bytes() != before
+
+
+@pytest.mark.parametrize("env", [{"HF_HUB_OFFLINE": "1"}, {"HF_HUB_OFFLINE": "0", "HF_ENDPOINT": "http://127.0.0.1:9"}])
+def test_default_model_offline_fails_fast_with_advice(tmp_path, env):
+    started = time.perf_counter()
+    done = run("generate", "x", "--duration", "1", cwd=tmp_path, env=env, timeout=60)
+    elapsed = time.perf_counter() - started
+    assert done.returncode == 1
+    assert elapsed < 10, elapsed
+    lines = [line for line in done.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error:") and "--model tiny" in lines[0]
+    assert "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize(("args", "needle"), [
+    (["generate", "", "--model", "tiny"], "prompt is empty"),
+    (["generate", "x", "--model", "tiny", "--duration", "0"], "duration_s"),
+    (["generate", "x", "--model", "tiny", "--duration", "nan"], "duration_s"),
+    (["generate", "x", "--model", "tiny", "--duration", "abc"], "--duration"),
+    (["generate", "x", "--model", "tiny", "--seed", "-1"], "seed"),
+    (["generate", "x", "--model", "tiny", "--seed", "1.5"], "seed"),
+    (["generate", "x", "--model", "tiny", "--top-p", "1.5"], "top_p"),
+    (["generate", "x", "--model", "tiny", "--temperature", "0"], "temperature"),
+    (["generate", "x", "--model", "no-such-model"], "unknown model"),
+    (["generate", "x", "--model", "tiny", "-o", "x.mp3"], ".mp3"),
+    (["generate", "x", "--model", "tiny", "--melody", "nope.wav"], "melody"),
+])
+def test_bad_input_is_one_line(tmp_path, args, needle):
+    done = run(*args, cwd=tmp_path)
+    assert done.returncode == 1
+    lines = [line for line in done.stderr.splitlines() if line.strip() and "Model config" not in line]
+    assert len(lines) == 1, done.stderr
+    assert needle in lines[0] and "Traceback" not in done.stderr
+    assert not list(tmp_path.rglob("*.wav"))
+
+
+def test_debug_shows_the_traceback(tmp_path):
+    done = run("--debug", "generate", "", "--model", "tiny", cwd=tmp_path)
+    assert done.returncode != 0 and "Traceback" in done.stderr
+
+
+def test_version_and_models(tmp_path):
+    assert run("--version", cwd=tmp_path).stdout.startswith("musicgen-workbench ")
+    listing = run("models", cwd=tmp_path).stdout
+    for name in ("tiny", "tiny-melody", "small", "stereo-melody-large"):
+        assert name in listing
+
+
+def test_seeds_writes_a_contact_sheet_that_resolves(tmp_path):
+    done = run("seeds", "lofi piano", "--model", "tiny", "--seeds", "1-3", "--duration", "1", "--dir", "sweep",
+               cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    sheet = (tmp_path / "sweep" / "index.html").read_text()
+    import re
+
+    sources = re.findall(r'(?:src)="([^"]+)"', sheet)
+    assert len([s for s in sources if s.endswith(".wav")]) == 3 and len([s for s in sources if s.endswith(".png")]) == 3
+    for source in sources:
+        assert (tmp_path / "sweep" / source).is_file()
+    for seed in (1, 2, 3):
+        assert f"workbench reproduce s{seed}.json" in sheet
+    # the seeds' codes equal single renders of the same seed
+    single = run("generate", "lofi piano", "--model", "tiny", "--seed", "2", "--duration", "1", "-o", "one.wav",
+                 cwd=tmp_path)
+    assert single.returncode == 0
+    side = json.loads((tmp_path / "sweep" / "s2.json").read_text())
+    assert json.loads((tmp_path / "one.json").read_text())["codes_sha256"] == side["codes_sha256"]
+    assert side["batch_size"] == 3
+    data = np.load(tmp_path / "sweep" / "s2.codes.npz")
+    assert data["codes"].shape == (4, 50)
+
+
+def test_reproduce_exit_codes(tmp_path):
+    assert run("generate", "lofi piano", "--model", "tiny", "--seed", "9", "--duration", "1", "-o", "t.wav",
+               cwd=tmp_path).returncode == 0
+    same = run("reproduce", "t.json", cwd=tmp_path)
+    assert same.returncode == 0 and "identical codes" in same.stdout
+    record = json.loads((tmp_path / "t.json").read_text())
+    record["seed"] = 10
+    (tmp_path / "t.json").write_text(json.dumps(record))
+    changed = run("reproduce", "t.json", cwd=tmp_path)
+    assert changed.returncode == 1 and "MISMATCH" in changed.stdout

@@ -1,0 +1,124 @@
+"""Interruption, disk full, unwritable and escaping outputs: nothing lost, nothing partial, no way out."""
+
+import os
+import random
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from workbench.batch import plan_jobs, render_jobs
+from workbench.errors import ParamsError, WorkbenchError
+from workbench.history import History
+from workbench.library import load_library, select
+from workbench.provenance import file_sha256, read_sidecar
+from workbench.writer import take_path
+
+ROOT = Path(__file__).resolve().parents[1]
+SYNTHWAVE = ROOT / "prompts" / "synthwave.toml"
+ENTRIES = ["night-drive", "outrun-sunset", "darksynth-pursuit", "dream-pool"]
+
+
+def render_cmd(out: Path) -> list[str]:
+    only = [arg for entry in ENTRIES for arg in ("--only", entry)]
+    return [sys.executable, "-m", "workbench", "render", str(SYNTHWAVE), "--model", "tiny", "--duration", "0.5",
+            *only, "--seeds", "1-2", "--batch-size", "1", "--out", str(out)]
+
+
+def assert_intact(out: Path, expected: int) -> None:
+    audio = sorted(out.rglob("s*.wav"))
+    assert len(audio) == expected
+    assert not [p for p in out.rglob(".*") if p.is_file()], "temp files left behind"
+    for wav in audio:
+        record = read_sidecar(wav.with_suffix(".json"))
+        assert record["audio_sha256"] == file_sha256(wav)
+        assert wav.with_name(wav.stem + ".codes.npz").is_file()
+    with sqlite3.connect(out / "history.sqlite") as db:
+        assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    assert History(out).count() == expected
+
+
+def wait_for_first_take(out: Path, proc: subprocess.Popen, limit_s: float = 240) -> None:
+    deadline = time.time() + limit_s
+    while time.time() < deadline and not list(out.rglob("s*.json")) and proc.poll() is None:
+        time.sleep(0.05)
+
+
+def test_ctrl_c_stops_cleanly_and_says_how_to_resume(tmp_path):
+    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+    out = tmp_path / "out"
+    # a shell's background jobs inherit an ignored SIGINT; a terminal user's Ctrl-C does not
+    proc = subprocess.Popen(render_cmd(out), env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    wait_for_first_take(out, proc)
+    proc.send_signal(signal.SIGINT)
+    _, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == 130, stderr
+    assert "re-run resumes" in stderr and "Traceback" not in stderr
+    assert not [p for p in out.rglob(".*") if p.is_file()]
+    done = subprocess.run(render_cmd(out), env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    assert_intact(out, 8)
+
+
+@pytest.mark.slow
+def test_kill_minus_nine_at_random_moments_twenty_times(tmp_path):
+    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+    out = tmp_path / "out"
+    rng = random.Random(1)
+    for _ in range(20):
+        proc = subprocess.Popen(render_cmd(out), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(rng.uniform(0.5, 9.0))
+        proc.kill()
+        proc.wait()
+    done = subprocess.run(render_cmd(out), env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    assert_intact(out, 8)
+
+
+def test_disk_full_fails_one_take_and_keeps_the_others(tmp_path, tiny, monkeypatch):
+    import workbench.writer as writer
+
+    real = writer.write_audio
+    calls = {"n": 0}
+
+    def flaky(path, *args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise WorkbenchError(f"cannot write {path}: No space left on device")
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(writer, "write_audio", flaky)
+    prompts = select([load_library(SYNTHWAVE)], only=ENTRIES[:2])
+    jobs = plan_jobs(prompts, tmp_path, seeds=[1, 2], model="tiny", duration_s=0.5)
+    result = render_jobs(jobs, tmp_path, load=lambda name: tiny, batch_size=1, history=History(tmp_path))
+    assert len(result.failed) == 1 and "No space left" in result.failed[0][1]
+    assert len(result.done) == 3 and not result.ok
+    failed = result.failed[0][0].path
+    assert not failed.exists() and not failed.with_suffix(".json").exists()
+    assert not failed.with_name(failed.stem + ".codes.npz").exists()
+    for item in result.done:
+        assert read_sidecar(item.sidecar)["audio_sha256"] == file_sha256(item.path)
+    monkeypatch.setattr(writer, "write_audio", real)
+    again = render_jobs(jobs, tmp_path, load=lambda name: tiny, batch_size=1)
+    assert len(again.done) == 1 and len(again.skipped) == 3
+
+
+def test_unwritable_output_folder(tmp_path, tiny):
+    blocker = tmp_path / "out"
+    blocker.write_text("a file where the output folder should be")
+    jobs = plan_jobs(select([load_library(SYNTHWAVE)], only=ENTRIES[:1]), blocker, seeds=[1], model="tiny",
+                     duration_s=0.5)
+    with pytest.raises(WorkbenchError, match="not writable"):
+        render_jobs(jobs, blocker, load=lambda name: tiny)
+
+
+@pytest.mark.parametrize(("library", "entry"), [("..", "x"), ("synthwave", "../../etc"), ("a/b", "x"),
+                                                ("synthwave", "Night"), ("synthwave", "/abs")])
+def test_outputs_cannot_escape_the_output_folder(tmp_path, library, entry):
+    with pytest.raises(ParamsError, match="not a slug"):
+        take_path(tmp_path, library, entry, 1)
