@@ -140,6 +140,21 @@ def test_batch_and_library_render_endpoints(server):
     assert (server.out / "api-demo" / "drums" / "s2.wav").is_file()
 
 
+def test_tokenize_endpoint(server, tmp_path):
+    pytest.importorskip("workbench.codec")
+    import numpy as np
+    import soundfile
+    from gradio_client import handle_file
+
+    wav = tmp_path / "tone.wav"
+    soundfile.write(str(wav), 0.3 * np.sin(np.linspace(0, 880 * np.pi, 32000)).astype(np.float32), 32000)
+    client = Client(server.url, verbose=False)
+    image, facts, recon, token_file, quality = client.predict(handle_file(str(wav)), "", "tiny", "",
+                                                              api_name="/tokenize")
+    assert Path(token_file).name.endswith(".codes.npz") and Path(recon).is_file() and Path(image).is_file()
+    assert quality["num_codebooks"] == 4 and (server.out / quality["token_file"]).is_file()
+
+
 def test_errors_reach_the_client_as_one_line(server):
     client = Client(server.url, verbose=False)
     with pytest.raises(Exception, match="prompt is empty"):

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
-import math
 from types import SimpleNamespace
 from typing import Any
 
 import gradio as gr
 
 from .atomic import write_bytes
-from .audio import read_audio, resample, to_channels
-from .ui_common import App, int16, model_name, ui_errors
+from .ui_common import App, model_name, ui_errors
 from .uploads import token_path
 
+#: Standalone codecs offered besides the selected model's own (the Hub's EnCodec checkpoints).
+CODEC_NAMES = ["encodec_24khz", "encodec_32khz", "encodec_48khz"]
 UNAVAILABLE = "codec module not available: this build of the workbench has no `workbench.codec` yet"
 
 
@@ -34,7 +34,7 @@ class TokenizeTab:
     @ui_errors
     def tokenize(self, audio: str | None, codec_name: str, model: str, folder: str,
                  progress: Any = gr.Progress()) -> tuple[Any, ...]:
-        """Tokenize an upload: ``(grid image, facts, reconstruction, token file, quality)``."""
+        """Tokenize an upload: ``(grid image, facts, reconstruction, token file, quality)``, all under ``<out>/tokens``."""
         codec = codec_module()
         if not audio:
             raise gr.Error("upload an audio file to tokenize")
@@ -42,30 +42,25 @@ class TokenizeTab:
         progress(None, desc="loading the codec")
         name = (codec_name or "").strip()
         codec_obj = codec.load_codec(name) if name else codec.codec_of(self.app.cache.get(model_name(model, folder)))
-        progress(None, desc="encoding")
-        token_file, codes = codec.tokenize_file(path, codec_obj, out=token_path(self.app.out, path), force=False)
-        progress(None, desc="decoding")
-        recon = codec.decode(codec_obj, codes)
-        meta = codes.meta
-        rate = int(meta["sample_rate"])
-        source, source_rate = read_audio(path)
-        ref = to_channels(resample(source, source_rate, rate), recon.shape[0])
-        length = min(ref.shape[-1], recon.shape[-1])
-        scores = codec.quality(ref[:, :length], recon[:, :length], rate)
-        image = token_file.with_name(token_file.name.replace(".codes.npz", ".tokens.png"))
-        write_bytes(image, codec.token_grid_image(codes.codes), force=True)
-        return str(image), self._facts(codes, scores, token_file), (rate, int16(recon)), str(token_file), {
-            **{k: round(float(v), 4) for k, v in scores.items()}, "shape": list(codes.codes.shape),
-            "token_file": self.app.rel(token_file)}
+        progress(None, desc="encoding and decoding")
+        target = token_path(self.app.out, path)
+        # names are time-stamped; force only matters for the same upload twice within one second
+        token_file, codes = codec.tokenize_file(path, codec_obj, out=target, force=True)
+        recon = target.with_name(target.name.replace(".codes.npz", ".recon.wav"))
+        report = codec.codec_report(path, codec_obj, out=recon, force=True)
+        image = target.with_name(target.name.replace(".codes.npz", ".tokens.png"))
+        write_bytes(image, codec.token_grid_image(codes, codebook_size=report["codebook_size"]), force=True)
+        scores = {key: report[key] for key in ("snr_db", "stft_distance", "mel_distance", "bitrate_kbps",
+                                               "num_codebooks", "num_frames", "frame_rate", "codec")}
+        return str(image), self._facts(report, token_file), str(report["output"]), str(token_file), {
+            **scores, "token_file": self.app.rel(token_file)}
 
-    def _facts(self, codes: Any, scores: dict[str, float], token_file: Any) -> str:
-        meta = codes.meta
-        books, frames = codes.codes.shape
-        kbps = meta.get("bandwidth_kbps") or books * math.log2(meta["codebook_size"]) * meta["frame_rate"] / 1000
-        return (f"**{books} codebooks × {frames} frames** at {meta['frame_rate']} Hz · {kbps:g} kbps · "
-                f"codebook of {meta['codebook_size']}  \nreconstruction: SNR **{scores['snr_db']:.1f} dB** · "
-                f"STFT distance {scores['stft_distance']:.3f} · mel distance {scores['mel_distance']:.3f}  \n"
-                f"`{self.app.rel(token_file)}`")
+    def _facts(self, report: dict[str, Any], token_file: Any) -> str:
+        return (f"**{report['num_codebooks']} codebooks × {report['num_frames']} frames** at {report['frame_rate']} Hz"
+                f" · **{report['bitrate_kbps']:g} kbps** · codebook of {report['codebook_size']} · "
+                f"{report['duration_s']:.2f} s at {report['sample_rate']} Hz  \nreconstruction: SNR "
+                f"**{report['snr_db']:.1f} dB** · STFT distance {report['stft_distance']:.3f} · mel distance "
+                f"{report['mel_distance']:.3f}  \n`{self.app.rel(token_file)}` · codec {report['codec']}")
 
     def build(self, shared: SimpleNamespace) -> SimpleNamespace:
         w = SimpleNamespace()
@@ -73,15 +68,15 @@ class TokenizeTab:
         with gr.Row(equal_height=False):
             with gr.Column(scale=2, min_width=280):
                 w.audio = gr.Audio(label="Audio to tokenize", type="filepath", sources=["upload"])
-                w.codec = gr.Textbox(label="Codec", placeholder="the model's own codec",
-                                     info="Blank: the selected model's EnCodec; or a codec name")
+                w.codec = gr.Dropdown([("the selected model's codec", ""), *CODEC_NAMES], value="", label="Codec",
+                                      allow_custom_value=True, info="Or a codec name, Hub id or folder")
                 w.run = gr.Button("Tokenize", variant="primary", interactive=available)
                 if not available:
                     gr.Markdown(f"⚠️ {UNAVAILABLE}.")
             with gr.Column(scale=5):
                 w.image = gr.Image(label="Tokens (codebooks × frames)", type="filepath", interactive=False, height=220)
                 w.facts = gr.Markdown("Upload audio to see its tokens.", elem_classes=["facts"])
-                w.recon = gr.Audio(label="Reconstruction (decoded tokens)", interactive=False)
+                w.recon = gr.Audio(label="Reconstruction (decoded tokens)", type="filepath", interactive=False)
                 with gr.Row():
                     w.file = gr.File(label="Token file (.codes.npz)", interactive=False)
                     w.quality = gr.JSON(label="Quality")
