@@ -115,17 +115,18 @@ def test_four_clients_get_their_own_takes_in_order(server):
     assert finished == [0, 1, 2, 3]  # the queue serves one generation at a time, first come first served
 
 
-def test_history_rate_and_reproduce_endpoints(server):
+def test_history_rate_and_reproduce_endpoints_by_keyword(server):
+    """The README's client example: keyword arguments, the rest defaulting to the app's settings."""
     client = Client(server.url, verbose=False)
-    facts = client.predict(*generate_args("history via api", "21"), api_name="/generate")[-1]
-    take = str(facts["take_id"])
-    table = client.predict("history via api", False, 0, "", api_name="/history")
-    assert [row[0] for row in table["data"]] == [facts["take_id"]]
-    message = client.predict(take, 5, True, api_name="/rate")
+    *_, seed, files, take = client.predict(text="history via api", seed="21", duration=1, api_name="/generate")
+    assert seed == "21" and take["model"] == "tiny" and take["duration_s"] == 1.0
+    table = client.predict(text="history via api", api_name="/history")
+    assert [row[0] for row in table["data"]] == [take["take_id"]]
+    message = client.predict(take=str(take["take_id"]), rating=5, favorite=True, api_name="/rate")
     assert "★★★★★" in message and "favourite" in message
-    favourites = client.predict("", True, 5, "tiny", api_name="/history")
-    assert facts["take_id"] in [row[0] for row in favourites["data"]]
-    assert "identical" in client.predict(take, api_name="/reproduce")
+    favourites = client.predict(favorites=True, min_rating=5, model="tiny", api_name="/history")
+    assert take["take_id"] in [row[0] for row in favourites["data"]]
+    assert "identical" in client.predict(take=str(take["take_id"]), api_name="/reproduce")
 
 
 def test_batch_and_library_render_endpoints(server):

@@ -18,7 +18,7 @@ import gradio as gr
 
 from .session import EngineCache
 from .ui_batch import BatchTab
-from .ui_common import LOUDNESS_CHOICES, MODEL_CHOICES, App, model_name, new_flags, ui_errors
+from .ui_common import LOUDNESS_CHOICES, MODEL_CHOICES, P, App, model_name, new_flags, ui_errors
 from .ui_compare import CompareTab
 from .ui_generate import GenerateTab
 from .ui_history import HistoryTab
@@ -109,11 +109,11 @@ def _settings(shared: SimpleNamespace, model: str) -> None:
             shared.load = gr.Button("Load now", size="sm", variant="secondary")
     with gr.Accordion("Sampling", open=True):
         with gr.Row():
-            duration = gr.Slider(1, 120, value=8, step=0.5, label="Duration (s)", elem_id="duration")
-            guidance = gr.Slider(0, 10, value=3, step=0.1, label="Guidance", info="≤ 1: off")
-            temperature = gr.Slider(0.05, 2, value=1, step=0.05, label="Temperature")
-            top_k = gr.Slider(0, 1000, value=250, step=1, label="Top-k", info="0: off")
-            top_p = gr.Slider(0, 1, value=1, step=0.01, label="Top-p", info="1: off")
+            duration = gr.Slider(1, 120, value=P.duration_s, step=0.5, label="Duration (s)", elem_id="duration")
+            guidance = gr.Slider(0, 10, value=P.guidance_scale, step=0.1, label="Guidance", info="≤ 1: off")
+            temperature = gr.Slider(0.05, 2, value=P.temperature, step=0.05, label="Temperature")
+            top_k = gr.Slider(0, 1000, value=P.top_k, step=1, label="Top-k", info="0: off")
+            top_p = gr.Slider(0, 1, value=P.top_p, step=0.01, label="Top-p", info="1: off")
             shared.loudness = gr.Dropdown(LOUDNESS_CHOICES, value="off", label="Loudness", info="Off: peak-safe only",
                                           allow_custom_value=True)
     shared.params = [duration, guidance, temperature, top_k, top_p]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from contextlib import closing
 from types import SimpleNamespace
 from typing import Any
 
@@ -11,6 +12,7 @@ import gradio as gr
 
 from .batch import plan_jobs, render_jobs
 from .errors import GenerationCancelled
+from .models import DEFAULT_MODEL
 from .params import parse_seeds
 from .ui_common import App, loudness_target, model_name, run_in_background, ui_errors
 from .ui_library import key, libraries, prompt_files, summary
@@ -27,8 +29,9 @@ class BatchTab:
         self.app = app
 
     @ui_errors
-    def batch(self, file: str | None, upload: str | None, seeds: str, subfolder: str, batch_size: float,
-              duration: float | None, model: str, folder: str, loudness: str, flags: dict[str, bool] | None = None,
+    def batch(self, file: str | None = None, upload: str | None = None, seeds: str | None = None, subfolder: str = "batch",
+              batch_size: float = 4, duration: float | None = None, model: str = DEFAULT_MODEL, folder: str = "",
+              loudness: str = "off", flags: dict[str, bool] | None = None,
               progress: Any = gr.Progress()) -> Iterator[tuple[Any, ...]]:
         """Render every entry of a prompt file; yields ``(jobs table, summary, library names)`` as takes finish."""
         libs = libraries(self.app, [file] if file else [], [upload] if upload else [])
@@ -56,28 +59,20 @@ class BatchTab:
                                should_stop=lambda: flags.get("stop", False) or cancel.is_set())
 
         yield table(), f"{len(jobs)} takes planned into `{self.app.rel(out) if out != self.app.out else '.'}`…", names
-        events = run_in_background(work, progress, desc="decoding", cancel=cancel)
-        try:
-            while True:
-                try:
-                    _, (done, total, label) = next(events)
-                except StopIteration as finished:
-                    result = finished.value
-                    break
-                base, state = label, "done"
-                for suffix, text in _SUFFIXES.items():
-                    if label.endswith(suffix):
-                        base, state = label[: -len(suffix)], text
-                status[base] = state
-                yield table(), f"{done}/{total} takes…", names
-        except GenerationCancelled:
-            yield table(), "⏹ Stopped: finished takes are kept; run the same batch again to resume.", names
-            return
-        finally:
-            events.close()
-        for job, error in result.failed:
-            status[job.label] = f"FAILED: {error}"
-        yield table(), summary(result), names
+        with closing(run_in_background(work, progress, desc="decoding", cancel=cancel)) as events:
+            try:
+                for kind, payload in events:
+                    if kind == "result":
+                        status.update({job.label: f"FAILED: {error}" for job, error in payload.failed})
+                        yield table(), summary(payload), names
+                        continue
+                    done, total, label = payload
+                    base, state = next(((label[: -len(s)], text) for s, text in _SUFFIXES.items() if label.endswith(s)),
+                                       (label, "done"))
+                    status[base] = state
+                    yield table(), f"{done}/{total} takes…", names
+            except GenerationCancelled:
+                yield table(), "⏹ Stopped: finished takes are kept; run the same batch again to resume.", names
 
     def build(self, shared: SimpleNamespace) -> SimpleNamespace:
         w = SimpleNamespace()

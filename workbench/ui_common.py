@@ -18,7 +18,8 @@ import numpy as np
 
 from .errors import WorkbenchError
 from .history import History
-from .models import BUILTIN, MODELS
+from .models import BUILTIN, DEFAULT_MODEL, MODELS
+from .params import GenerationParams
 from .session import EngineCache
 from .uploads import MAX_UPLOAD_MB, MAX_UPLOAD_S, check_upload
 
@@ -27,6 +28,8 @@ MODEL_CHOICES = [*BUILTIN, *MODELS]
 #: Loudness choices: label -> LUFS target ("off": peak-safe only).
 LOUDNESS_CHOICES = [("off", "off"), ("-23 LUFS", "-23"), ("-16 LUFS", "-16"), ("-14 LUFS", "-14"),
                     ("-9 LUFS", "-9")]
+#: Defaults of the sampling settings (the API's defaults too): those of ``GenerationParams``.
+P = GenerationParams()
 #: Most takes the Compare grid shows at once.
 MAX_COMPARE = 8
 
@@ -135,11 +138,11 @@ def fmt(value: float | None, unit: str = "", digits: int = 1) -> str:
 
 def run_in_background(work: Callable[[Callable[[str, Any], None]], Any], progress: Any, *, desc: str,
                       cancel: threading.Event) -> Iterator[tuple[str, Any]]:
-    """Run ``work(emit)`` in a thread; yield what it emits; return its result (``yield from`` gets it).
+    """Run ``work(emit)`` in a thread; yield what it emits as ``(kind, payload)``, then ``("result", value)``.
 
     ``emit("progress", (done, total))`` updates ``progress`` (a ``gr.Progress``) from the handler's own
-    thread, where gradio can see it; anything else is yielded as ``(kind, payload)``. If the consumer
-    stops iterating (client gone, error), ``cancel`` is set so that the work's ``should_stop`` ends it.
+    thread, where gradio can see it. The work's exception is raised here. If the consumer stops iterating
+    (client gone, error) and closes this generator, ``cancel`` is set so that the work's ``should_stop`` ends it.
     """
     events: queue.Queue[tuple[str, Any]] = queue.Queue()
     outcome: dict[str, Any] = {}
@@ -168,4 +171,4 @@ def run_in_background(work: Callable[[Callable[[str, Any], None]], Any], progres
         thread.join()
     if "error" in outcome:
         raise outcome["error"]
-    return outcome.get("value")
+    yield "result", outcome.get("value")

@@ -11,7 +11,8 @@ import gradio as gr
 from .errors import GenerationCancelled
 from .params import parse_seeds, validate_text
 from .render import render_seeds
-from .ui_common import MAX_COMPARE, App, fmt, loudness_target, model_name, stars, ui_errors
+from .models import DEFAULT_MODEL
+from .ui_common import MAX_COMPARE, P, App, fmt, loudness_target, model_name, stars, ui_errors
 from .ui_generate import sampling_params, take_facts
 from .writer import adhoc_folder
 
@@ -24,9 +25,11 @@ class CompareTab:
 
     # --- handlers ------------------------------------------------------------------------------------
     @ui_errors
-    def compare(self, text: str, seeds: str, model: str, folder: str, duration: float, guidance: float,
-                temperature: float, top_k: float, top_p: float, loudness: str, flags: dict[str, bool] | None = None,
-                progress: Any = gr.Progress()) -> tuple[list[dict[str, Any]], str, list[str] | None]:
+    def compare(self, text: str, seeds: str = "1-4", model: str = DEFAULT_MODEL, folder: str = "",
+                duration: float = P.duration_s, guidance: float = P.guidance_scale, temperature: float = P.temperature,
+                top_k: float = P.top_k, top_p: float = P.top_p, loudness: str = "off",
+                flags: dict[str, bool] | None = None, progress: Any = gr.Progress(),
+                ) -> tuple[list[dict[str, Any]], str, list[str] | None]:
         """Render ``text`` for every seed in one pass; returns ``(takes, status, files)``."""
         params = sampling_params(duration, guidance, temperature, top_k, top_p)
         text, seed_list = validate_text(text), parse_seeds((seeds or "").strip() or "1-4")

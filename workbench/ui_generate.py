@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from contextlib import closing
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -17,7 +18,8 @@ from .errors import GenerationCancelled
 from .params import GenerationParams, random_seed, validate_seed, validate_text
 from .render import Rendered, render_prompt
 from .session import PreviewingEngine
-from .ui_common import App, fmt, int16, loudness_target, model_name, run_in_background, ui_errors, wav_bytes
+from .models import DEFAULT_MODEL
+from .ui_common import P, App, fmt, int16, loudness_target, model_name, run_in_background, ui_errors, wav_bytes
 from .uploads import keep_draft
 from .writer import adhoc_path
 
@@ -59,10 +61,12 @@ class GenerateTab:
 
     # --- handlers ------------------------------------------------------------------------------------
     @ui_errors
-    def generate(self, text: str, seed: str, draft_mode: str, melody: str | None, melody_start: float | None,
-                 melody_end: float | None, continue_from: str | None, prompt_seconds: float, include_prompt: bool,
-                 model: str, folder: str, duration: float, guidance: float, temperature: float, top_k: float,
-                 top_p: float, loudness: str, flags: dict[str, bool] | None = None,
+    def generate(self, text: str, seed: str | None = None, draft_mode: str = "none", melody: str | None = None,
+                 melody_start: float | None = 0.0, melody_end: float | None = None, continue_from: str | None = None,
+                 prompt_seconds: float = 5.0, include_prompt: bool = True, model: str = DEFAULT_MODEL,
+                 folder: str = "", duration: float = P.duration_s, guidance: float = P.guidance_scale,
+                 temperature: float = P.temperature, top_k: float = P.top_k, top_p: float = P.top_p,
+                 loudness: str = "off", flags: dict[str, bool] | None = None,
                  progress: Any = gr.Progress()) -> Iterator[tuple[Any, ...]]:
         """Render one take; yields preview updates, then ``(preview, audio, image, summary, seed, files, facts)``."""
         params = sampling_params(duration, guidance, temperature, top_k, top_p)
@@ -85,22 +89,16 @@ class GenerateTab:
         skip = gr.skip()
         yield skip, None, None, f"Rendering seed {seed_value}…", str(seed_value), None, None
         heard: list[np.ndarray] = []
-        events = run_in_background(work, progress, desc=f"seed {seed_value}", cancel=cancel)
-        try:
-            while True:
-                try:
-                    _, chunk = next(events)
-                except StopIteration as done:
-                    [item] = done.value
-                    break
-                heard.append(chunk)
-                yield self._preview(chunk, heard, engine.sample_rate), skip, skip, skip, skip, skip, skip
-        except GenerationCancelled:
-            yield skip, None, None, "⏹ Stopped before the end: nothing was written.", str(seed_value), None, None
-            return
-        finally:
-            events.close()
-        yield (skip, *self.outputs(item))
+        with closing(run_in_background(work, progress, desc=f"seed {seed_value}", cancel=cancel)) as events:
+            try:
+                for kind, payload in events:
+                    if kind == "result":
+                        yield (skip, *self.outputs(payload[0]))
+                    else:
+                        heard.append(payload)
+                        yield self._preview(payload, heard, engine.sample_rate), skip, skip, skip, skip, skip, skip
+            except GenerationCancelled:
+                yield skip, None, None, "⏹ Stopped before the end: nothing was written.", str(seed_value), None, None
 
     def outputs(self, item: Rendered) -> tuple[Any, ...]:
         """``(audio, image, summary, seed, files, facts)`` for a written take."""

@@ -22,7 +22,8 @@ class HistoryTab:
         self.app = app
 
     @ui_errors
-    def search(self, text: str, favorites: bool, min_rating: float | None, model: str) -> list[list[Any]]:
+    def search(self, text: str | None = None, favorites: bool = False, min_rating: float | None = 0,
+               model: str | None = None) -> list[list[Any]]:
         """Takes matching the filters, newest first, as table rows."""
         rows = self.app.history.search((text or "").strip() or None, favorites=bool(favorites),
                                        min_rating=int(min_rating) if min_rating else None,
@@ -55,7 +56,7 @@ class HistoryTab:
                 f"`{row['audio']}` · codes `{row['codes_sha256'][:16]}`" + (f"  \nnotes: {row['notes']}" * bool(row["notes"])))
 
     @ui_errors
-    def rate(self, take: str, rating: float | None, favorite: bool) -> str:
+    def rate(self, take: str, rating: float | None = None, favorite: bool = False) -> str:
         """Set a take's rating (1-5; 0 or empty clears it) and favourite mark."""
         row = self.app.history.update_user(str(self._row(take)["id"]), rating=int(rating) if rating else None,
                                            favorite=bool(favorite))

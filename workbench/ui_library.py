@@ -13,6 +13,7 @@ import gradio as gr
 from .batch import plan_jobs, render_jobs
 from .errors import GenerationCancelled, PromptFileError
 from .library import Library, Prompt, load_libraries, select
+from .models import DEFAULT_MODEL
 from .params import parse_seeds
 from .ui_common import App, loudness_target, model_name, ui_errors
 
@@ -110,9 +111,10 @@ class LibraryTab:
         return "\n".join(lines), gr.Dataframe(expansion, headers=headers), chosen, key(prompt)
 
     @ui_errors
-    def render(self, names: list[str], uploads: list[str] | None, selected: list[str] | None, seeds: str,
-               duration: float | None, model: str, folder: str, loudness: str,
-               flags: dict[str, bool] | None = None, progress: Any = gr.Progress()) -> tuple[list[list[Any]], str]:
+    def render(self, names: list[str] | None = None, uploads: list[str] | None = None, selected: list[str] | None = None,
+               seeds: str | None = None, duration: float | None = None, model: str = DEFAULT_MODEL, folder: str = "",
+               loudness: str = "off", flags: dict[str, bool] | None = None,
+               progress: Any = gr.Progress()) -> tuple[list[list[Any]], str]:
         """Render the selected entries (entry x seed) resumably into ``<out>/<library>/<entry>/s<seed>.wav``."""
         if not selected:
             raise gr.Error("select entries first: click rows of the table, or 'Select all shown'")

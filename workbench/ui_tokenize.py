@@ -10,6 +10,7 @@ from typing import Any
 import gradio as gr
 
 from .atomic import write_bytes
+from .models import DEFAULT_MODEL
 from .ui_common import App, model_name, ui_errors
 from .uploads import token_path
 
@@ -32,7 +33,7 @@ class TokenizeTab:
         self.app = app
 
     @ui_errors
-    def tokenize(self, audio: str | None, codec_name: str, model: str, folder: str,
+    def tokenize(self, audio: str | None, codec_name: str = "", model: str = DEFAULT_MODEL, folder: str = "",
                  progress: Any = gr.Progress()) -> tuple[Any, ...]:
         """Tokenize an upload: ``(grid image, facts, reconstruction, token file, quality)``, all under ``<out>/tokens``."""
         codec = codec_module()
@@ -50,8 +51,9 @@ class TokenizeTab:
         report = codec.codec_report(path, codec_obj, out=recon, force=True)
         image = target.with_name(target.name.replace(".codes.npz", ".tokens.png"))
         write_bytes(image, codec.token_grid_image(codes, codebook_size=report["codebook_size"]), force=True)
-        scores = {key: report[key] for key in ("snr_db", "stft_distance", "mel_distance", "bitrate_kbps",
-                                               "num_codebooks", "num_frames", "frame_rate", "codec")}
+        scores = {key: round(report[key], 4) if isinstance(report[key], float) else report[key]
+                  for key in ("snr_db", "stft_distance", "mel_distance", "bitrate_kbps", "num_codebooks",
+                              "num_frames", "frame_rate", "codec")}
         return str(image), self._facts(report, token_file), str(report["output"]), str(token_file), {
             **scores, "token_file": self.app.rel(token_file)}
 
