@@ -169,7 +169,7 @@ class GenerateTab:
                     w.used_seed = gr.Textbox(label="Seed used", interactive=False, scale=3, elem_id="gen-used-seed")
                     w.reuse = gr.Button("Reuse this seed", scale=1, min_width=130, elem_classes=["align-end"])
                 w.files = gr.File(label="Download: audio, sidecar, tokens", file_count="multiple", interactive=False,
-                                  height=150)
+                                  height=190)
                 with gr.Accordion("Take details (JSON)", open=False):
                     w.facts = gr.JSON(label="Take", open=True)
         w.draft_mode.change(lambda m: (gr.Group(visible=m == "melody"), gr.Group(visible=m == "continuation")),
