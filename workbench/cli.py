@@ -130,6 +130,7 @@ def models() -> None:
 
 def _register_more() -> None:
     from . import cli_library  # noqa: F401  (commands register themselves on import)
+    from . import cli_serve  # noqa: F401
     from . import cli_tokens  # noqa: F401
 
 

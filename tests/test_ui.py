@@ -1,0 +1,361 @@
+"""Handler-level tests of the browser workbench: handlers called directly with the built-in tiny models."""
+
+from __future__ import annotations
+
+import json
+import sys
+import wave
+import weakref
+from io import BytesIO
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+gr = pytest.importorskip("gradio")
+
+from workbench.errors import ModelNotFoundError  # noqa: E402
+from workbench.params import GenerationParams  # noqa: E402
+from workbench.session import EngineCache  # noqa: E402
+from workbench.ui import build_ui, launch_options  # noqa: E402
+from workbench.uploads import check_upload, keep_draft, output_subfolder  # noqa: E402
+
+SAMPLING = ("tiny", "", 1.0, 3.0, 1.0, 250, 1.0, "off")  # model, folder, duration, guidance, temp, top-k, top-p, loudness
+LIBRARY = """
+[library]
+name = "demo"
+seeds = [1]
+[library.defaults]
+duration_s = 1.0
+
+[[prompt]]
+id = "calm"
+text = "calm ambient pads, slow, 60 BPM"
+tags = ["calm"]
+
+[[prompt]]
+id = "grid"
+template = "{mood} synth, {bpm} BPM"
+tags = ["matrix"]
+[prompt.slots]
+mood = ["dark", "bright"]
+bpm = [90, 120]
+"""
+
+
+def noop(*_args, **_kwargs):
+    return None
+
+
+@pytest.fixture(scope="module")
+def cache(tiny, tiny_melody):
+    engines = {"tiny": tiny, "tiny-melody": tiny_melody}
+    return EngineCache(loader=lambda name, **_: engines[name])
+
+
+@pytest.fixture()
+def prompts(tmp_path):
+    folder = tmp_path / "prompts"
+    folder.mkdir()
+    (folder / "demo.toml").write_text(LIBRARY, encoding="utf-8")
+    return folder
+
+
+@pytest.fixture()
+def demo(tmp_path, prompts, cache):
+    return build_ui(model="tiny", out=tmp_path / "out", prompts=prompts, cache=cache, preview_streaming=False)
+
+
+@pytest.fixture()
+def h(demo):
+    return demo.handlers
+
+
+def generate(h, text="warm noise, 90 BPM", seed="7", *, mode="none", melody=None, cont=None, duration=1.0,
+             model="tiny", flags=None, progress=noop, prompt_seconds=0.5):
+    sampling = (model, "", duration, *SAMPLING[3:])
+    return list(h.generate(text, seed, mode, melody, 0.0, None, cont, prompt_seconds, True, *sampling,
+                           {} if flags is None else flags, progress=progress))
+
+
+def sine(path: Path, seconds: float = 2.0, rate: int = 32000) -> Path:
+    import soundfile
+
+    t = np.arange(int(seconds * rate)) / rate
+    soundfile.write(str(path), (0.3 * np.sin(2 * np.pi * 440 * t)).astype(np.float32), rate)
+    return path
+
+
+def test_generate_writes_the_take_and_matches_the_engine(h, demo, tiny):
+    outputs = generate(h, seed="7")
+    preview, audio, image, summary, used_seed, files, facts = outputs[-1]
+    out = demo.workbench.out
+    assert Path(audio).is_file() and Path(audio).resolve().is_relative_to(out.resolve())
+    assert Path(image).is_file() and used_seed == "7" and "seed 7" in summary
+    assert sorted(Path(f).suffix for f in files) == [".json", ".npz", ".wav"]
+    sidecar = json.loads((out / facts["sidecar"]).read_text())
+    assert sidecar["seed"] == 7 and sidecar["prompt"]["text"] == "warm noise, 90 BPM"
+    expected = tiny.generate("warm noise, 90 BPM", GenerationParams(duration_s=1.0), [7])[0].codes_sha256
+    assert facts["codes_sha256"] == sidecar["codes_sha256"] == expected
+    assert demo.workbench.history.get(facts["take_id"])["seed"] == 7
+
+
+def test_generate_previews_audio_before_the_take(h):
+    outputs = generate(h, seed="3", duration=2.5)
+    previews = [o[0] for o in outputs[1:-1]]
+    assert len(previews) >= 2  # one every ~2 s of audio, then the rest
+    rate, so_far = previews[-1]
+    assert rate == 32000 and so_far.dtype == np.int16 and so_far.shape[0] == 80000  # the whole take at the end
+    assert previews[0][1].shape[0] < so_far.shape[0]
+
+
+def test_streaming_preview_yields_wav_chunks(tmp_path, prompts, cache):
+    h = build_ui(model="tiny", out=tmp_path / "o", prompts=prompts, cache=cache, preview_streaming=True).handlers
+    outputs = generate(h, seed="3", duration=2.5)
+    frames = 0
+    for chunk in (o[0] for o in outputs[1:-1]):
+        with wave.open(BytesIO(chunk)) as reader:
+            assert reader.getframerate() == 32000 and reader.getsampwidth() == 2
+            frames += reader.getnframes()
+    assert frames == 80000
+
+
+def test_blank_seed_draws_one_and_shows_it(h, demo):
+    *_, (_, _, _, _, used_seed, _, facts) = generate(h, seed="")
+    assert used_seed.isdigit() and int(used_seed) == facts["seed"]
+
+
+@pytest.mark.parametrize("text, seed, duration, message", [
+    ("", "1", 1.0, "prompt is empty"),
+    ("ok", "abc", 1.0, "seed must be"),
+    ("ok", "1", 0.0, "duration_s"),
+])
+def test_bad_input_is_one_gradio_error_line(h, text, seed, duration, message):
+    with pytest.raises(gr.Error, match=message):
+        generate(h, text, seed, duration=duration)
+
+
+def test_unknown_model_is_refused_quickly(h):
+    with pytest.raises(gr.Error, match="unknown model"):
+        generate(h, model="no-such-model")
+
+
+def test_stop_cancels_and_writes_nothing(h, demo):
+    flags = {}
+
+    def progress(*_args, **_kwargs):
+        flags["stop"] = True  # the Stop button, pressed during the first step
+
+    outputs = generate(h, seed="5", flags=flags, progress=progress)
+    assert "Stopped" in outputs[-1][3]
+    assert not list((demo.workbench.out / "takes").glob("*.wav"))
+
+
+def test_melody_draft_scores_adherence_and_reproduces(h, demo, tmp_path):
+    melody = sine(tmp_path / "hum.wav")
+    *_, last = generate(h, seed="4", mode="melody", melody=str(melody), model="tiny-melody")
+    facts = last[-1]
+    assert facts["adherence"] is not None and "melody adherence" in last[3]
+    kept = list((demo.workbench.out / "drafts").glob("*-hum.wav"))
+    assert len(kept) == 1  # the upload is kept under the output folder, so the take reproduces later
+    sidecar = json.loads((demo.workbench.out / facts["sidecar"]).read_text())
+    assert sidecar["draft"]["melody"]["file"] == "../drafts/" + kept[0].name
+    assert "identical" in h.reproduce(str(facts["take_id"]), progress=noop)
+
+
+def test_melody_on_a_text_model_says_which_models_can(h, tmp_path):
+    with pytest.raises(gr.Error, match="melody model"):
+        generate(h, mode="melody", melody=str(sine(tmp_path / "hum.wav")))
+
+
+def test_uploads_over_the_limits_are_refused(tmp_path, prompts, cache):
+    melody = str(sine(tmp_path / "long.wav", seconds=2.0))
+    short = build_ui(model="tiny", out=tmp_path / "o", prompts=prompts, cache=cache, max_upload_s=1.0).handlers
+    with pytest.raises(gr.Error, match="min limit"):
+        generate(short, mode="melody", melody=melody, model="tiny-melody")
+    small = build_ui(model="tiny", out=tmp_path / "o", prompts=prompts, cache=cache, max_upload_mb=0.01).handlers
+    with pytest.raises(gr.Error, match="MB limit"):
+        generate(small, mode="melody", melody=melody, model="tiny-melody")
+
+
+def test_compare_renders_a_grid_and_saves_ratings(h, demo, tiny):
+    takes, status, files = h.compare("glassy arps, 120 BPM", "1-4", *SAMPLING, {}, progress=noop)
+    assert [t["seed"] for t in takes] == [1, 2, 3, 4] and "one batched pass" in status
+    assert all(Path(f).is_file() for f in files) and files[-1].endswith("index.html")
+    alone = tiny.generate("glassy arps, 120 BPM", GenerationParams(duration_s=1.0), [3])[0]
+    assert takes[2]["codes_sha256"] == alone.codes_sha256  # a take does not depend on its batch
+    slots = h.slots(takes)
+    assert len(slots) == 8 * 6 and slots[0].visible is True and slots[4 * 6].visible is False
+    assert Path(slots[2]).is_file() and Path(slots[3]).is_file()  # audio and spectrogram of the first card
+    card = h.rate_slot(1, takes, 4, True)
+    assert "★★★★" in card and "♥" in card
+    row = demo.workbench.history.get(takes[1]["take_id"])
+    assert row["rating"] == 4 and row["favorite"] is True
+    assert json.loads((demo.workbench.out / takes[1]["sidecar"]).read_text())["user"]["rating"] == 4
+
+
+def test_compare_refuses_more_seeds_than_the_grid(h):
+    with pytest.raises(gr.Error, match="at most 8"):
+        h.compare("x", "1-9", *SAMPLING, {}, progress=noop)
+
+
+def test_extend_a_compared_take_as_a_continuation(h, demo):
+    takes, _, _ = h.compare("dusty drums", "1-2", *SAMPLING, {}, progress=noop)
+    compare_tab = demo.handlers.compare.__self__
+    prompt, mode, codes, _, _ = compare_tab.extend(0, takes)
+    assert mode == "continuation" and codes.endswith(".codes.npz")
+    *_, last = generate(h, prompt, "9", mode="continuation", cont=codes, prompt_seconds=0.5)
+    assert last[-1]["duration_s"] == pytest.approx(1.5)  # the prompt's 0.5 s, then 1 s of new audio
+
+
+def test_history_search_rate_and_reproduce(h, demo):
+    *_, last = generate(h, "history test tune", "11")
+    take = str(last[-1]["take_id"])
+    rows = h.history("history test", False, 0, "")
+    assert [r[0] for r in rows] == [int(take)] and rows[0][3] == "11"
+    assert "★★★" in h.rate(take, 3, False)
+    assert h.history("", False, 3, "")[0][5] == "★★★"
+    assert h.history("", True, 0, "") == []
+    with pytest.raises(gr.Error, match="rating must be 1 to 5"):
+        h.rate(take, 7, False)
+    assert "identical" in h.reproduce(take, progress=noop)
+    with pytest.raises(gr.Error, match="no take"):
+        h.reproduce("999", progress=noop)
+
+
+def test_library_browse_filter_expand_and_render(h, demo):
+    rows, _, selection = h.library_browse(["demo.toml"], None, [], "")
+    assert [r[1] for r in rows] == ["calm", "grid-dark-90", "grid-dark-120", "grid-bright-90", "grid-bright-120"]
+    assert len(h.library_browse(["demo.toml"], None, ["matrix"], "")[0]) == 4
+    assert [r[1] for r in h.library_browse(["demo.toml"], None, [], "dark")[0]] == ["grid-dark-90", "grid-dark-120"]
+    library = demo.handlers.library_browse.__self__
+    event = gr.SelectData(None, {"index": [1, 1], "value": "grid-dark-90", "row_value": rows[1]})
+    details, expansion, chosen, clicked = library.details(["demo.toml"], None, [], event)
+    assert "template **grid** → 4 prompts" in details and clicked == "demo/grid-dark-90"
+    assert expansion.value["headers"] == ["id", "mood", "bpm", "text"] and len(expansion.value["data"]) == 4
+    results, status = h.library_render(["demo.toml"], None, ["demo/calm", *chosen], "", 0, "tiny", "", "off", {},
+                                       progress=noop)
+    assert [r[2] for r in results] == ["done", "done"] and "2 rendered" in status
+    assert (demo.workbench.out / "demo" / "calm" / "s1.wav").is_file()
+    again, status = h.library_render(["demo.toml"], None, ["demo/calm"], "", 0, "tiny", "", "off", {}, progress=noop)
+    assert again[0][2] == "skipped (done earlier)" and "1 done earlier" in status
+    assert h.fill_from("demo/calm") == ("calm ambient pads, slow, 60 BPM", 1.0, 3.0, 1.0, 250, 1.0, "1")
+
+
+def test_batch_renders_a_file_live_and_resumes(h, demo):
+    first = list(h.batch("demo.toml", None, "1", "runs/a", 4, 0, "tiny", "", "off", {}, progress=noop))
+    table, summary, library = first[-1]
+    assert len(first) >= 3 and library == "demo"  # planned, then one update per finished take
+    assert [row[3] for row in table] == ["done"] * 5 and "5 rendered" in summary
+    assert all((demo.workbench.out / "runs" / "a" / row[4].split("runs/a/", 1)[1]).is_file() for row in table)
+    assert len(demo.workbench.history.search("", limit=100)) == 5  # results land in the History
+    again = list(h.batch("demo.toml", None, "1", "runs/a", 4, 0, "tiny", "", "off", {}, progress=noop))[-1]
+    assert [row[3] for row in again[0]] == ["skipped (done earlier)"] * 5
+    with pytest.raises(gr.Error, match="sub-folder"):
+        list(h.batch("demo.toml", None, "1", "../escape", 4, 0, "tiny", "", "off", {}, progress=noop))
+
+
+def test_tokenize_without_the_codec_module_says_so(h, tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "workbench.codec", None)  # as if the module were absent
+    with pytest.raises(gr.Error, match="codec module not available"):
+        h.tokenize(str(sine(tmp_path / "a.wav")), "", "tiny", "", progress=noop)
+
+
+def test_tokenize_shows_tokens_bitrate_reconstruction_and_quality(h, demo, tmp_path):
+    pytest.importorskip("workbench.codec")
+    image, facts, recon, token_file, quality = h.tokenize(str(sine(tmp_path / "a.wav", 1.0)), "", "tiny", "",
+                                                          progress=noop)
+    out = demo.workbench.out.resolve()
+    for path in (image, recon, token_file):
+        assert Path(path).is_file() and Path(path).resolve().is_relative_to(out / "tokens")
+    assert token_file.endswith(".codes.npz") and recon.endswith(".recon.wav")
+    assert "4 codebooks × 50 frames" in facts and "kbps" in facts and "SNR" in facts
+    assert quality["num_codebooks"] == 4 and quality["num_frames"] == 50 and quality["bitrate_kbps"] == 2.2
+    assert {"snr_db", "stft_distance", "mel_distance"} <= set(quality)
+
+
+def test_engine_cache_holds_one_model_and_releases_the_old_one():
+    loads = []
+
+    class Fake:
+        def __init__(self, name):
+            self.name = name
+
+    def loader(name, **_):
+        loads.append(name)
+        return Fake(name)
+
+    cache = EngineCache(loader=loader)
+    first = cache.get("tiny")
+    assert cache.get("tiny") is first and loads == ["tiny"]
+    gone = weakref.ref(first)
+    del first
+    cache.get("tiny-melody")
+    assert gone() is None and cache.loaded == "tiny-melody" and loads == ["tiny", "tiny-melody"]
+    with pytest.raises(ModelNotFoundError):
+        cache.get("no-such-model")
+    assert cache.loaded is None  # the failed load released the old model first
+    cache.release()
+
+
+def test_upload_helpers(tmp_path):
+    wav = sine(tmp_path / "a.wav", 1.0)
+    assert check_upload(wav) == wav
+    with pytest.raises(Exception, match="empty"):
+        check_upload(tmp_path.joinpath("e.wav").write_bytes(b"") or tmp_path / "e.wav")
+    out = tmp_path / "out"
+    kept = keep_draft(wav, out)
+    assert kept.parent == out / "drafts" and keep_draft(wav, out) == kept and keep_draft(kept, out) == kept
+    assert output_subfolder(out, "runs/a") == out / "runs" / "a" and output_subfolder(out, "") == out
+    for bad in ("../x", "/etc", "a/../../b", "a b"):
+        with pytest.raises(Exception, match="sub-folder"):
+            output_subfolder(out, bad)
+
+
+def test_public_endpoints_are_the_named_actions(demo):
+    public = {fn.api_name for fn in demo.fns.values() if fn.api_visibility == "public"}
+    assert public == {"generate", "compare", "library_render", "batch", "tokenize", "history", "rate", "reproduce"}
+
+
+def test_launch_options_are_safe_by_default(tmp_path, capsys):
+    options = launch_options(out=tmp_path)
+    assert options["server_name"] == "127.0.0.1" and options["allowed_paths"] == [str(tmp_path.resolve())]
+    assert options["max_file_size"] == "50mb" and options["auth"] is None
+    assert capsys.readouterr().err == ""
+    launch_options(out=tmp_path, share=True)
+    assert "WARNING" in capsys.readouterr().err
+    launch_options(out=tmp_path, host="0.0.0.0")
+    assert "beyond this machine" in capsys.readouterr().err
+    assert launch_options(out=tmp_path, host="0.0.0.0", auth="ann:pw")["auth"] == ("ann", "pw")
+    assert capsys.readouterr().err == ""
+    with pytest.raises(ValueError, match="user:password"):
+        launch_options(out=tmp_path, auth="nopassword")
+
+
+class FakeBlocks:
+    def __init__(self, calls):
+        self.calls = calls
+
+    def queue(self, **kwargs):
+        self.calls["queue"] = kwargs
+        return self
+
+    def launch(self, **kwargs):
+        self.calls["launch"] = kwargs
+
+
+def test_app_py_and_workbench_serve_launch_the_same_app(tmp_path, monkeypatch):
+    import app
+    import workbench.ui
+    from workbench.cli import main
+
+    calls = {}
+    monkeypatch.setattr(app, "build_ui", lambda **kw: calls.setdefault("build", kw) and FakeBlocks(calls))
+    app.main(["--model", "tiny", "--out", str(tmp_path), "--max-queue", "3"])
+    assert calls["build"]["model"] == "tiny" and calls["queue"] == {"default_concurrency_limit": 1, "max_size": 3}
+    assert calls["launch"]["server_name"] == "127.0.0.1" and calls["launch"]["server_port"] == 7860
+    served = {}
+    monkeypatch.setattr(workbench.ui, "build_ui", lambda **kw: served.setdefault("build", kw) and FakeBlocks(served))
+    main(["serve", "--model", "tiny", "--out", str(tmp_path), "--concurrency", "2"])
+    assert served["build"]["concurrency"] == 2 and served["queue"]["default_concurrency_limit"] == 2
+    assert served["launch"]["allowed_paths"] == [str(tmp_path.resolve())]

@@ -1,0 +1,175 @@
+"""The workbench's named API endpoints through ``gradio_client``, against a live app on a free localhost port."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+pytest.importorskip("gradio")
+Client = pytest.importorskip("gradio_client").Client
+
+from workbench.ui import build_ui, launch_options  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLING = ("tiny", "", 1.0, 3.0, 1.0, 250, 1.0, "off")  # model, folder, duration, guidance, temp, top-k, top-p, loudness
+LIBRARY = """
+[library]
+name = "api-demo"
+[[prompt]]
+id = "pads"
+text = "soft pads, 70 BPM"
+[[prompt]]
+id = "drums"
+text = "dry drums, 100 BPM"
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """The app as ``python app.py --model tiny`` runs it (real model loading, queue of one), in a thread."""
+    root = tmp_path_factory.mktemp("ui-client")
+    out, prompts = root / "out", root / "prompts"
+    prompts.mkdir()
+    (prompts / "api-demo.toml").write_text(LIBRARY, encoding="utf-8")
+    demo = build_ui(model="tiny", out=out, prompts=prompts, preview_streaming=False)
+    demo.queue(default_concurrency_limit=1, max_size=16)
+    port = free_port()
+    demo.launch(prevent_thread_lock=True, **launch_options(out=out, port=port, quiet=True))
+    try:
+        yield SimpleNamespace(url=f"http://127.0.0.1:{port}/", out=out, root=root)
+    finally:
+        demo.close()
+
+
+def generate_args(text: str, seed: str) -> tuple:
+    return (text, seed, "none", None, 0.0, None, None, 5.0, True, *SAMPLING)
+
+
+def cli_codes_sha256(tmp: Path, text: str, seed: int) -> str:
+    """The codes hash of ``workbench generate`` for the same prompt, seed and parameters."""
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(ROOT)}
+    target = tmp / "cli.wav"
+    subprocess.run([sys.executable, "-m", "workbench.cli", "generate", text, "--model", "tiny", "--seed", str(seed),
+                    "--duration", "1", "--out", str(tmp), "-o", str(target)], check=True, env=env, cwd=ROOT,
+                   capture_output=True, timeout=300)
+    return json.loads(target.with_suffix(".json").read_text())["codes_sha256"]
+
+
+def test_generate_and_compare_endpoints_match_the_cli(server):
+    client = Client(server.url, verbose=False)
+    text = "api test, bright plucks, 110 BPM"
+    _, audio, image, summary, used_seed, files, facts = client.predict(*generate_args(text, "7"), api_name="/generate")
+    assert used_seed == "7" and facts["seed"] == 7 and Path(audio).is_file() and len(files) == 3
+    sidecar = json.loads((server.out / facts["sidecar"]).read_text())
+    assert (server.out / facts["audio"]).is_file() and (server.out / facts["codes"]).is_file()
+    assert sidecar["seed"] == 7 and sidecar["prompt"]["text"] == text and sidecar["model"]["name"] == "tiny"
+    expected = cli_codes_sha256(server.root, text, 7)
+    assert facts["codes_sha256"] == sidecar["codes_sha256"] == expected
+
+    takes, status, files = client.predict(text, "6-8", *SAMPLING, api_name="/compare")
+    assert [t["seed"] for t in takes] == [6, 7, 8] and len(files) == 7  # 3 x (audio + sidecar) + index.html
+    for take in takes:
+        record = json.loads((server.out / take["sidecar"]).read_text())
+        assert record["seed"] == take["seed"] and record["codes_sha256"] == take["codes_sha256"]
+        assert record["batch_size"] == 3  # one batched pass
+    assert takes[1]["codes_sha256"] == expected  # seed 7 in a batch of three == seed 7 alone == the CLI
+
+
+def test_four_clients_get_their_own_takes_in_order(server):
+    clients = [Client(server.url, verbose=False) for _ in range(4)]
+    finished: list[int] = []
+    lock = threading.Lock()
+    jobs = []
+    for index, client in enumerate(clients):
+        def done(*_outputs, index=index):
+            with lock:
+                finished.append(index)
+
+        jobs.append(client.submit(*generate_args(f"client {index} tune, {60 + index} BPM", str(100 + index)),
+                                  api_name="/generate", result_callbacks=[done]))
+        time.sleep(0.3)  # a known arrival order
+    results = [job.result(timeout=240) for job in jobs]
+    for index, outputs in enumerate(results):
+        facts = outputs[-1]
+        record = json.loads((server.out / facts["sidecar"]).read_text())
+        assert facts["seed"] == record["seed"] == 100 + index
+        assert facts["prompt"] == record["prompt"]["text"] == f"client {index} tune, {60 + index} BPM"
+    deadline = time.time() + 10
+    while len(finished) < 4 and time.time() < deadline:
+        time.sleep(0.05)
+    assert finished == [0, 1, 2, 3]  # the queue serves one generation at a time, first come first served
+
+
+def test_history_rate_and_reproduce_endpoints_by_keyword(server):
+    """The README's client example: keyword arguments, the rest defaulting to the app's settings."""
+    client = Client(server.url, verbose=False)
+    *_, seed, files, take = client.predict(text="history via api", seed="21", duration=1, api_name="/generate")
+    assert seed == "21" and take["model"] == "tiny" and take["duration_s"] == 1.0
+    table = client.predict(text="history via api", api_name="/history")
+    assert [row[0] for row in table["data"]] == [take["take_id"]]
+    message = client.predict(take=str(take["take_id"]), rating=5, favorite=True, api_name="/rate")
+    assert "★★★★★" in message and "favourite" in message
+    favourites = client.predict(favorites=True, min_rating=5, model="tiny", api_name="/history")
+    assert take["take_id"] in [row[0] for row in favourites["data"]]
+    assert "identical" in client.predict(take=str(take["take_id"]), api_name="/reproduce")
+
+
+def test_batch_and_library_render_endpoints(server):
+    client = Client(server.url, verbose=False)
+    table, summary = client.predict("api-demo.toml", None, "1", "api-batch", 4, 1, "tiny", "", "off",
+                                    api_name="/batch")
+    assert [row[3] for row in table["data"]] == ["done", "done"] and "2 rendered" in summary
+    assert (server.out / "api-batch" / "api-demo" / "pads" / "s1.wav").is_file()
+    results, summary = client.predict(["api-demo.toml"], None, ["api-demo/drums"], "2", 1, "tiny", "", "off",
+                                      api_name="/library_render")
+    assert results["data"][0][:3] == ["api-demo/drums", 2, "done"]
+    assert (server.out / "api-demo" / "drums" / "s2.wav").is_file()
+
+
+def test_tokenize_endpoint(server, tmp_path):
+    pytest.importorskip("workbench.codec")
+    import numpy as np
+    import soundfile
+    from gradio_client import handle_file
+
+    wav = tmp_path / "tone.wav"
+    soundfile.write(str(wav), 0.3 * np.sin(np.linspace(0, 880 * np.pi, 32000)).astype(np.float32), 32000)
+    client = Client(server.url, verbose=False)
+    image, facts, recon, token_file, quality = client.predict(handle_file(str(wav)), "", "tiny", "",
+                                                              api_name="/tokenize")
+    assert Path(token_file).name.endswith(".codes.npz") and Path(recon).is_file() and Path(image).is_file()
+    assert quality["num_codebooks"] == 4 and (server.out / quality["token_file"]).is_file()
+
+
+def test_errors_reach_the_client_as_one_line(server):
+    client = Client(server.url, verbose=False)
+    with pytest.raises(Exception, match="prompt is empty"):
+        client.predict(*generate_args("   ", "1"), api_name="/generate")
+
+
+def test_files_outside_the_output_folder_are_not_served(server):
+    import httpx
+
+    secret = server.root / "secret.txt"
+    secret.write_text("not for the browser")
+    response = httpx.get(f"{server.url}gradio_api/file={secret}")
+    assert response.status_code in (403, 404)
+    response = httpx.get(f"{server.url}gradio_api/file={ROOT / 'pyproject.toml'}")
+    assert response.status_code in (403, 404)
+    take = next(server.out.rglob("*.wav"))  # the output folder itself is served
+    assert httpx.get(f"{server.url}gradio_api/file={take.resolve()}").status_code == 200

@@ -1,0 +1,88 @@
+"""The Tokenize tab: audio -> EnCodec tokens (grid image, bitrate), the reconstruction and its quality."""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+from types import SimpleNamespace
+from typing import Any
+
+import gradio as gr
+
+from .atomic import write_bytes
+from .models import DEFAULT_MODEL
+from .ui_common import App, model_name, ui_errors
+from .uploads import token_path
+
+#: Standalone codecs offered besides the selected model's own (the Hub's EnCodec checkpoints).
+CODEC_NAMES = ["encodec_24khz", "encodec_32khz", "encodec_48khz"]
+UNAVAILABLE = "codec module not available: this build of the workbench has no `workbench.codec` yet"
+
+
+def codec_module() -> Any:
+    """``workbench.codec``, imported on first use (it may not be part of this build)."""
+    if importlib.util.find_spec("workbench.codec") is None:
+        raise gr.Error(UNAVAILABLE)
+    return importlib.import_module("workbench.codec")
+
+
+class TokenizeTab:
+    """Handlers and layout of the Tokenize tab."""
+
+    def __init__(self, app: App) -> None:
+        self.app = app
+
+    @ui_errors
+    def tokenize(self, audio: str | None, codec_name: str = "", model: str = DEFAULT_MODEL, folder: str = "",
+                 progress: Any = gr.Progress()) -> tuple[Any, ...]:
+        """Tokenize an upload: ``(grid image, facts, reconstruction, token file, quality)``, all under ``<out>/tokens``."""
+        codec = codec_module()
+        if not audio:
+            raise gr.Error("upload an audio file to tokenize")
+        path = self.app.upload(audio)
+        progress(None, desc="loading the codec")
+        name = (codec_name or "").strip()
+        codec_obj = codec.load_codec(name) if name else codec.codec_of(self.app.cache.get(model_name(model, folder)))
+        progress(None, desc="encoding and decoding")
+        target = token_path(self.app.out, path)
+        # names are time-stamped; force only matters for the same upload twice within one second
+        token_file, codes = codec.tokenize_file(path, codec_obj, out=target, force=True)
+        recon = target.with_name(target.name.replace(".codes.npz", ".recon.wav"))
+        report = codec.codec_report(path, codec_obj, out=recon, force=True)
+        image = target.with_name(target.name.replace(".codes.npz", ".tokens.png"))
+        write_bytes(image, codec.token_grid_image(codes, codebook_size=report["codebook_size"]), force=True)
+        scores = {key: round(report[key], 4) if isinstance(report[key], float) else report[key]
+                  for key in ("snr_db", "stft_distance", "mel_distance", "bitrate_kbps", "num_codebooks",
+                              "num_frames", "frame_rate", "codec")}
+        return str(image), self._facts(report, token_file), str(report["output"]), str(token_file), {
+            **scores, "token_file": self.app.rel(token_file)}
+
+    def _facts(self, report: dict[str, Any], token_file: Any) -> str:
+        return (f"**{report['num_codebooks']} codebooks × {report['num_frames']} frames** at {report['frame_rate']} Hz"
+                f" · **{report['bitrate_kbps']:g} kbps** · codebook of {report['codebook_size']} · "
+                f"{report['duration_s']:.2f} s at {report['sample_rate']} Hz  \nreconstruction: SNR "
+                f"**{report['snr_db']:.1f} dB** · STFT distance {report['stft_distance']:.3f} · mel distance "
+                f"{report['mel_distance']:.3f}  \n`{self.app.rel(token_file)}` · codec {report['codec']}")
+
+    def build(self, shared: SimpleNamespace) -> SimpleNamespace:
+        w = SimpleNamespace()
+        available = importlib.util.find_spec("workbench.codec") is not None
+        with gr.Row(equal_height=False):
+            with gr.Column(scale=2, min_width=280):
+                w.audio = gr.Audio(label="Audio to tokenize", type="filepath", sources=["upload"])
+                w.codec = gr.Dropdown([("the selected model's codec", ""), *CODEC_NAMES], value="", label="Codec",
+                                      allow_custom_value=True, info="Or a codec name, Hub id or folder")
+                w.run = gr.Button("Tokenize", variant="primary", interactive=available)
+                if not available:
+                    gr.Markdown(f"⚠️ {UNAVAILABLE}.")
+            with gr.Column(scale=5):
+                w.image = gr.Image(label="Tokens (codebooks × frames)", type="filepath", interactive=False, height=220)
+                w.facts = gr.Markdown("Upload audio to see its tokens.", elem_classes=["facts"])
+                w.recon = gr.Audio(label="Reconstruction (decoded tokens)", type="filepath", interactive=False)
+                with gr.Row():
+                    w.file = gr.File(label="Token file (.codes.npz)", interactive=False)
+                    w.quality = gr.JSON(label="Quality")
+        w.event = w.run.click(self.tokenize, [w.audio, w.codec, shared.model, shared.folder],
+                              [w.image, w.facts, w.recon, w.file, w.quality], api_name="tokenize",
+                              concurrency_id="model", concurrency_limit=shared.concurrency)
+        return w
