@@ -21,7 +21,7 @@ from .errors import GenerationCancelled, WorkbenchError
 from .library import Prompt
 from .models import DEFAULT_MODEL
 from .params import GenerationParams
-from .provenance import render_key, sidecar_path_for, take_is_complete
+from .provenance import read_sidecar, render_key, sidecar_path_for, take_is_complete
 from .render import Rendered, save_takes
 from .take import Take
 from .writer import check_writable, portable_path, take_path
@@ -230,6 +230,8 @@ def render_jobs(
     todo = []
     for job in jobs:
         if not force and take_is_complete(sidecar_path_for(job.path), job.key):
+            if history is not None:  # a run killed between sidecar and index left the take unindexed
+                history.add(sidecar_path_for(job.path), read_sidecar(sidecar_path_for(job.path)))
             result.skipped.append(job)
             manifest.write(job, "skipped")
             tally.step(job.label + " (done earlier)")

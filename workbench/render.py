@@ -10,6 +10,7 @@ from typing import Any
 from .drafts import NO_DRAFT, Draft
 from .engine import Engine, Progress
 from .params import GenerationParams
+from .preview import PreviewCallback
 from .take import Take
 from .writer import refuse_existing, save_take
 
@@ -43,6 +44,7 @@ def render_prompt(
     prompt_refs: Sequence[dict[str, Any] | None] | None = None,
     progress: Progress | None = None,
     should_stop: Callable[[], bool] | None = None,
+    preview: PreviewCallback | None = None,
 ) -> list[Rendered]:
     """Render ``text`` for every seed in ONE batched pass and save each take to its path.
 
@@ -54,7 +56,7 @@ def render_prompt(
         raise ValueError(f"{len(seeds)} seeds but {len(paths)} output paths")
     refuse_existing(paths, force)
     takes = engine.generate(text, params, list(seeds), progress=progress, should_stop=should_stop,
-                            **draft.generate_kwargs())
+                            preview=preview, **draft.generate_kwargs())
     takes = [draft.finish(take, engine) for take in takes]
     return save_takes(takes, paths, force=force, subtype=subtype, loudness=loudness,
                       weights_sha256=engine.weights_sha256(), history=history, prompt_refs=prompt_refs)

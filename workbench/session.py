@@ -11,7 +11,6 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from .preview import PreviewCallback
 
 
 class EngineCache:
@@ -84,22 +83,3 @@ class EngineCache:
                 torch.cuda.empty_cache()
         except ImportError:  # pragma: no cover - torch is a dependency
             pass
-
-
-class PreviewingEngine:
-    """An engine whose ``generate`` also streams previews to ``preview`` (for callers that only pass an engine).
-
-    :func:`workbench.render.render_prompt` forwards ``progress`` and ``should_stop`` but not ``preview``;
-    wrapping the engine adds it without copying the render logic. Every other attribute is the engine's.
-    """
-
-    def __init__(self, engine: Any, preview: PreviewCallback) -> None:
-        self._engine = engine
-        self._preview = preview
-
-    def generate(self, *args: Any, **kwargs: Any) -> Any:
-        kwargs.setdefault("preview", self._preview)
-        return self._engine.generate(*args, **kwargs)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._engine, name)

@@ -17,7 +17,6 @@ from .drafts import prepare_draft
 from .errors import GenerationCancelled
 from .params import GenerationParams, random_seed, validate_seed, validate_text
 from .render import Rendered, render_prompt
-from .session import PreviewingEngine
 from .models import DEFAULT_MODEL
 from .ui_common import P, App, fmt, int16, loudness_target, model_name, run_in_background, ui_errors, wav_bytes
 from .uploads import keep_draft
@@ -80,8 +79,8 @@ class GenerateTab:
         flags["stop"], cancel = False, threading.Event()
 
         def work(emit: Any) -> list[Rendered]:
-            previewing = PreviewingEngine(engine, lambda chunks: emit("preview", chunks[0]))
-            return render_prompt(previewing, text, params, [seed_value], [path], draft=draft,
+            return render_prompt(engine, text, params, [seed_value], [path], draft=draft,
+                                 preview=lambda chunks: emit("preview", chunks[0]),
                                  loudness=loudness_target(loudness), history=self.app.history,
                                  progress=lambda done, total: emit("progress", (done, total)),
                                  should_stop=lambda: flags.get("stop", False) or cancel.is_set())
