@@ -65,7 +65,6 @@ def test_ctrl_c_stops_cleanly_and_says_how_to_resume(tmp_path):
     assert_intact(out, 8)
 
 
-@pytest.mark.slow
 def test_kill_minus_nine_at_random_moments_twenty_times(tmp_path):
     env = {**os.environ, "HF_HUB_OFFLINE": "1"}
     out = tmp_path / "out"

@@ -115,18 +115,21 @@ class GenerateTab:
                melody_end: float | None, continue_from: str | None, prompt_seconds: float, include_prompt: bool,
                params: GenerationParams, base: Path) -> Any:
         """The melody or continuation draft the mode selects (uploads checked and kept under the output folder)."""
-        keep = {"melody": None, "continue_from": None}
+        keep: dict[str, Any] = {"melody": None, "continue_from": None}
         if mode == "melody":
             if not melody:
                 raise gr.Error("choose a melody file (audio or MIDI), or set the draft to 'none'")
-            keep["melody"] = keep_draft(self.app.upload(melody), self.app.out)
+            keep["melody"] = self.app.upload(melody)
         elif mode == "continuation":
             if not continue_from:
                 raise gr.Error("choose audio or a .codes.npz token file to continue, or set the draft to 'none'")
-            keep["continue_from"] = keep_draft(self.app.upload(continue_from), self.app.out)
-        return prepare_draft(engine, **keep, melody_start=float(melody_start or 0.0), melody_end=melody_end or None,
-                             prompt_seconds=float(prompt_seconds), include_prompt=bool(include_prompt),
-                             duration_s=params.duration_s, record_base=base)
+            keep["continue_from"] = self.app.upload(continue_from)
+        options = dict(melody_start=float(melody_start or 0.0), melody_end=melody_end or None,
+                       prompt_seconds=float(prompt_seconds), include_prompt=bool(include_prompt),
+                       duration_s=params.duration_s)
+        prepare_draft(engine, **keep, **options)  # check the upload first: a bad one is never kept
+        kept = {role: keep_draft(path, self.app.out) if path else None for role, path in keep.items()}
+        return prepare_draft(engine, **kept, **options, record_base=base)
 
     # --- layout --------------------------------------------------------------------------------------
     def build(self, shared: SimpleNamespace, library_choices: list[tuple[str, str]]) -> SimpleNamespace:
