@@ -70,6 +70,13 @@ def measure(fn: Callable[[], Any], repeats: int) -> dict[str, Any]:
             "peak_rss_gb": rss.peak / 1e9}
 
 
+def merge(parts: list[dict[str, Any]]) -> dict[str, Any]:
+    """One measurement from several single-run measurements."""
+    walls = [w for part in parts for w in part["runs"]]
+    return {"median_s": statistics.median(walls), "min_s": min(walls), "max_s": max(walls), "runs": walls,
+            "peak_rss_gb": max(part["peak_rss_gb"] for part in parts)}
+
+
 def plain_generate(engine: Engine, batch: int, steps: int, params: GenerationParams) -> Callable[[], Any]:
     """What a user writes by hand: processor + ``model.generate(do_sample=True)`` (global RNG)."""
     inputs = engine.processor(text=[TEXT] * batch, padding=True, return_tensors="pt").to(engine.device)
@@ -124,19 +131,21 @@ def preview_latency(engine: Engine, seconds: float) -> dict[str, float]:
     engine.generate(TEXT, GenerationParams(duration_s=seconds), [1],
                     preview=lambda chunks: first.append(time.perf_counter() - started) if not first else None)
     total = time.perf_counter() - started
-    return {"first_audio_s": first[0], "full_render_s": total, "ratio": first[0] / total}
+    return {"seconds": seconds, "first_audio_s": first[0], "full_render_s": total, "ratio": first[0] / total}
 
 
 def core(engine: Engine, seconds: float, repeats: int, batch: int) -> dict[str, Any]:
     params = GenerationParams(duration_s=seconds)
     steps = engine.frames_for(seconds) + engine.delay
     out: dict[str, Any] = {"seconds": seconds, "steps": steps, "batch": batch}
-    plain1 = measure(plain_generate(engine, 1, steps, params), repeats)
-    work1 = measure(workbench_generate(engine, [1], params), repeats)
-    workn = measure(workbench_generate(engine, list(range(1, batch + 1)), params), repeats)
+    # interleaved (plain, workbench, batched) rounds: drift of the machine hits all three alike
+    plain_fn, work_fn = plain_generate(engine, 1, steps, params), workbench_generate(engine, [1], params)
+    batch_fn = workbench_generate(engine, list(range(1, batch + 1)), params)
+    rounds = [(measure(plain_fn, 1), measure(work_fn, 1), measure(batch_fn, 1)) for _ in range(repeats)]
+    plain1, work1, workn = (merge([r[i] for r in rounds]) for i in range(3))
     out["plain_b1"], out["workbench_b1"], out[f"workbench_b{batch}"] = plain1, work1, workn
-    out["overhead_vs_plain"] = work1["median_s"] / plain1["median_s"] - 1
-    out["batch_speedup"] = batch * work1["median_s"] / workn["median_s"]
+    out["overhead_vs_plain"] = statistics.median(w["median_s"] / p["median_s"] for p, w, _ in rounds) - 1
+    out["batch_speedup"] = statistics.median(batch * w["median_s"] / b["median_s"] for _, w, b in rounds)
     out["step_s_b1"] = work1["median_s"] / steps
     out["x_realtime_b1"] = work1["median_s"] / seconds
     out["takes_per_min_b1"] = 60 / work1["median_s"]

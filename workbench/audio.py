@@ -19,6 +19,8 @@ WRITE_FORMATS: dict[str, tuple[str, tuple[str, ...]]] = {
     ".wav": ("WAV", ("PCM_16", "PCM_24", "FLOAT")),
     ".flac": ("FLAC", ("PCM_16", "PCM_24")),
 }
+#: Below this RMS (about -80 dBFS) a draft counts as silent.
+SILENCE_RMS = 1e-4
 #: Ceiling for the peak after loudness normalisation: -1 dBFS, so no sample clips.
 PEAK_CEILING = 10 ** (-1 / 20)
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from .audio import read_audio, resample, to_channels
+from .audio import SILENCE_RMS, read_audio, resample, to_channels
 from .errors import AudioFileError, DraftError, ModelCapabilityError, ProvenanceError
 from .provenance import file_sha256
 from .take import Take
@@ -24,8 +24,6 @@ from .tokens import read_tokens
 #: Drafts longer than this (seconds) are refused unless the caller raises the limit.
 MAX_DRAFT_S = 600.0
 MIN_DRAFT_S = 1.0
-#: Below this RMS (about -80 dBFS) a draft counts as silent.
-SILENCE_RMS = 1e-4
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from .audio import read_audio, resample, to_channels
+from .audio import SILENCE_RMS, read_audio, resample, to_channels
 from .errors import AudioFileError, DraftError
 from .provenance import file_sha256
 
@@ -21,7 +21,6 @@ CHROMA_RATE: float = 32000 / 4096
 #: Shortest melody window and default longest file, seconds.
 MIN_MELODY_S, MAX_MELODY_S = 1.0, 600.0
 #: A window whose RMS is below this (-80 dBFS) is refused as silent (the same floor as drafts.py).
-SILENCE_RMS = 1e-4
 #: A chroma frame holding less energy than this fraction (-60 dB) of the loudest frame counts as silent.
 SILENT_FRAME = 1e-6
 STEMS = ("harmonic",)

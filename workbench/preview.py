@@ -22,19 +22,22 @@ class Previewer:
         engine: The :class:`~workbench.engine.Engine` (its ``decode``).
         callback: Receives the new chunks.
         every_s: Seconds of new audio between previews.
+        first_s: Seconds of audio in the first preview (smaller, so the first sound comes early).
         context_frames: Frames decoded in front of each chunk and discarded.
     """
 
-    def __init__(self, engine: Any, callback: PreviewCallback, *, every_s: float = 2.0, context_frames: int = 50):
+    def __init__(self, engine: Any, callback: PreviewCallback, *, every_s: float = 2.0, first_s: float = 1.0,
+                 context_frames: int = 50):
         self.engine = engine
         self.callback = callback
         self.every = max(1, round(every_s * engine.frame_rate))
+        self.first = max(1, round(first_s * engine.frame_rate))
         self.context = context_frames
         self.emitted = 0
 
     def due(self, frames: int) -> bool:
         """Whether ``frames`` complete frames warrant a preview."""
-        return frames - self.emitted >= self.every
+        return frames - self.emitted >= (self.first if self.emitted == 0 else self.every)
 
     def update(self, codes: np.ndarray) -> None:
         """Emit audio for frames ``[emitted, T)`` of ``codes`` ``[B, K, T]``."""

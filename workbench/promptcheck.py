@@ -16,11 +16,11 @@ except ModuleNotFoundError:  # Python 3.10
     import tomli as tomllib  # type: ignore[no-redef]
 
 from .errors import ParamsError
-from .params import GenerationParams, field_names, validate_seed
+from .params import MAX_PROMPT_CHARS, GenerationParams, field_names, validate_seed
 from .templates import MAX_ID, check_slots, expand, is_slug, slugify
 
 #: Longest prompt text, in characters.
-MAX_TEXT = 2000
+MAX_TEXT = MAX_PROMPT_CHARS  # the same limit as prompts typed anywhere else
 #: A file's own ``max_matrix`` may raise the caller's limit up to this ceiling, never beyond.
 MATRIX_CEILING = 4096
 _LIBRARY_KEYS = ("name", "description", "model", "seeds", "max_matrix", "defaults")
