@@ -104,57 +104,11 @@ def _relative(path: Path, base: Path | None) -> str:
     return path.name
 
 
-def draft_identity(
-    *,
-    melody: str | Path | None = None,
-    melody_start: float = 0.0,
-    melody_end: float | None = None,
-    melody_stem: str | None = None,
-    midi_track: str | int | None = None,
-    continue_from: str | Path | None = None,
-    prompt_seconds: float = 5.0,
-    include_prompt: bool = True,
-    duration_s: float | None = None,
-) -> dict[str, Any] | None:
-    """What identifies a draft for resume keys: file hashes and options (no decoding needed).
+@dataclass(frozen=True)
+class DraftOptions:
+    """What the user asked of drafts (files and options), before anything is loaded.
 
-    Missing files are left to :func:`prepare_draft` to report; their hash is recorded as None here.
-    """
-    if melody is None and continue_from is None:
-        return None
-
-    def sha(path: str | Path) -> str | None:
-        return file_sha256(path) if Path(path).is_file() else None
-
-    identity: dict[str, Any] = {}
-    if melody is not None:
-        end = melody_end if melody_end is not None else (melody_start + duration_s if duration_s else None)
-        identity["melody"] = {"sha256": sha(melody), "start_s": melody_start, "end_s": end, "stem": melody_stem,
-                              "track": midi_track}
-    if continue_from is not None:
-        identity["continuation"] = {"sha256": sha(continue_from), "prompt_seconds": prompt_seconds,
-                                    "include_prompt": include_prompt}
-    return identity
-
-
-def prepare_draft(
-    engine: Any,
-    *,
-    melody: str | Path | None = None,
-    melody_start: float = 0.0,
-    melody_end: float | None = None,
-    melody_stem: str | None = None,
-    midi_track: str | int | None = None,
-    continue_from: str | Path | None = None,
-    prompt_seconds: float = 5.0,
-    include_prompt: bool = True,
-    duration_s: float | None = None,
-    record_base: str | Path | None = None,
-    max_draft_s: float = MAX_DRAFT_S,
-) -> Draft:
-    """Check and load draft files into a :class:`Draft` for ``engine``.
-
-    Args:
+    Attributes:
         melody: Audio (WAV/FLAC/OGG/MP3) or MIDI file whose melody the take follows (melody models only).
         melody_start / melody_end: Window of the melody file, seconds (default: from 0 for the take's length).
         melody_stem: ``"harmonic"`` to suppress drums before computing chroma.
@@ -163,33 +117,83 @@ def prepare_draft(
         prompt_seconds: Seconds of ``continue_from`` used as the audio prompt.
         include_prompt: Whether the take starts with the prompt audio.
         duration_s: Take length, for the default melody window.
-        record_base: Folder the sidecar will live in (file names are recorded relative to it).
     """
-    if melody is None and continue_from is None:
+
+    melody: str | Path | None = None
+    melody_start: float = 0.0
+    melody_end: float | None = None
+    melody_stem: str | None = None
+    midi_track: str | int | None = None
+    continue_from: str | Path | None = None
+    prompt_seconds: float = 5.0
+    include_prompt: bool = True
+    duration_s: float | None = None
+
+    @property
+    def melody_stop(self) -> float | None:
+        """End of the melody window: as given, else start + the take's duration."""
+        if self.melody_end is not None:
+            return self.melody_end
+        return self.melody_start + self.duration_s if self.duration_s else None
+
+    def identity(self) -> dict[str, Any] | None:
+        """What identifies the drafts for resume keys: file hashes and options (no decoding needed).
+
+        Missing files are left to :func:`prepare_draft` to report; their hash is recorded as None here.
+        """
+        if self.melody is None and self.continue_from is None:
+            return None
+
+        def sha(path: str | Path) -> str | None:
+            return file_sha256(path) if Path(path).is_file() else None
+
+        identity: dict[str, Any] = {}
+        if self.melody is not None:
+            identity["melody"] = {"sha256": sha(self.melody), "start_s": self.melody_start, "end_s": self.melody_stop,
+                                  "stem": self.melody_stem, "track": self.midi_track}
+        if self.continue_from is not None:
+            identity["continuation"] = {"sha256": sha(self.continue_from), "prompt_seconds": self.prompt_seconds,
+                                        "include_prompt": self.include_prompt}
+        return identity
+
+
+def draft_identity(**options: Any) -> dict[str, Any] | None:
+    """:meth:`DraftOptions.identity` of the given :class:`DraftOptions` fields."""
+    return DraftOptions(**options).identity()
+
+
+def prepare_draft(engine: Any, *, record_base: str | Path | None = None, max_draft_s: float = MAX_DRAFT_S,
+                  **options: Any) -> Draft:
+    """Check and load draft files into a :class:`Draft` for ``engine``.
+
+    Args:
+        engine: The engine the takes will be rendered with.
+        record_base: Folder the sidecar will live in (file names are recorded relative to it).
+        max_draft_s: Longest draft accepted, seconds.
+        **options: :class:`DraftOptions` fields.
+    """
+    opts = DraftOptions(**options)
+    if opts.melody is None and opts.continue_from is None:
         return NO_DRAFT
     base = Path(record_base) if record_base is not None else None
-    record: dict[str, Any] = {"identity": draft_identity(
-        melody=melody, melody_start=melody_start, melody_end=melody_end, melody_stem=melody_stem,
-        midi_track=midi_track, continue_from=continue_from, prompt_seconds=prompt_seconds,
-        include_prompt=include_prompt, duration_s=duration_s)}
+    record: dict[str, Any] = {"identity": opts.identity()}
     melody_obj = None
-    if melody is not None:
+    if opts.melody is not None:
         if not engine.melody:
             raise ModelCapabilityError(
                 f"--melody needs a melody model (melody, melody-large, stereo-melody, stereo-melody-large, or "
                 f"tiny-melody offline); {engine.info.name!r} cannot follow a melody")
         from .melody import load_melody
 
-        end = melody_end if melody_end is not None else (melody_start + duration_s if duration_s else None)
-        melody_obj = load_melody(melody, start_s=melody_start, end_s=end, stem=melody_stem, track=midi_track,
-                                 max_s=max_draft_s)
-        record["melody"] = {**melody_obj.record, "file": _relative(Path(melody), base)}
+        melody_obj = load_melody(opts.melody, start_s=opts.melody_start, end_s=opts.melody_stop,
+                                 stem=opts.melody_stem, track=opts.midi_track, max_s=max_draft_s)
+        record["melody"] = {**melody_obj.record, "file": _relative(Path(opts.melody), base)}
     prompt_codes = None
-    if continue_from is not None:
-        prompt_codes, info = _prompt_codes(engine, Path(continue_from), prompt_seconds, max_draft_s)
-        record["continuation"] = {**info, "file": _relative(Path(continue_from), base),
-                                  "prompt_seconds": prompt_seconds, "include_prompt": include_prompt}
-    return Draft(record=record, melody=melody_obj, prompt_codes=prompt_codes, include_prompt=include_prompt)
+    if opts.continue_from is not None:
+        prompt_codes, info = _prompt_codes(engine, Path(opts.continue_from), opts.prompt_seconds, max_draft_s)
+        record["continuation"] = {**info, "file": _relative(Path(opts.continue_from), base),
+                                  "prompt_seconds": opts.prompt_seconds, "include_prompt": opts.include_prompt}
+    return Draft(record=record, melody=melody_obj, prompt_codes=prompt_codes, include_prompt=opts.include_prompt)
 
 
 def _prompt_codes(engine: Any, path: Path, seconds: float, max_s: float) -> tuple[np.ndarray, dict[str, Any]]:
