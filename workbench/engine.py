@@ -248,13 +248,14 @@ class Engine:
         sampler = SeededSampler(seeds, self.num_codebooks, guidance_scale=params.guidance_scale,
                                 temperature=params.temperature, top_k=params.top_k, top_p=params.top_p)
         history = None if prompt is None else np.broadcast_to(prompt, (len(seeds), *prompt.shape)).copy()
-        conditioning_cache: dict[int, Conditioning] = {}
+        # text models: the prompt is encoded once per call; melody models: the chroma slides with each window
+        text_cond = None if self.melody else self._text_conditioning(texts, params.guidance_scale > 1)
         windows: list[dict[str, float]] = []
         for context, new in plan:
             ctx_codes = None if (history is None or context == 0) else history[:, :, -context:]
             start_frame = 0 if history is None else history.shape[-1] - context
             start_frame -= prompt_frames
-            cond = self._conditioning(texts, params, melody, max(start_frame, 0) / self.frame_rate, conditioning_cache)
+            cond = text_cond or self._melody_conditioning(texts, melody, max(start_frame, 0) / self.frame_rate)
 
             def on_step(step: int, total: int, tokens: torch.Tensor, base: int = done, context: int = context,
                         before: np.ndarray | None = history) -> None:
@@ -310,15 +311,6 @@ class Engine:
             offset = 1 + context + row // per_channel
             out[:, row] = grid[:, row, offset:offset + new_frames].numpy()
         return out
-
-    def _conditioning(self, texts: list[str], params: GenerationParams, melody: Any, start_s: float,
-                      cache: dict[int, Conditioning]) -> Conditioning:
-        """Text (and melody) conditioning for a pass; text encodings are computed once per call."""
-        if self.melody:
-            return self._melody_conditioning(texts, melody, start_s)
-        if 0 not in cache:
-            cache[0] = self._text_conditioning(texts, params.guidance_scale > 1)
-        return cache[0]
 
     def _text_conditioning(self, texts: list[str], guided: bool) -> Conditioning:
         """Encode each distinct text once, alone (no padding from other prompts), then lay out the batch."""
