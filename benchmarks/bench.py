@@ -12,13 +12,16 @@ result files into ``docs/benchmarks.md`` and its plot.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import subprocess
+import sys
 import os
 import platform
 import statistics
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -30,6 +33,7 @@ import psutil  # noqa: E402
 import torch  # noqa: E402
 
 from workbench.engine import Engine, load_engine  # noqa: E402
+from workbench.kernels import PackedLinear, reference_kernels  # noqa: E402
 from workbench.params import GenerationParams  # noqa: E402
 
 TEXT = "80s synthwave, night drive, pulsing bass arpeggio, gated drums, 110 BPM"
@@ -78,7 +82,10 @@ def merge(parts: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def plain_generate(engine: Engine, batch: int, steps: int, params: GenerationParams) -> Callable[[], Any]:
-    """What a user writes by hand: processor + ``model.generate(do_sample=True)`` (global RNG)."""
+    """What a user writes by hand: processor + ``model.generate(do_sample=True)`` (global RNG).
+
+    Run it inside :func:`reference` so that the model is what ``from_pretrained`` gives a user.
+    """
     inputs = engine.processor(text=[TEXT] * batch, padding=True, return_tensors="pt").to(engine.device)
 
     def run() -> Any:
@@ -90,6 +97,41 @@ def plain_generate(engine: Engine, batch: int, steps: int, params: GenerationPar
 
 def workbench_generate(engine: Engine, seeds: list[int], params: GenerationParams) -> Callable[[], Any]:
     return lambda: engine.generate(TEXT, params, seeds)
+
+
+@contextlib.contextmanager
+def configured(engine: Engine, *, packed: bool, preallocated: bool) -> Iterator[None]:
+    """Run a block with the workbench's optimisations switched on or off (restored afterwards)."""
+    was = engine.preallocate_cache
+    engine.preallocate_cache = preallocated
+    try:
+        if packed:
+            yield
+        else:
+            with reference_kernels(engine.model.decoder):
+                yield
+    finally:
+        engine.preallocate_cache = was
+
+
+def reference(engine: Engine) -> contextlib.AbstractContextManager[None]:
+    """The model as transformers loads it: PyTorch's kernels, transformers' own KV cache."""
+    return configured(engine, packed=False, preallocated=False)
+
+
+def decoder_bytes_per_step(decoder: torch.nn.Module) -> int:
+    """Weight bytes a decoding step reads: every linear layer and norm, except the cross-attention key/value
+    projections (computed once per pass) and the embedding tables (a few rows per step)."""
+    total = 0
+    for name, module in decoder.named_modules():
+        if name.endswith(("encoder_attn.k_proj", "encoder_attn.v_proj")) or isinstance(module, torch.nn.Embedding):
+            continue
+        if isinstance(module, PackedLinear):
+            total += module.in_features * module.out_features * 4 + (0 if module.bias is None else
+                                                                        module.bias.numel() * 4)
+        else:
+            total += sum(p.numel() * p.element_size() for p in module.parameters(recurse=False))
+    return total
 
 
 def memory_bandwidth_gbs(gigabytes: float = 1.0) -> float:
@@ -141,7 +183,11 @@ def core(engine: Engine, seconds: float, repeats: int, batch: int) -> dict[str, 
     # interleaved (plain, workbench, batched) rounds: drift of the machine hits all three alike
     plain_fn, work_fn = plain_generate(engine, 1, steps, params), workbench_generate(engine, [1], params)
     batch_fn = workbench_generate(engine, list(range(1, batch + 1)), params)
-    rounds = [(measure(plain_fn, 1), measure(work_fn, 1), measure(batch_fn, 1)) for _ in range(repeats)]
+    rounds = []
+    for _ in range(repeats):
+        with reference(engine):
+            plain = measure(plain_fn, 1)
+        rounds.append((plain, measure(work_fn, 1), measure(batch_fn, 1)))
     plain1, work1, workn = (merge([r[i] for r in rounds]) for i in range(3))
     out["plain_b1"], out["workbench_b1"], out[f"workbench_b{batch}"] = plain1, work1, workn
     out["overhead_vs_plain"] = statistics.median(w["median_s"] / p["median_s"] for p, w, _ in rounds) - 1
@@ -150,16 +196,81 @@ def core(engine: Engine, seconds: float, repeats: int, batch: int) -> dict[str, 
     out["x_realtime_b1"] = work1["median_s"] / seconds
     out["takes_per_min_b1"] = 60 / work1["median_s"]
     out[f"takes_per_min_b{batch}"] = 60 * batch / workn["median_s"]
+    with reference(engine):
+        plain_rows = text_rows_encoded(engine, plain_generate(engine, batch, steps, params))
     out["text_rows"] = {
         "workbench": text_rows_encoded(engine, workbench_generate(engine, list(range(batch)), params)),
-        "plain": text_rows_encoded(engine, plain_generate(engine, batch, steps, params)),
+        "plain": plain_rows,
     }
-    decoder_bytes = sum(p.numel() * p.element_size() for p in engine.model.decoder.parameters())
+    decoder_bytes = decoder_bytes_per_step(engine.model.decoder)
     bandwidth = memory_bandwidth_gbs()
     out["decoder_gb"] = decoder_bytes / 1e9
     out["bandwidth_gbs"] = bandwidth
     out["floor_step_s"] = decoder_bytes / 1e9 / bandwidth
     out["step_vs_floor"] = out["step_s_b1"] / out["floor_step_s"]
+    return out
+
+
+#: The workbench with its optimisations added one at a time: (label, packed kernels, preallocated cache).
+CONFIGS = [("reference: torch kernels, transformers cache", False, False),
+           ("+ packed oneDNN kernels", True, False),
+           ("+ preallocated KV cache (the workbench default)", True, True)]
+
+
+def ablation(engine: Engine, seconds: float, repeats: int, batches: tuple[int, ...]) -> dict[str, Any]:
+    """Workbench ``generate`` per configuration and batch size, in interleaved rounds; speed-ups vs reference
+    are medians of the per-round ratios. Also checks that every configuration made the same codes."""
+    params = GenerationParams(duration_s=seconds)
+    walls: dict[tuple[str, int], list[float]] = {}
+    codes: dict[tuple[str, int], list[str]] = {}
+    for _ in range(repeats):
+        for batch in batches:
+            for label, packed, preallocated in CONFIGS:
+                with configured(engine, packed=packed, preallocated=preallocated):
+                    started = time.perf_counter()
+                    takes = engine.generate(TEXT, params, list(range(1, batch + 1)))
+                    walls.setdefault((label, batch), []).append(time.perf_counter() - started)
+                codes.setdefault((label, batch), []).append("".join(t.codes_sha256 for t in takes))
+    rows = []
+    for batch in batches:
+        base = walls[(CONFIGS[0][0], batch)]
+        for label, _, _ in CONFIGS:
+            runs = walls[(label, batch)]
+            rows.append({"config": label, "batch": batch, "median_s": statistics.median(runs), "min_s": min(runs),
+                         "max_s": max(runs), "runs": runs,
+                         "speedup": statistics.median(b / r for b, r in zip(base, runs))})
+    same = all(len({*codes[(label, batch)], *codes[(CONFIGS[0][0], batch)]}) == 1
+               for label, _, _ in CONFIGS for batch in batches)
+    return {"seconds": seconds, "rows": rows, "identical_codes": same}
+
+
+def memory_probe(model: str, seconds: float, low_memory: bool) -> dict[str, float]:
+    """In a fresh process: RSS between takes, while decoding (last step) and at peak during one take (GB)."""
+    process = psutil.Process()
+    engine = load_engine(model, low_memory=low_memory)
+    engine.generate(TEXT, GenerationParams(duration_s=0.2), [0])  # warm: allocator pools, spill file written
+    idle = process.memory_info().rss
+    decoding: list[int] = []
+
+    def on_step(done: int, total: int) -> None:
+        if done == total:
+            decoding.append(process.memory_info().rss)
+
+    started = time.perf_counter()
+    with PeakRSS(every_s=0.01) as rss:
+        engine.generate(TEXT, GenerationParams(duration_s=seconds), [1], progress=on_step)
+    return {"idle_gb": idle / 1e9, "decoding_gb": decoding[-1] / 1e9, "peak_gb": rss.peak / 1e9,
+            "take_s": time.perf_counter() - started}
+
+
+def low_memory(model: str, seconds: float) -> dict[str, Any]:
+    """``--low-memory`` vs the default, each in its own process (RSS is per process), timed the same way."""
+    out: dict[str, Any] = {"seconds": seconds}
+    for mode in ("default", "low"):
+        done = subprocess.run([sys.executable, __file__, "--model", model, "--memory-probe", mode,
+                               "--seconds", str(seconds), "--json", os.devnull],
+                              capture_output=True, text=True, check=True)
+        out[mode] = json.loads(done.stdout.strip().splitlines()[-1])
     return out
 
 
@@ -214,22 +325,34 @@ def main() -> None:
     parser.add_argument("--sweep", action="store_true", help="also the duration / batch-size scaling table")
     parser.add_argument("--durations", default="2,5,10")
     parser.add_argument("--batches", default="1,2,4,8")
+    parser.add_argument("--ablation", action="store_true",
+                        help="also time each optimisation on its own (batch 1 and --batch)")
+    parser.add_argument("--low-memory", action="store_true",
+                        help="also compare RSS with and without --low-memory (two fresh processes)")
+    parser.add_argument("--memory-probe", choices=["default", "low"], help=argparse.SUPPRESS)
     parser.add_argument("--json", type=Path, required=True, help="results file (benchmarks/report.py reads it)")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)  # the harness owns its process: threads are a benchmark setting
+    if args.memory_probe:
+        print(json.dumps(memory_probe(args.model, args.seconds, args.memory_probe == "low")))
+        return
     started = time.perf_counter()
     engine = load_engine(args.model, device=args.device, dtype=args.dtype)
     result: dict[str, Any] = {
-        "model": args.model, "device": str(engine.device), "dtype": str(engine.dtype).removeprefix("torch."),
+        "model": args.model, "kernels": engine.kernels, "device": str(engine.device), "dtype": str(engine.dtype).removeprefix("torch."),
         "date": datetime.now(timezone.utc).isoformat(timespec="seconds"), "machine": machine(args.threads),
         "command": "python benchmarks/bench.py " + " ".join(os.sys.argv[1:]),
         "build_s": time.perf_counter() - started,
     }
     result["core"] = core(engine, args.seconds, args.repeats, args.batch)
     result["preview"] = preview_latency(engine, args.preview_seconds)
+    if args.ablation:
+        result["ablation"] = ablation(engine, args.seconds, args.repeats, (1, args.batch))
     if args.sweep:
         result["sweep"] = sweep(engine, [float(d) for d in args.durations.split(",")],
                                 [int(b) for b in args.batches.split(",")], args.seconds)
+    if args.low_memory:
+        result["low_memory"] = low_memory(args.model, args.seconds)
     result["total_s"] = time.perf_counter() - started
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(result, indent=2))

@@ -47,6 +47,34 @@ def plot(result: dict[str, Any], path: Path) -> None:
     fig.savefig(path, dpi=110)
 
 
+def ablation_lines(result: dict[str, Any]) -> list[str]:
+    if "ablation" not in result:
+        return []
+    a = result["ablation"]
+    runs = len(a["rows"][0]["runs"])
+    lines = ["", f"Where the speed comes from: workbench `generate`, {a['seconds']:g} s takes, each optimisation added "
+             f"in turn (medians of {runs} interleaved rounds; speed-up = median of the per-round ratios). Codes "
+             f"identical across all configurations: **{'yes' if a['identical_codes'] else 'NO'}**.", "",
+             "| configuration | batch | wall | speed-up vs reference |", "|---|---|---|---|"]
+    for row in a["rows"]:
+        lines.append(f"| {row['config']} | {row['batch']} | {_range(row)} | {row['speedup']:.2f}× |")
+    return lines
+
+
+def low_memory_lines(result: dict[str, Any]) -> list[str]:
+    if "low_memory" not in result:
+        return []
+    m = result["low_memory"]
+    lines = ["", f"`--low-memory` (text encoder out of memory between uses), one {m['seconds']:g} s take, each mode in "
+             "a fresh process:", "", "| mode | RSS between takes | RSS while decoding | peak RSS in the take | take |",
+             "|---|---|---|---|---|"]
+    for mode in ("default", "low"):
+        r = m[mode]
+        lines.append(f"| {mode} | {r['idle_gb']:.2f} GB | {r['decoding_gb']:.2f} GB | {r['peak_gb']:.2f} GB | "
+                     f"{r['take_s']:.2f} s |")
+    return lines
+
+
 def section(result: dict[str, Any], out: Path) -> str:
     c, m, p = result["core"], result["machine"], result["preview"]
     b = c["batch"]
@@ -54,7 +82,8 @@ def section(result: dict[str, Any], out: Path) -> str:
         f"## `{result['model']}` — {result['date'][:10]}",
         "",
         f"- Machine: {m['cpu']}, {m['cores']} cores ({m['threads']} torch threads), {m['ram_gb']:.0f} GB RAM; "
-        f"device {result['device']}, {result['dtype']}; Python {m['python']}, torch {m['torch']}, "
+        f"device {result['device']}, {result['dtype']}, {result.get('kernels', 'torch')} kernels; Python "
+        f"{m['python']}, torch {m['torch']}, "
         f"transformers {m['transformers']}.",
         f"- Command: `{result['command']}` ({result['total_s'] / 60:.1f} min in all; model built in "
         f"{result['build_s']:.1f} s).",
@@ -85,6 +114,7 @@ def section(result: dict[str, Any], out: Path) -> str:
         f"| step time vs bandwidth floor | {c['step_vs_floor']:.2f}× | ≤ 1.5×: "
         f"{_ok(c['step_vs_floor'] <= TARGETS['floor'])} |",
     ]
+    lines += ablation_lines(result) + low_memory_lines(result)
     if "sweep" in result:
         s = result["sweep"]
         png = f"benchmark-{result['model']}.png"

@@ -21,8 +21,11 @@ def serve(
     max_queue: Annotated[int, typer.Option("--max-queue", help="Most jobs waiting in the queue.")] = 16,
     max_upload_mb: Annotated[float, typer.Option("--max-upload-mb", help="Largest upload, MB.")] = 50.0,
     device: Annotated[Optional[str], typer.Option(help="cpu, cuda, mps (default: best available).")] = None,
+    low_memory: Annotated[bool, typer.Option("--low-memory", help="Keep the text encoder out of memory between "
+                                             "prompts (same takes, less RAM).")] = False,
 ) -> None:
     """Open the workbench in the browser: generate, compare seeds, libraries, batches, tokens, history."""
+    from .session import EngineCache
     from .ui import build_ui, launch_options
 
     try:
@@ -30,5 +33,5 @@ def serve(
     except ValueError as error:
         raise typer.BadParameter(str(error), param_hint="--auth") from None
     demo = build_ui(model=model, out=out, prompts=prompts, concurrency=concurrency, max_upload_mb=max_upload_mb,
-                    device=device)
+                    device=device, cache=EngineCache(device=device, low_memory=low_memory))
     demo.queue(default_concurrency_limit=concurrency, max_size=max_queue).launch(**options)

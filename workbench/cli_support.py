@@ -33,6 +33,8 @@ class GenOpts:
     stride: Annotated[float, typer.Option(help="New seconds per window beyond 30 s.")] = 18.0
     device: Annotated[Optional[str], typer.Option(help="cpu, cuda, mps (default: best available).")] = None
     dtype: Annotated[Optional[str], typer.Option(help="float32, float16, bfloat16 (default: fp16 on CUDA).")] = None
+    low_memory: Annotated[bool, typer.Option("--low-memory", help="Keep the text encoder out of memory while "
+                                             "decoding (same takes, less RAM).")] = False
     loudness: Annotated[Optional[float], typer.Option(help="Normalise to this LUFS, e.g. -14.")] = None
     format: Annotated[str, typer.Option("--format", help="PCM_16, PCM_24 or FLOAT (WAV only).")] = "PCM_16"
     out: Annotated[Path, typer.Option("--out", help="Output folder (and its history database).")] = Path("outputs")
@@ -109,7 +111,7 @@ def load(gen: GenOpts, name: Optional[str] = None) -> Any:
     from .engine import load_engine
 
     with console.status(f"loading model {name}"):
-        return load_engine(name, device=gen.device, dtype=gen.dtype)
+        return load_engine(name, device=gen.device, dtype=gen.dtype, low_memory=gen.low_memory)
 
 
 @contextlib.contextmanager

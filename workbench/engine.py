@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
 import time
 from collections.abc import Callable, Sequence
@@ -12,7 +13,10 @@ import numpy as np
 import torch
 
 from . import hub
+from . import kernels as cpu_kernels
 from .errors import ModelCapabilityError, ParamsError
+from .kvcache import preallocated_cache
+from .offload import Offloader
 from .models import build_builtin, resolve
 from .params import GenerationParams, random_seed, validate_seed, validate_text
 from .preview import PreviewCallback, Previewer
@@ -49,7 +53,8 @@ def _dtype(dtype: str | torch.dtype | None, device: torch.device) -> torch.dtype
     return table[dtype]
 
 
-def load_engine(name: str = "small", *, device: str | None = None, dtype: str | torch.dtype | None = None) -> Engine:
+def load_engine(name: str = "small", *, device: str | None = None, dtype: str | torch.dtype | None = None,
+                kernels: str | None = None, low_memory: bool = False) -> Engine:
     """Load a MusicGen model by short name, Hub id, local folder, or built-in name (``tiny``...).
 
     Args:
@@ -57,11 +62,20 @@ def load_engine(name: str = "small", *, device: str | None = None, dtype: str | 
             built from config with deterministic random weights and need no files.
         device: ``cpu``, ``cuda``, ``cuda:1``, ``mps``...; default: the best available.
         dtype: ``float32``/``float16``/``bfloat16``; default float16 on CUDA, float32 elsewhere.
+        kernels: How the decoder's linear layers run on the CPU: ``"onednn-packed"`` (pre-packed oneDNN
+            weights, 2-4x faster, see :mod:`workbench.kernels`), ``"torch"`` (PyTorch's default kernels,
+            the reference), or ``None``/``"auto"``: packed where possible (CPU, float32), else torch.
+            Recorded on every take; ``workbench reproduce`` re-renders with the recorded kernels.
+        low_memory: Keep the text encoder out of memory while it is not encoding (a temporary file on
+            the CPU, host memory on a GPU; :mod:`workbench.offload`): less memory, the same takes, a
+            short re-read per call.
 
     Raises:
         ModelNotFoundError: unknown name, incomplete folder, or a Hub model that is neither cached nor
             downloadable (fails within seconds, never a multi-minute hang).
     """
+    if kernels not in (None, "auto", cpu_kernels.PACKED, cpu_kernels.REFERENCE):
+        raise ParamsError(f"kernels must be auto, {cpu_kernels.PACKED} or {cpu_kernels.REFERENCE}, got {kernels!r}")
     ref = resolve(name)
     torch_device = pick_device(device)
     torch_dtype = _dtype(dtype, torch_device)
@@ -71,7 +85,12 @@ def load_engine(name: str = "small", *, device: str | None = None, dtype: str | 
     else:
         model, processor, revision = hub.load_pretrained(ref)
     model = model.to(device=torch_device, dtype=torch_dtype).eval()
-    return Engine(model, processor, ref_name=ref.name, kind=ref.kind, source=ref.source, revision=revision)
+    engine = Engine(model, processor, ref_name=ref.name, kind=ref.kind, source=ref.source, revision=revision)
+    if kernels != cpu_kernels.REFERENCE and cpu_kernels.can_pack(model):
+        cpu_kernels.pack_linears(model.decoder)
+        engine.kernels = cpu_kernels.PACKED
+    engine.low_memory = low_memory
+    return engine
 
 
 @dataclass(frozen=True)
@@ -109,6 +128,13 @@ class Engine:
             max_window_s=min(30.0, (positions - self.num_codebooks - 1) / frame_rate),
         )
         self._weights_sha256: str | None = None
+        #: Which kernels run the decoder's linear layers (:mod:`workbench.kernels`); set by ``load_engine``.
+        self.kernels = cpu_kernels.REFERENCE
+        #: True: a KV cache allocated once per pass (:mod:`workbench.kvcache`); False: transformers' own cache.
+        self.preallocate_cache = True
+        #: True: the text encoder's weights leave memory between uses (see ``load_engine``).
+        self.low_memory = False
+        self._text_weights = Offloader(model.text_encoder)
 
     # --- facts ---------------------------------------------------------------------------------------
     @property
@@ -187,8 +213,13 @@ class Engine:
             )
         started = time.perf_counter()
         previewer = Previewer(self, preview) if preview is not None else None
-        codes, windows = self._generate_codes(texts_list, seed_list, params, melody, prompt_codes, progress,
-                                              should_stop, previewer)
+        self._text_weights.restore()
+        try:
+            codes, windows = self._generate_codes(texts_list, seed_list, params, melody, prompt_codes, progress,
+                                                  should_stop, previewer)
+        finally:
+            if self.low_memory:
+                self._text_weights.release()
         wall = time.perf_counter() - started
         samples = self.samples_for(params.duration_s) + (self._prompt_samples(prompt_codes))
         takes = []
@@ -198,7 +229,7 @@ class Engine:
             takes.append(Take(
                 audio=audio, sample_rate=self.sample_rate, codes=take_codes, seed=seed, text=text,
                 params=params, model=self.info, device=str(self.device), dtype=str(self.dtype).removeprefix("torch."),
-                windows=windows, wall_s=wall, batch_size=len(seed_list),
+                kernels=self.kernels, windows=windows, wall_s=wall, batch_size=len(seed_list),
             ))
         return takes
 
@@ -289,12 +320,13 @@ class Engine:
             kwargs["decoder_input_ids"] = torch.as_tensor(context, device=self.device).reshape(
                 batch * self.num_codebooks, -1)
         start = self.model.generation_config.decoder_start_token_id
+        cache = preallocated_cache(self.model.decoder, steps) if self.preallocate_cache else contextlib.nullcontext()
         try:
-            with torch.inference_mode():
+            with torch.inference_mode(), cache as past_key_values:
                 self.model.generate(
                     **kwargs, do_sample=False, guidance_scale=params.guidance_scale, max_new_tokens=steps,
                     decoder_start_token_id=start, pad_token_id=start, bos_token_id=start,
-                    logits_processor=[sampler], stopping_criteria=[monitor],
+                    logits_processor=[sampler], stopping_criteria=[monitor], past_key_values=past_key_values,
                 )
         except _Complete:
             pass
@@ -321,6 +353,8 @@ class Engine:
                 ids = tokenizer([text], return_tensors="pt").input_ids.to(self.device)
                 hidden = self.model.text_encoder(input_ids=ids).last_hidden_state
                 encoded[text] = (ids[0], hidden[0])
+        if self.low_memory:  # idle for the whole decoding pass
+            self._text_weights.release()
         length = max(ids.shape[0] for ids, _ in encoded.values())
         width = next(iter(encoded.values()))[1].shape[-1]
         pad = tokenizer.pad_token_id

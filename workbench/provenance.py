@@ -5,7 +5,7 @@ Schema 1 (``<name>.json`` beside ``<name>.wav``)::
     schema, kind, created, workbench_version, versions{python, torch, transformers}
     seed, prompt{text, library, library_file, entry_id}, params{GenerationParams}
     model{name, kind, source, revision, architecture, weights_sha256, sample_rate, frame_rate, ...}
-    device, dtype, sample_rate, num_samples, duration_s
+    device, dtype, kernels (absent = torch), sample_rate, num_samples, duration_s
     audio{file, subtype, channels, sha256, peak_dbfs, loudness_lufs, loudness_target}, audio_sha256
     codes{file, shape}, codes_sha256
     draft (melody / continuation record, file names relative to the sidecar, sha256), windows, extra

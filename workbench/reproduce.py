@@ -59,7 +59,7 @@ def first_difference(expected: np.ndarray, actual: np.ndarray) -> tuple[int, int
     return None
 
 
-def environment_warnings(record: dict[str, Any], device: str, dtype: str) -> list[str]:
+def environment_warnings(record: dict[str, Any], device: str, dtype: str, kernels: str = "torch") -> list[str]:
     """Differences between the recorded and the current environment that can change the numbers."""
     notes = []
     if record.get("device", "").split(":")[0] != device.split(":")[0]:
@@ -67,6 +67,9 @@ def environment_warnings(record: dict[str, Any], device: str, dtype: str) -> lis
                      "so codes may legitimately differ")
     if record.get("dtype") != dtype:
         notes.append(f"recorded in {record.get('dtype')}, re-rendered in {dtype}")
+    if record.get("kernels", "torch") != kernels:
+        notes.append(f"recorded with {record.get('kernels', 'torch')} kernels, re-rendered with {kernels}: the last "
+                     "float bits differ, codes almost always agree")
     now = versions()
     for lib in ("torch", "transformers", "workbench"):
         was = (record.get("versions") or {}).get(lib)
@@ -92,7 +95,7 @@ def reproduce(sidecar: str | Path, *, engine: Any = None, device: str | None = N
     record = read_sidecar(path)
     params = sidecar_params(record)
     if engine is None:
-        engine = load_engine(model or record["model"]["name"], device=device)
+        engine = load_engine(model or record["model"]["name"], device=device, kernels=record.get("kernels", "torch"))
     draft = draft_from_record(record.get("draft"), base=path.parent, engine=engine)
     takes = engine.generate(record["prompt"]["text"], params, [record["seed"]], **draft.generate_kwargs())
     take = draft.finish(takes[0], engine)
@@ -104,7 +107,8 @@ def reproduce(sidecar: str | Path, *, engine: Any = None, device: str | None = N
             mismatch = first_difference(read_tokens(codes_file).codes, take.codes)
         except ProvenanceError:
             mismatch = None
-    warnings = environment_warnings(record, str(engine.device), str(engine.dtype).removeprefix("torch."))
+    warnings = environment_warnings(record, str(engine.device), str(engine.dtype).removeprefix("torch."),
+                                    engine.kernels)
     return ReproduceReport(expected == actual, expected, actual, mismatch, warnings, take)
 
 

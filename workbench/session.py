@@ -24,11 +24,13 @@ class EngineCache:
         loader: ``loader(name, device=..., dtype=...) -> Engine``; default :func:`workbench.engine.load_engine`.
         device: Device for every load (default: the best available).
         dtype: Dtype for every load (default: the engine's choice).
+        low_memory: Load engines in low-memory mode (passed to the loader as ``low_memory=True``).
     """
 
     def __init__(self, loader: Callable[..., Any] | None = None, *, device: str | None = None,
-                 dtype: str | None = None) -> None:
+                 dtype: str | None = None, low_memory: bool = False) -> None:
         self._loader = loader
+        self._options = {"low_memory": True} if low_memory else {}
         self._device = device
         self._dtype = dtype
         self._lock = threading.Lock()
@@ -62,7 +64,7 @@ class EngineCache:
             loader = self._loader
             if loader is None:
                 from .engine import load_engine as loader
-            self._engine = loader(key, device=self._device, dtype=self._dtype)
+            self._engine = loader(key, device=self._device, dtype=self._dtype, **self._options)
             self._name = key
             return self._engine
 

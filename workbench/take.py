@@ -63,6 +63,7 @@ class Take:
         model: The model that made it.
         device: Torch device string it ran on.
         dtype: Torch dtype name of the model weights.
+        kernels: Which kernels ran the decoder's linear layers (``torch`` or ``onednn-packed``).
         draft: Draft (melody / continuation) record, or None.
         windows: For pieces longer than one window: ``[{"start_s", "end_s", "prompt_s"}, ...]``.
         wall_s: Seconds the batch that made it took (shared by the takes of one batch).
@@ -79,6 +80,7 @@ class Take:
     model: ModelInfo
     device: str
     dtype: str
+    kernels: str = "torch"
     draft: dict[str, Any] | None = None
     windows: list[dict[str, float]] | None = None
     wall_s: float = 0.0

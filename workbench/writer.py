@@ -177,6 +177,7 @@ def _record(take: Take, path: Path, audio: np.ndarray, subtype: str | None, loud
         "model": model_record(take, weights_sha256),
         "device": take.device,
         "dtype": take.dtype,
+        "kernels": take.kernels,
         "sample_rate": take.sample_rate,
         "num_samples": take.num_samples,
         "duration_s": take.duration_s,

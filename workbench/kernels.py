@@ -1,0 +1,112 @@
+"""CPU kernels: the decoder's linear layers on oneDNN with pre-packed weights.
+
+A MusicGen decoding step multiplies 2-16 rows (takes × the two halves of classifier-free guidance) by
+every decoder weight matrix. PyTorch's default CPU path (MKL ``sgemm`` on the plain row-major weight)
+streams the weights at a fraction of the machine's memory bandwidth for so few rows; oneDNN with the
+weight reordered once into its blocked layout (what ``torch.compile``'s CPU freezing uses) runs the same
+float32 products 2.5-4× faster on this machine class (``docs/benchmarks.md``).
+
+The packed product sums in a different order than ``sgemm``, so logits differ in their last bits
+(~1e-6); codes are compared against the reference kernels by ``tests/test_kernels.py``. Each row's
+result is independent of the other rows of the batch (``sgemm``'s is not), which is what the workbench
+wants: a take must not depend on its batch.
+
+``state_dict()`` of a packed module holds the plain dense weights, so fingerprints, saving and the
+reference path (:func:`unpack_linears`) see exactly the original tensors.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from typing import Any
+
+import torch
+
+#: Names recorded on takes: which kernels computed the decoder's linear layers.
+PACKED = "onednn-packed"
+REFERENCE = "torch"
+
+
+class PackedLinear(torch.nn.Module):
+    """``nn.Linear`` (inference only) on a oneDNN-packed weight; the dense weight is not kept."""
+
+    def __init__(self, linear: torch.nn.Linear, rows_hint: int) -> None:
+        super().__init__()
+        self.in_features, self.out_features = linear.in_features, linear.out_features
+        self.packed = torch.ops.mkldnn._reorder_linear_weight(linear.weight.detach(), rows_hint)
+        self.bias = None if linear.bias is None else torch.nn.Parameter(linear.bias.detach(), requires_grad=False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.ops.mkldnn._linear_pointwise(x, self.packed, self.bias, "none", [], "")
+
+    @property
+    def weight(self) -> torch.Tensor:
+        """The dense weight, rebuilt (bit-exact) from the packed one."""
+        return self.packed.to_dense()
+
+    def _save_to_state_dict(self, destination: dict[str, Any], prefix: str, keep_vars: bool) -> None:
+        destination[prefix + "weight"] = self.weight
+        super()._save_to_state_dict(destination, prefix, keep_vars)
+
+    def unpacked(self) -> torch.nn.Linear:
+        linear = torch.nn.Linear(self.in_features, self.out_features, bias=self.bias is not None)
+        linear.weight = torch.nn.Parameter(self.weight, requires_grad=False)
+        if self.bias is not None:
+            linear.bias = self.bias
+        return linear.eval()
+
+    def extra_repr(self) -> str:
+        return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
+
+
+def can_pack(model: Any) -> bool:
+    """True when packing applies: float32 weights on the CPU and a PyTorch build with oneDNN."""
+    try:
+        parameter = next(model.parameters())
+    except StopIteration:
+        return False
+    if parameter.device.type != "cpu" or parameter.dtype != torch.float32 or not torch.backends.mkldnn.is_available():
+        return False
+    try:  # some builds list oneDNN but lack the packed linear op for this CPU
+        probe = torch.nn.utils.skip_init(torch.nn.Linear, 8, 8)  # no random init: the global RNG stays untouched
+        torch.nn.init.zeros_(probe.weight)
+        torch.nn.init.zeros_(probe.bias)
+        PackedLinear(probe, 2)(torch.zeros(2, 8))
+    except (RuntimeError, AttributeError, NotImplementedError):
+        return False
+    return True
+
+
+def _replace(module: torch.nn.Module, convert: Any, kind: type) -> int:
+    count = 0
+    for name, child in list(module.named_children()):
+        if isinstance(child, kind):
+            setattr(module, name, convert(child))
+            count += 1
+        else:
+            count += _replace(child, convert, kind)
+    return count
+
+
+def pack_linears(module: torch.nn.Module, rows_hint: int = 2) -> int:
+    """Swap every ``nn.Linear`` under ``module`` for a :class:`PackedLinear`; returns how many."""
+    with torch.no_grad():
+        return _replace(module, lambda linear: PackedLinear(linear, rows_hint), torch.nn.Linear)
+
+
+def unpack_linears(module: torch.nn.Module) -> int:
+    """Undo :func:`pack_linears` (bit-exact weights); returns how many modules were restored."""
+    with torch.no_grad():
+        return _replace(module, lambda packed: packed.unpacked(), PackedLinear)
+
+
+@contextlib.contextmanager
+def reference_kernels(module: torch.nn.Module) -> Iterator[None]:
+    """Run a block on PyTorch's default kernels (re-packing afterwards if ``module`` was packed)."""
+    restored = unpack_linears(module)
+    try:
+        yield
+    finally:
+        if restored:
+            pack_linears(module)
