@@ -139,7 +139,7 @@ def memory_bandwidth_gbs(gigabytes: float = 1.0) -> float:
     data = torch.ones(int(gigabytes * 1e9 / 4))
     data.sum()
     best = float("inf")
-    for _ in range(5):
+    for _ in range(10):
         started = time.perf_counter()
         data.sum()
         best = min(best, time.perf_counter() - started)
@@ -183,6 +183,7 @@ def core(engine: Engine, seconds: float, repeats: int, batch: int) -> dict[str, 
     # interleaved (plain, workbench, batched) rounds: drift of the machine hits all three alike
     plain_fn, work_fn = plain_generate(engine, 1, steps, params), workbench_generate(engine, [1], params)
     batch_fn = workbench_generate(engine, list(range(1, batch + 1)), params)
+    bandwidths = [memory_bandwidth_gbs()]  # measured before and after the timed runs; the best counts
     rounds = []
     for _ in range(repeats):
         with reference(engine):
@@ -192,7 +193,9 @@ def core(engine: Engine, seconds: float, repeats: int, batch: int) -> dict[str, 
     out["plain_b1"], out["workbench_b1"], out[f"workbench_b{batch}"] = plain1, work1, workn
     out["overhead_vs_plain"] = statistics.median(w["median_s"] / p["median_s"] for p, w, _ in rounds) - 1
     out["batch_speedup"] = statistics.median(batch * w["median_s"] / b["median_s"] for _, w, b in rounds)
-    out["step_s_b1"] = work1["median_s"] / steps
+    out["call_s_per_step_b1"] = work1["median_s"] / steps
+    # a decoder step alone (no text encoding, no EnCodec decode): median gap between progress callbacks
+    out["step_s_b1"] = statistics.median(t for _ in range(repeats) for t in step_times(engine, seconds, 1))
     out["x_realtime_b1"] = work1["median_s"] / seconds
     out["takes_per_min_b1"] = 60 / work1["median_s"]
     out[f"takes_per_min_b{batch}"] = 60 * batch / workn["median_s"]
@@ -203,7 +206,7 @@ def core(engine: Engine, seconds: float, repeats: int, batch: int) -> dict[str, 
         "plain": plain_rows,
     }
     decoder_bytes = decoder_bytes_per_step(engine.model.decoder)
-    bandwidth = memory_bandwidth_gbs()
+    bandwidth = max(bandwidths + [memory_bandwidth_gbs()])
     out["decoder_gb"] = decoder_bytes / 1e9
     out["bandwidth_gbs"] = bandwidth
     out["floor_step_s"] = decoder_bytes / 1e9 / bandwidth
@@ -214,18 +217,19 @@ def core(engine: Engine, seconds: float, repeats: int, batch: int) -> dict[str, 
 #: The workbench with its optimisations added one at a time: (label, packed kernels, preallocated cache).
 CONFIGS = [("reference: torch kernels, transformers cache", False, False),
            ("+ packed oneDNN kernels", True, False),
-           ("+ preallocated KV cache (the workbench default)", True, True)]
+           ("+ preallocated KV cache", True, True)]
 
 
-def ablation(engine: Engine, seconds: float, repeats: int, batches: tuple[int, ...]) -> dict[str, Any]:
-    """Workbench ``generate`` per configuration and batch size, in interleaved rounds; speed-ups vs reference
-    are medians of the per-round ratios. Also checks that every configuration made the same codes."""
+def ablation(engine: Engine, seconds: float, repeats: int, batches: tuple[int, ...],
+             configs: list[tuple[str, bool, bool]] = CONFIGS) -> dict[str, Any]:
+    """Workbench ``generate`` per configuration and batch size, in interleaved rounds; speed-ups vs the first
+    configuration are medians of the per-round ratios. Also checks that every configuration made the same codes."""
     params = GenerationParams(duration_s=seconds)
     walls: dict[tuple[str, int], list[float]] = {}
     codes: dict[tuple[str, int], list[str]] = {}
     for _ in range(repeats):
         for batch in batches:
-            for label, packed, preallocated in CONFIGS:
+            for label, packed, preallocated in configs:
                 with configured(engine, packed=packed, preallocated=preallocated):
                     started = time.perf_counter()
                     takes = engine.generate(TEXT, params, list(range(1, batch + 1)))
@@ -233,18 +237,18 @@ def ablation(engine: Engine, seconds: float, repeats: int, batches: tuple[int, .
                 codes.setdefault((label, batch), []).append("".join(t.codes_sha256 for t in takes))
     rows = []
     for batch in batches:
-        base = walls[(CONFIGS[0][0], batch)]
-        for label, _, _ in CONFIGS:
+        base = walls[(configs[0][0], batch)]
+        for label, _, _ in configs:
             runs = walls[(label, batch)]
             rows.append({"config": label, "batch": batch, "median_s": statistics.median(runs), "min_s": min(runs),
                          "max_s": max(runs), "runs": runs,
                          "speedup": statistics.median(b / r for b, r in zip(base, runs))})
-    same = all(len({*codes[(label, batch)], *codes[(CONFIGS[0][0], batch)]}) == 1
-               for label, _, _ in CONFIGS for batch in batches)
+    same = all(len({*codes[(label, batch)], *codes[(configs[0][0], batch)]}) == 1
+               for label, _, _ in configs for batch in batches)
     return {"seconds": seconds, "rows": rows, "identical_codes": same}
 
 
-def memory_probe(model: str, seconds: float, low_memory: bool) -> dict[str, float]:
+def memory_probe(model: str, seconds: float, low_memory: bool, batch: int) -> dict[str, float]:
     """In a fresh process: RSS between takes, while decoding (last step) and at peak during one take (GB)."""
     process = psutil.Process()
     engine = load_engine(model, low_memory=low_memory)
@@ -258,17 +262,17 @@ def memory_probe(model: str, seconds: float, low_memory: bool) -> dict[str, floa
 
     started = time.perf_counter()
     with PeakRSS(every_s=0.01) as rss:
-        engine.generate(TEXT, GenerationParams(duration_s=seconds), [1], progress=on_step)
+        engine.generate(TEXT, GenerationParams(duration_s=seconds), list(range(1, batch + 1)), progress=on_step)
     return {"idle_gb": idle / 1e9, "decoding_gb": decoding[-1] / 1e9, "peak_gb": rss.peak / 1e9,
             "take_s": time.perf_counter() - started}
 
 
-def low_memory(model: str, seconds: float) -> dict[str, Any]:
+def low_memory(model: str, seconds: float, batch: int) -> dict[str, Any]:
     """``--low-memory`` vs the default, each in its own process (RSS is per process), timed the same way."""
-    out: dict[str, Any] = {"seconds": seconds}
+    out: dict[str, Any] = {"seconds": seconds, "batch": batch}
     for mode in ("default", "low"):
         done = subprocess.run([sys.executable, __file__, "--model", model, "--memory-probe", mode,
-                               "--seconds", str(seconds), "--json", os.devnull],
+                               "--seconds", str(seconds), "--batch", str(batch), "--json", os.devnull],
                               capture_output=True, text=True, check=True)
         out[mode] = json.loads(done.stdout.strip().splitlines()[-1])
     return out
@@ -327,14 +331,17 @@ def main() -> None:
     parser.add_argument("--batches", default="1,2,4,8")
     parser.add_argument("--ablation", action="store_true",
                         help="also time each optimisation on its own (batch 1 and --batch)")
+    parser.add_argument("--cache-seconds", type=float, default=10.0,
+                        help="take length for the KV-cache comparison of --ablation")
     parser.add_argument("--low-memory", action="store_true",
                         help="also compare RSS with and without --low-memory (two fresh processes)")
+    parser.add_argument("--memory-seconds", type=float, default=10.0, help="take length for --low-memory")
     parser.add_argument("--memory-probe", choices=["default", "low"], help=argparse.SUPPRESS)
     parser.add_argument("--json", type=Path, required=True, help="results file (benchmarks/report.py reads it)")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)  # the harness owns its process: threads are a benchmark setting
     if args.memory_probe:
-        print(json.dumps(memory_probe(args.model, args.seconds, args.memory_probe == "low")))
+        print(json.dumps(memory_probe(args.model, args.seconds, args.memory_probe == "low", args.batch)))
         return
     started = time.perf_counter()
     engine = load_engine(args.model, device=args.device, dtype=args.dtype)
@@ -348,11 +355,13 @@ def main() -> None:
     result["preview"] = preview_latency(engine, args.preview_seconds)
     if args.ablation:
         result["ablation"] = ablation(engine, args.seconds, args.repeats, (1, args.batch))
+        # the cache's gain grows with the take: compare it alone on a longer one
+        result["ablation_long"] = ablation(engine, args.cache_seconds, 2, (args.batch,), CONFIGS[1:])
     if args.sweep:
         result["sweep"] = sweep(engine, [float(d) for d in args.durations.split(",")],
                                 [int(b) for b in args.batches.split(",")], args.seconds)
     if args.low_memory:
-        result["low_memory"] = low_memory(args.model, args.seconds)
+        result["low_memory"] = low_memory(args.model, args.memory_seconds, args.batch)
     result["total_s"] = time.perf_counter() - started
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(result, indent=2))

@@ -12,17 +12,18 @@ import pytest  # noqa: E402
 
 @pytest.fixture(scope="session")
 def tiny():
-    """The built-in tiny MusicGen (random weights), loaded once per session."""
+    """The built-in tiny MusicGen (random weights), loaded once per session, on the packed kernels that
+    real-size models get by default (tiny alone would not pack: too narrow to pay)."""
     from workbench.engine import load_engine
 
-    return load_engine("tiny", device="cpu")
+    return load_engine("tiny", device="cpu", kernels="onednn-packed")
 
 
 @pytest.fixture(scope="session")
 def tiny_melody():
     from workbench.engine import load_engine
 
-    return load_engine("tiny-melody", device="cpu")
+    return load_engine("tiny-melody", device="cpu", kernels="onednn-packed")
 
 
 @pytest.fixture()

@@ -46,9 +46,10 @@ def test_packed_linear_matches_and_keeps_rows_independent():
 
 
 def test_packing_keeps_weights_fingerprint_and_state_dict(tiny):
-    assert tiny.kernels == kernels.PACKED  # the default on a CPU with oneDNN
+    assert tiny.kernels == kernels.PACKED  # asked for (conftest)
     plain = load_engine("tiny", kernels="torch")
     assert plain.kernels == kernels.REFERENCE
+    assert load_engine("tiny").kernels == kernels.REFERENCE  # auto: too narrow to pay
     assert not any(isinstance(m, kernels.PackedLinear) for m in plain.model.modules())
     assert sum(isinstance(m, kernels.PackedLinear) for m in tiny.model.decoder.modules()) == 24
     ours, theirs = tiny.model.state_dict(), plain.model.state_dict()
@@ -58,7 +59,7 @@ def test_packing_keeps_weights_fingerprint_and_state_dict(tiny):
 
 
 def test_reference_kernels_context_restores_packing():
-    engine = load_engine("tiny")
+    engine = load_engine("tiny", kernels="onednn-packed")
     with kernels.reference_kernels(engine.model.decoder):
         assert not any(isinstance(m, kernels.PackedLinear) for m in engine.model.modules())
     assert sum(isinstance(m, kernels.PackedLinear) for m in engine.model.decoder.modules()) == 24

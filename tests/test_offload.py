@@ -38,7 +38,7 @@ def test_offloader_round_trip_is_bit_exact_and_keeps_ties(tiny):
 
 
 def test_low_memory_engine_makes_the_same_takes_and_frees_the_encoder(tiny):
-    lean = load_engine("tiny", low_memory=True)
+    lean = load_engine("tiny", low_memory=True, kernels="onednn-packed")
     params = GenerationParams(duration_s=1)
     encoder_bytes = _resident_bytes(tiny.model.text_encoder)
     assert encoder_bytes > 0
@@ -51,7 +51,7 @@ def test_low_memory_engine_makes_the_same_takes_and_frees_the_encoder(tiny):
 
 
 def test_low_memory_melody_engine(tiny_melody):
-    lean = load_engine("tiny-melody", low_memory=True)
+    lean = load_engine("tiny-melody", low_memory=True, kernels="onednn-packed")
     melody = Melody(np.eye(12, dtype=np.float32)[np.arange(30) % 12], CHROMA_RATE, {"kind": "test"})
     params = GenerationParams(duration_s=1)
     [a] = tiny_melody.generate("lofi", params, [4], melody=melody)

@@ -16,8 +16,8 @@ from . import hub
 from . import kernels as cpu_kernels
 from .errors import ModelCapabilityError, ParamsError
 from .kvcache import preallocated_cache
-from .offload import Offloader
 from .models import build_builtin, resolve
+from .offload import Offloader
 from .params import GenerationParams, random_seed, validate_seed, validate_text
 from .preview import PreviewCallback, Previewer
 from .sampling import SeededSampler, StepMonitor, _Complete
@@ -63,8 +63,9 @@ def load_engine(name: str = "small", *, device: str | None = None, dtype: str | 
         device: ``cpu``, ``cuda``, ``cuda:1``, ``mps``...; default: the best available.
         dtype: ``float32``/``float16``/``bfloat16``; default float16 on CUDA, float32 elsewhere.
         kernels: How the decoder's linear layers run on the CPU: ``"onednn-packed"`` (pre-packed oneDNN
-            weights, 2-4x faster, see :mod:`workbench.kernels`), ``"torch"`` (PyTorch's default kernels,
-            the reference), or ``None``/``"auto"``: packed where possible (CPU, float32), else torch.
+            weights, ~3x faster at musicgen-small's size, see :mod:`workbench.kernels`), ``"torch"`` (PyTorch's default kernels,
+            the reference), or ``None``/``"auto"``: packed where it pays (CPU, float32, decoder at least
+            ``kernels.PACK_MIN_HIDDEN`` wide: every published MusicGen; ``tiny`` runs faster unpacked).
             Recorded on every take; ``workbench reproduce`` re-renders with the recorded kernels.
         low_memory: Keep the text encoder out of memory while it is not encoding (a temporary file on
             the CPU, host memory on a GPU; :mod:`workbench.offload`): less memory, the same takes, a
@@ -86,7 +87,9 @@ def load_engine(name: str = "small", *, device: str | None = None, dtype: str | 
         model, processor, revision = hub.load_pretrained(ref)
     model = model.to(device=torch_device, dtype=torch_dtype).eval()
     engine = Engine(model, processor, ref_name=ref.name, kind=ref.kind, source=ref.source, revision=revision)
-    if kernels != cpu_kernels.REFERENCE and cpu_kernels.can_pack(model):
+    wanted = kernels == cpu_kernels.PACKED or (
+        kernels in (None, "auto") and model.decoder.config.hidden_size >= cpu_kernels.PACK_MIN_HIDDEN)
+    if wanted and cpu_kernels.can_pack(model):
         cpu_kernels.pack_linears(model.decoder)
         engine.kernels = cpu_kernels.PACKED
     engine.low_memory = low_memory

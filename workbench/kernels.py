@@ -27,6 +27,10 @@ import torch
 PACKED = "onednn-packed"
 REFERENCE = "torch"
 
+#: ``kernels="auto"`` packs decoders at least this wide; narrower layers (the ``tiny`` test model) are
+#: dominated by per-call overhead, which the packed call does not reduce (``docs/benchmarks.md``).
+PACK_MIN_HIDDEN = 512
+
 
 class PackedLinear(torch.nn.Module):
     """``nn.Linear`` (inference only) on a oneDNN-packed weight; the dense weight is not kept."""
