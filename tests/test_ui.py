@@ -274,6 +274,19 @@ def test_tokenize_shows_tokens_bitrate_reconstruction_and_quality(h, demo, tmp_p
     assert {"snr_db", "stft_distance", "mel_distance"} <= set(quality)
 
 
+def test_tokenize_keeps_the_last_standalone_codec(h, tmp_path, monkeypatch):
+    codec = pytest.importorskip("workbench.codec")
+    loads = []
+    real = codec.load_codec
+    monkeypatch.setattr(codec, "load_codec", lambda name, **kw: loads.append(name) or real(name, **kw))
+    wav = str(sine(tmp_path / "a.wav", 0.5))
+    first = h.tokenize(wav, "tiny", "tiny", "", progress=noop)[4]
+    second = h.tokenize(wav, "tiny", "tiny", "", progress=noop)[4]
+    h.tokenize(wav, "tiny-melody", "tiny", "", progress=noop)
+    assert loads == ["tiny", "tiny-melody"]  # loaded once per codec, not per click
+    assert first["num_frames"] == second["num_frames"] == 25
+
+
 def test_engine_cache_holds_one_model_and_releases_the_old_one():
     loads = []
 

@@ -58,7 +58,7 @@ def load_codec(name: str = "tiny", *, device: str | None = None) -> Codec:
 
     ref = codec_ref(name)
     if ref.kind == "builtin":
-        return codec_of(load_engine(ref.name, device=device))
+        return codec_of(load_engine(ref.name, device=device, kernels="torch"))  # the decoder is never run
     local_only = hub.preflight(ref)  # the same fast offline failure as every model load
     from transformers import AutoConfig, AutoProcessor, EncodecModel
 
@@ -67,7 +67,7 @@ def load_codec(name: str = "tiny", *, device: str | None = None) -> Codec:
     except (OSError, ValueError) as error:
         raise ModelNotFoundError(f"cannot load codec {ref.name!r} ({ref.source}): {_first_line(error)}") from None
     if model_type in ("musicgen", "musicgen_melody"):
-        return codec_of(load_engine(name, device=device))
+        return codec_of(load_engine(name, device=device, kernels="torch"))
     if model_type != "encodec":
         raise ModelNotFoundError(f"{ref.name!r} is a {model_type!r} model, not EnCodec or MusicGen")
     try:

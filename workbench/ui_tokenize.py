@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import threading
 from types import SimpleNamespace
 from typing import Any
 
@@ -31,6 +32,16 @@ class TokenizeTab:
 
     def __init__(self, app: App) -> None:
         self.app = app
+        self._codec: tuple[str, Any] | None = None  # the last standalone codec: (name, codec), reused per click
+        self._lock = threading.Lock()
+
+    def _standalone(self, codec: Any, name: str) -> Any:
+        """The codec named ``name``, loaded once and kept until another standalone codec is asked for."""
+        with self._lock:
+            if self._codec is None or self._codec[0] != name:
+                self._codec = None  # release the old one before loading the next
+                self._codec = (name, codec.load_codec(name))
+            return self._codec[1]
 
     @ui_errors
     def tokenize(self, audio: str | None, codec_name: str = "", model: str = DEFAULT_MODEL, folder: str = "",
@@ -42,7 +53,7 @@ class TokenizeTab:
         path = self.app.upload(audio)
         progress(None, desc="loading the codec")
         name = (codec_name or "").strip()
-        codec_obj = codec.load_codec(name) if name else codec.codec_of(self.app.cache.get(model_name(model, folder)))
+        codec_obj = self._standalone(codec, name) if name else codec.codec_of(self.app.cache.get(model_name(model, folder)))
         progress(None, desc="encoding and decoding")
         target = token_path(self.app.out, path)
         # names are time-stamped; force only matters for the same upload twice within one second
