@@ -37,6 +37,13 @@ def test_offloader_round_trip_is_bit_exact_and_keeps_ties(tiny):
     assert not Path(path).exists()  # the spill file goes with its offloader
 
 
+def test_offloader_keeps_the_weights_when_it_cannot_spill(tmp_path):
+    module = torch.nn.Linear(4, 4)
+    offloader = Offloader(module, folder=str(tmp_path / "missing"))  # no such folder: the spill file fails
+    offloader.release()
+    assert offloader.resident and offloader.path is None and module.weight.numel() == 16
+
+
 def test_low_memory_engine_makes_the_same_takes_and_frees_the_encoder(tiny):
     lean = load_engine("tiny", low_memory=True, kernels="onednn-packed")
     params = GenerationParams(duration_s=1)

@@ -35,27 +35,38 @@ class Offloader:
         return next(self.module.parameters()).device
 
     def release(self) -> None:
-        """Free the parameters' memory (no-op if already released)."""
+        """Free the parameters' memory (no-op if already released). If the spill file cannot be written
+        (disk full, no temporary folder) the weights simply stay in memory: saving memory never fails a take."""
         if not self.resident:
             return
         params = dict(self.module.named_parameters())
         device = self._device()
         with torch.no_grad():
             if device.type == "cpu":
-                if self.path is None:  # the weights never change: write them once
-                    from safetensors.torch import save_file
-
-                    handle, path = tempfile.mkstemp(prefix="workbench-offload-", suffix=".safetensors",
-                                                    dir=self.folder)
-                    os.close(handle)
-                    weakref.finalize(self, _remove, path)
-                    save_file({name: p.detach().contiguous() for name, p in params.items()}, path)
-                    self.path = path
+                if self.path is None and not self._spill(params):
+                    return
             else:
                 self._host = {name: p.detach().to("cpu") for name, p in params.items()}
             for p in params.values():
                 p.data = torch.empty(0, dtype=p.dtype, device=p.device)
         self.resident = False
+
+    def _spill(self, params: dict[str, torch.nn.Parameter]) -> bool:
+        """Write the weights once (they never change); False if that is not possible."""
+        from safetensors.torch import save_file
+
+        path = None
+        try:
+            handle, path = tempfile.mkstemp(prefix="workbench-offload-", suffix=".safetensors", dir=self.folder)
+            os.close(handle)
+            save_file({name: p.detach().contiguous() for name, p in params.items()}, path)
+        except OSError:
+            if path is not None:
+                _remove(path)
+            return False
+        weakref.finalize(self, _remove, path)
+        self.path = path
+        return True
 
     def restore(self) -> None:
         """Bring the parameters back, bit-exact (no-op if resident)."""
