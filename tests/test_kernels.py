@@ -62,7 +62,9 @@ def test_reference_kernels_context_restores_packing():
     engine = load_engine("tiny", kernels="onednn-packed")
     with kernels.reference_kernels(engine.model.decoder):
         assert not any(isinstance(m, kernels.PackedLinear) for m in engine.model.modules())
+        assert engine.kernels == kernels.REFERENCE  # what takes record follows the model, not a flag
     assert sum(isinstance(m, kernels.PackedLinear) for m in engine.model.decoder.modules()) == 24
+    assert engine.kernels == kernels.PACKED
 
 
 def test_bad_kernels_name_fails_before_loading():

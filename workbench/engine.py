@@ -91,7 +91,6 @@ def load_engine(name: str = "small", *, device: str | None = None, dtype: str | 
         kernels in (None, "auto") and model.decoder.config.hidden_size >= cpu_kernels.PACK_MIN_HIDDEN)
     if wanted and cpu_kernels.can_pack(model):
         cpu_kernels.pack_linears(model.decoder)
-        engine.kernels = cpu_kernels.PACKED
     engine.low_memory = low_memory
     return engine
 
@@ -131,8 +130,6 @@ class Engine:
             max_window_s=min(30.0, (positions - self.num_codebooks - 1) / frame_rate),
         )
         self._weights_sha256: str | None = None
-        #: Which kernels run the decoder's linear layers (:mod:`workbench.kernels`); set by ``load_engine``.
-        self.kernels = cpu_kernels.REFERENCE
         #: True: a KV cache allocated once per pass (:mod:`workbench.kvcache`); False: transformers' own cache.
         self.preallocate_cache = True
         #: True: the text encoder's weights leave memory between uses (see ``load_engine``).
@@ -147,6 +144,11 @@ class Engine:
     @property
     def dtype(self) -> torch.dtype:
         return self.model.dtype
+
+    @property
+    def kernels(self) -> str:
+        """Which kernels run the decoder's linear layers now (:mod:`workbench.kernels`)."""
+        return cpu_kernels.kind(self.model.decoder)
 
     @property
     def sample_rate(self) -> int:
@@ -225,14 +227,14 @@ class Engine:
                 self._text_weights.release()
         wall = time.perf_counter() - started
         samples = self.samples_for(params.duration_s) + (self._prompt_samples(prompt_codes))
-        takes = []
+        takes, kernels = [], self.kernels
         for index, (text, seed) in enumerate(zip(texts_list, seed_list)):
             take_codes = codes[index]
             audio = self.decode(take_codes)[:, :samples]
             takes.append(Take(
                 audio=audio, sample_rate=self.sample_rate, codes=take_codes, seed=seed, text=text,
                 params=params, model=self.info, device=str(self.device), dtype=str(self.dtype).removeprefix("torch."),
-                kernels=self.kernels, windows=windows, wall_s=wall, batch_size=len(seed_list),
+                kernels=kernels, windows=windows, wall_s=wall, batch_size=len(seed_list),
             ))
         return takes
 

@@ -64,6 +64,11 @@ class PackedLinear(torch.nn.Module):
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
 
 
+def kind(module: torch.nn.Module) -> str:
+    """Which kernels ``module``'s linear layers run on now: :data:`PACKED` or :data:`REFERENCE`."""
+    return PACKED if any(isinstance(m, PackedLinear) for m in module.modules()) else REFERENCE
+
+
 def can_pack(model: Any) -> bool:
     """True when packing applies: float32 weights on the CPU and a PyTorch build with oneDNN."""
     try:
