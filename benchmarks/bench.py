@@ -14,11 +14,11 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
-import subprocess
-import sys
 import os
 import platform
 import statistics
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -62,6 +62,11 @@ class PeakRSS:
         self._thread.join()
 
 
+def summary(walls: list[float]) -> dict[str, Any]:
+    """Median/min/max of wall times (seconds), with the runs themselves."""
+    return {"median_s": statistics.median(walls), "min_s": min(walls), "max_s": max(walls), "runs": walls}
+
+
 def measure(fn: Callable[[], Any], repeats: int) -> dict[str, Any]:
     """Median/min/max wall seconds and the peak RSS over ``repeats`` calls of ``fn``."""
     walls = []
@@ -70,14 +75,12 @@ def measure(fn: Callable[[], Any], repeats: int) -> dict[str, Any]:
             started = time.perf_counter()
             fn()
             walls.append(time.perf_counter() - started)
-    return {"median_s": statistics.median(walls), "min_s": min(walls), "max_s": max(walls), "runs": walls,
-            "peak_rss_gb": rss.peak / 1e9}
+    return {**summary(walls), "peak_rss_gb": rss.peak / 1e9}
 
 
 def merge(parts: list[dict[str, Any]]) -> dict[str, Any]:
     """One measurement from several single-run measurements."""
-    walls = [w for part in parts for w in part["runs"]]
-    return {"median_s": statistics.median(walls), "min_s": min(walls), "max_s": max(walls), "runs": walls,
+    return {**summary([w for part in parts for w in part["runs"]]),
             "peak_rss_gb": max(part["peak_rss_gb"] for part in parts)}
 
 
@@ -240,8 +243,7 @@ def ablation(engine: Engine, seconds: float, repeats: int, batches: tuple[int, .
         base = walls[(configs[0][0], batch)]
         for label, _, _ in configs:
             runs = walls[(label, batch)]
-            rows.append({"config": label, "batch": batch, "median_s": statistics.median(runs), "min_s": min(runs),
-                         "max_s": max(runs), "runs": runs,
+            rows.append({"config": label, "batch": batch, **summary(runs),
                          "speedup": statistics.median(b / r for b, r in zip(base, runs))})
     same = all(len({*codes[(label, batch)], *codes[(configs[0][0], batch)]}) == 1
                for label, _, _ in configs for batch in batches)
@@ -346,7 +348,8 @@ def main() -> None:
     started = time.perf_counter()
     engine = load_engine(args.model, device=args.device, dtype=args.dtype)
     result: dict[str, Any] = {
-        "model": args.model, "kernels": engine.kernels, "device": str(engine.device), "dtype": str(engine.dtype).removeprefix("torch."),
+        "model": args.model, "kernels": engine.kernels, "device": str(engine.device),
+        "dtype": str(engine.dtype).removeprefix("torch."),
         "date": datetime.now(timezone.utc).isoformat(timespec="seconds"), "machine": machine(args.threads),
         "command": "python benchmarks/bench.py " + " ".join(os.sys.argv[1:]),
         "build_s": time.perf_counter() - started,

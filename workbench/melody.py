@@ -20,7 +20,6 @@ CHROMA_SAMPLE_RATE, CHROMA_HOP = 32000, 4096
 CHROMA_RATE: float = 32000 / 4096
 #: Shortest melody window and default longest file, seconds.
 MIN_MELODY_S, MAX_MELODY_S = 1.0, 600.0
-#: A window whose RMS is below this (-80 dBFS) is refused as silent (the same floor as drafts.py).
 #: A chroma frame holding less energy than this fraction (-60 dB) of the loudest frame counts as silent.
 SILENT_FRAME = 1e-6
 STEMS = ("harmonic",)
