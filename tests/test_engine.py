@@ -9,6 +9,20 @@ from workbench.params import GenerationParams
 from workbench.sampling import SeededSampler
 
 
+class _SamplerAsProcessor:
+    """The workbench's sampler inside transformers' own ``generate`` loop (test only): returns one-hot scores
+    for both guidance halves, so greedy selection (and transformers' guidance of two equal halves) keeps them."""
+
+    def __init__(self, sampler: SeededSampler) -> None:
+        self.sampler = sampler
+
+    def __call__(self, input_ids, scores):
+        tokens = self.sampler.sample(scores)
+        if self.sampler.guided:
+            tokens = tokens.repeat(2)
+        return torch.zeros_like(scores).scatter_(1, tokens[:, None], 1.0)
+
+
 def test_tiny_model_facts(tiny):
     info = tiny.info
     assert (info.sample_rate, info.frame_rate, info.num_codebooks, info.codebook_size) == (32000, 50, 4, 2048)
@@ -73,7 +87,7 @@ def test_omitted_seed_is_drawn_and_recorded(tiny, short):
 
 
 def _reference_codes(engine, texts, seeds, params, frames):
-    """The documented reference: one plain transformers generate() call with our SeededSampler."""
+    """transformers' own generate() loop with the workbench's sampler as a logits processor."""
     recorded = {}
     codec = engine.model.audio_encoder
     original = codec.decode
@@ -89,7 +103,7 @@ def _reference_codes(engine, texts, seeds, params, frames):
     try:
         with torch.inference_mode():
             audio = engine.model.generate(**inputs, do_sample=False, guidance_scale=params.guidance_scale,
-                                          max_new_tokens=frames + 3, logits_processor=[sampler])
+                                          max_new_tokens=frames + 3, logits_processor=[_SamplerAsProcessor(sampler)])
     finally:
         del codec.decode
     return recorded["codes"][0].numpy(), audio.numpy()
@@ -122,6 +136,48 @@ def test_greedy_equals_plain_transformers_without_our_sampler(tiny):
     finally:
         del codec.decode
     assert np.array_equal(recorded["c"][0, 0].numpy(), take.codes)
+
+
+def _captured_codes(engine, **generate_kwargs):
+    """Codes transformers' ``generate`` hands to EnCodec (plain call, no workbench code)."""
+    recorded = {}
+    codec = engine.model.audio_encoder
+    original = codec.decode
+    codec.decode = lambda codes, *a, **k: recorded.setdefault("c", codes) is None or original(codes, *a, **k)
+    try:
+        with torch.inference_mode():
+            engine.model.generate(do_sample=False, **generate_kwargs)
+    finally:
+        del codec.decode
+    return recorded["c"][0].numpy()
+
+
+def test_greedy_melody_equals_plain_transformers(tiny_melody):
+    from workbench.melody import CHROMA_RATE, Melody
+
+    chroma = np.eye(12, dtype=np.float32)[np.random.default_rng(1).integers(0, 12, 30)]
+    melody = Melody(chroma, CHROMA_RATE, {"kind": "test"})
+    params = GenerationParams(duration_s=1, top_k=1)
+    takes = tiny_melody.generate("lofi", params, seeds=[0, 1], melody=melody)
+    inputs = tiny_melody.processor.tokenizer(["lofi", "lofi"], return_tensors="pt", padding=True)
+    features = torch.as_tensor(chroma)[None].expand(2, -1, -1)
+    codes = _captured_codes(tiny_melody, **inputs, input_features=features, guidance_scale=3.0, max_new_tokens=53)
+    assert np.array_equal(codes, np.stack([t.codes for t in takes]))
+    # and without a melody (transformers' "no melody" chroma)
+    [plain] = tiny_melody.generate("lofi", params, seeds=[0])
+    inputs = tiny_melody.processor.tokenizer(["lofi"], return_tensors="pt")
+    assert np.array_equal(_captured_codes(tiny_melody, **inputs, guidance_scale=3.0, max_new_tokens=53)[0],
+                          plain.codes)
+
+
+def test_greedy_continuation_equals_plain_transformers(tiny):
+    prompt = tiny.generate("ambient", GenerationParams(duration_s=0.5), seeds=[3])[0].codes  # [4, 25]
+    params = GenerationParams(duration_s=1, top_k=1, guidance_scale=2.0)
+    [take] = tiny.generate("ambient", params, seeds=[0], prompt_codes=prompt)
+    inputs = tiny.processor(text=["ambient"], return_tensors="pt")
+    codes = _captured_codes(tiny, **inputs, decoder_input_ids=torch.as_tensor(prompt), guidance_scale=2.0,
+                            max_new_tokens=53)
+    assert np.array_equal(codes[0], take.codes)  # the take starts with the prompt, as generate's output does
 
 
 def test_windowed_take_is_exact_and_records_windows(tiny):

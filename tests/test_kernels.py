@@ -1,7 +1,7 @@
 """The optimised paths (packed CPU kernels, preallocated KV cache) against the reference paths.
 
-Reference = PyTorch's default kernels + transformers' own cache, i.e. the plain ``model.generate`` a user
-writes (``tests/test_engine.py`` pins the workbench path to that call). Codes must be identical.
+Reference = PyTorch's default kernels + transformers' ``DynamicCache`` (``tests/test_engine.py`` pins the
+workbench's loop to transformers' own ``generate``). Codes must be identical.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import torch
 from workbench import kernels
 from workbench.engine import load_engine
 from workbench.errors import ParamsError
-from workbench.kvcache import PreallocatedLayer
+from workbench import compat
 from workbench.melody import CHROMA_RATE, Melody
 from workbench.params import GenerationParams
 
@@ -112,15 +112,16 @@ def test_optimised_codes_equal_reference_for_melody(tiny_melody):
 
 
 def test_preallocated_layer_grows_past_its_capacity():
-    layer = PreallocatedLayer(steps=2)
-    chunks = [torch.randn(2, 4, n, 8) for n in (3, 1, 1, 1, 4, 1)]  # prompt of 3, then more than 2 steps
+    layer_class = compat._layer_class()
+    assert layer_class is not None  # the locked transformers has the probed interface
+    layer = layer_class(5)
+    chunks = [torch.randn(2, 4, n, 8) for n in (3, 1, 1, 1, 4, 1)]  # prefill of 3, then past the 5 reserved
     for index, chunk in enumerate(chunks):
+        assert layer.get_mask_sizes(chunk.shape[-2]) == (sum(c.shape[-2] for c in chunks[:index + 1]), 0)
         keys, values = layer.update(chunk, chunk * 2)
         expected = torch.cat(chunks[:index + 1], dim=-2)
         assert torch.equal(keys, expected) and torch.equal(values, expected * 2)
     assert layer.get_seq_length() == 11
-    layer.rewind()
-    assert layer.get_seq_length() == 0
 
 
 def test_sidecar_records_kernels_and_reproduce_uses_them(tiny, tmp_path):
@@ -139,3 +140,16 @@ def test_sidecar_records_kernels_and_reproduce_uses_them(tiny, tmp_path):
     sidecar.write_text(json.dumps(record))
     report = reproduce(sidecar)
     assert report.take.kernels == kernels.REFERENCE and report.identical
+
+
+@pytest.mark.slow
+def test_packed_kernels_equal_reference_kernels_at_musicgen_small_size():
+    """random-small (musicgen-small's real size) is where packing is on by default: same codes as PyTorch's kernels."""
+    params = GenerationParams(duration_s=1)
+    fast = load_engine("random-small")
+    assert fast.kernels == kernels.PACKED
+    packed = _codes(fast.generate("80s synthwave", params, [1, 2]))
+    del fast
+    plain = load_engine("random-small", kernels="torch")
+    plain.preallocate_cache = False
+    assert np.array_equal(packed, _codes(plain.generate("80s synthwave", params, [1, 2])))

@@ -22,3 +22,66 @@ def test_readme_render_command_uses_the_offline_model_and_says_so():
     first = _commands(text)[0]
     assert "--model tiny" in first and "workbench generate" in first and "pip install" in first
     assert "untrained" in text and "--model small" in text
+
+
+def _python_blocks() -> list[str]:
+    return re.findall(r"```python\n(.+?)\n```", (ROOT / "README.md").read_text(), flags=re.S)
+
+
+def _check_claims(block: str, namespace: dict) -> int:
+    """Lines written ``expression  # literal`` must evaluate to the literal: the README's stated results."""
+    import ast
+
+    checked = 0
+    for line in block.splitlines():
+        code, _, comment = line.partition("  # ")
+        try:
+            expected = ast.literal_eval(comment.strip())
+        except (ValueError, SyntaxError):
+            continue
+        assert eval(code.strip(), namespace) == expected, line  # noqa: S307 - the README's own code
+        checked += 1
+    return checked
+
+
+def test_readme_python_blocks_exist():
+    blocks = _python_blocks()
+    assert len(blocks) == 2 and any("gradio_client" in b for b in blocks)
+
+
+def test_readme_library_example_runs_with_tiny(tmp_path, monkeypatch):
+    """The Python example exactly as written, with the offline ``tiny`` model instead of ``small``."""
+    import shutil
+
+    [block] = [b for b in _python_blocks() if "gradio_client" not in b]
+    assert 'load_engine("small")' in block
+    shutil.copytree(ROOT / "prompts", tmp_path / "prompts")
+    monkeypatch.chdir(tmp_path)
+    namespace: dict = {}
+    exec(compile(block.replace('load_engine("small")', 'load_engine("tiny")'), "README.md", "exec"), namespace)  # noqa: S102
+    assert _check_claims(block, namespace) >= 1
+    result = namespace["result"]
+    assert result.ok and len(result.done) > 0
+    assert all(item.path.is_file() and item.sidecar.is_file() for item in result.done)
+
+
+def test_readme_api_example_runs_against_a_live_app(tmp_path):
+    """The gradio_client example exactly as written, against the app on a free port (``--model tiny``)."""
+    import socket
+
+    from workbench.ui import build_ui, launch_options
+
+    [block] = [b for b in _python_blocks() if "gradio_client" in b]
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    demo = build_ui(model="tiny", out=tmp_path / "out", prompts=ROOT / "prompts", preview_streaming=False)
+    demo.queue(default_concurrency_limit=1, max_size=16)
+    demo.launch(prevent_thread_lock=True, **launch_options(out=tmp_path / "out", port=port, quiet=True))
+    try:
+        namespace: dict = {}
+        code = block.replace("http://127.0.0.1:7860/", f"http://127.0.0.1:{port}/")
+        exec(compile(code, "README.md", "exec"), namespace)  # noqa: S102
+    finally:
+        demo.close()
+    assert namespace["take"]["codes_sha256"] and len(namespace["takes"]) == 4

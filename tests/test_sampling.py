@@ -8,9 +8,9 @@ from workbench.sampling import SeededSampler, gumbel_noise, make_generators
 def _sample(logits: torch.Tensor, seeds, **kw) -> np.ndarray:
     sampler = SeededSampler(seeds, 1, guidance_scale=1.0, **kw)
     rows = logits.expand(len(seeds), -1).clone()
-    out = sampler(torch.zeros((len(seeds), 1), dtype=torch.long), rows)
-    assert torch.all(out.sum(-1) == 1)  # one-hot per row
-    return out.argmax(-1).numpy()
+    out = sampler.sample(rows)
+    assert out.shape == (len(seeds),) and out.dtype == torch.int64
+    return out.numpy()
 
 
 def test_empirical_frequencies_match_softmax():
@@ -48,15 +48,16 @@ def test_each_take_owns_its_generator():
     assert batched[1] == alone[0]
 
 
-def test_guidance_combines_halves_and_returns_both():
+def test_guidance_combines_the_halves():
     sampler = SeededSampler([1], 2, guidance_scale=3.0, top_k=1)
+    assert sampler.guided
     cond = torch.tensor([[0.0, 1.0, 0.0], [1.0, 0.0, 0.0]])
     uncond = torch.tensor([[0.0, 0.0, 2.0], [0.0, 0.0, 0.0]])
-    out = sampler(torch.zeros((2, 1), dtype=torch.long), torch.cat([cond, uncond]))
-    assert out.shape == (4, 3)
+    out = sampler.sample(torch.cat([cond, uncond]))
     # row 0: uncond + 3 * (cond - uncond) = [0, 3, -4] -> 1; row 1: [3, 0, 0] -> 0
-    assert out[:2].argmax(-1).tolist() == [1, 0]
-    assert torch.equal(out[:2], out[2:])
+    assert out.tolist() == [1, 0]
+    # without guidance only the conditional rows are expected
+    assert SeededSampler([1], 2, guidance_scale=1.0, top_k=1).sample(cond).tolist() == [1, 0]
 
 
 def test_noise_does_not_touch_the_global_rng():
@@ -68,4 +69,7 @@ def test_noise_does_not_touch_the_global_rng():
 def test_wrong_row_count_is_refused():
     sampler = SeededSampler([1, 2], 4, guidance_scale=1.0)
     with pytest.raises(ValueError, match="2 takes x 4 codebooks"):
-        sampler(torch.zeros((4, 1), dtype=torch.long), torch.zeros(4, 8))
+        sampler.sample(torch.zeros(4, 8))
+    guided = SeededSampler([1, 2], 4, guidance_scale=3.0)
+    with pytest.raises(ValueError, match="expected 16 rows"):
+        guided.sample(torch.zeros(8, 8))  # the unconditional half is missing

@@ -20,7 +20,7 @@ _LAZY = {
     "parse_seeds": "workbench.params",
     "Take": "workbench.take",
     "WorkbenchError": "workbench.errors",
-    "render_library": "workbench.render",
+    "render_library": "workbench.batch",
 }
 
 __all__ = ["__version__", *_LAZY]

@@ -277,14 +277,16 @@ def _record_failure(group: Sequence[Job], error: WorkbenchError, result: BatchRe
 
 
 def render_library(paths: str | Path | Sequence[str | Path], engine: Any, *, out_dir: str | Path = "outputs",
-                   seeds: Sequence[int] | None = None, **options: Any) -> BatchResult:
+                   seeds: Sequence[int] | None = None, duration_s: float | None = None,
+                   **options: Any) -> BatchResult:
     """Render every prompt of one or more prompt files with ``engine`` (the Python API's one-liner).
 
-    ``options`` go to :func:`render_jobs` (``batch_size``, ``force``, ``history``...).
+    ``seeds`` and ``duration_s`` override the files' own; ``options`` go to :func:`render_jobs`
+    (``batch_size``, ``force``, ``history``...).
     """
     from .library import load_libraries
 
     libraries = load_libraries([paths] if isinstance(paths, (str, Path)) else paths)
     prompts = [prompt for library in libraries for prompt in library.prompts]
-    jobs = plan_jobs(prompts, out_dir, seeds=seeds, model=engine.info.name)
+    jobs = plan_jobs(prompts, out_dir, seeds=seeds, model=engine.info.name, duration_s=duration_s)
     return render_jobs(jobs, out_dir, load=lambda _name: engine, **options)

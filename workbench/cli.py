@@ -1,7 +1,7 @@
 """The ``workbench`` command line: a thin typer shell over the library.
 
 Every known error (``WorkbenchError``, bad command-line values) prints one line to stderr and exits 1;
-``--debug`` shows the traceback instead.
+an unexpected one prints one line naming it and exits 1 too; ``--debug`` shows the traceback instead.
 """
 
 import os
@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Annotated, Any, Optional
 
 import typer
-from typer._click.exceptions import ClickException, NoArgsIsHelpError
 
 from . import __version__
 from .cli_support import (DraftOpts, GenOpts, console, err_console, load, progress_bar, resolve_draft,
@@ -144,6 +143,8 @@ def main(argv: list[str] | None = None) -> Any:
     debug = "--debug" in args
     os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")  # the app's choice: no library chatter
     _register_more()
+    if not [arg for arg in args if arg != "--debug"]:
+        args.append("--help")  # what no_args_is_help does, without its exception in non-standalone mode
     try:
         code = app(args=args, prog_name="workbench", standalone_mode=False)
     except WorkbenchError as error:
@@ -153,16 +154,20 @@ def main(argv: list[str] | None = None) -> Any:
         sys.exit(1)
     except typer.Exit as done:
         sys.exit(done.exit_code)
-    except NoArgsIsHelpError as shown:
-        shown.show()
-        sys.exit(0)
-    except ClickException as error:
+    except typer.TyperException as error:  # bad command-line values (typer's public base of its usage errors)
         if debug:
             raise
         _fail(" ".join(error.format_message().split()))
         sys.exit(1)
     except (KeyboardInterrupt, typer.Abort):
         code = 130
+    except Exception as error:  # noqa: BLE001 - the last resort: one line, the traceback on request
+        if debug:
+            raise
+        detail = " ".join(str(error).split())[:300]
+        _fail(f"unexpected {type(error).__name__}{': ' + detail if detail else ''} "
+              "(a bug: rerun with --debug for the traceback and report it)")
+        sys.exit(1)
     # typer returns exit codes (typer.Exit, and 130 for Ctrl-C) instead of raising in this mode
     if code == 130:
         _fail("interrupted; finished takes are kept and temp files removed: a re-run resumes where it stopped")

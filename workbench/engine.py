@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import contextlib
 import math
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -15,12 +13,13 @@ import torch
 from . import hub
 from . import kernels as cpu_kernels
 from .errors import ModelCapabilityError, ParamsError
-from .kvcache import preallocated_cache
 from .models import build_builtin, resolve
 from .offload import Offloader
 from .params import GenerationParams, random_seed, validate_seed, validate_text
+from .conditioning import MelodyConditioner, text_states
+from .decoding import DelayPattern, decode_pass
 from .preview import PreviewCallback, Previewer
-from .sampling import SeededSampler, StepMonitor, _Complete
+from .sampling import SeededSampler
 from .take import ModelInfo, Take
 
 #: ``progress(done, total)`` in decoding steps, over all windows of a call.
@@ -95,13 +94,6 @@ def load_engine(name: str = "small", *, device: str | None = None, dtype: str | 
     return engine
 
 
-@dataclass(frozen=True)
-class Conditioning:
-    """Keyword arguments for ``model.generate`` that condition the takes of one batch (text, melody)."""
-
-    kwargs: dict[str, Any]
-
-
 class Engine:
     """A loaded model. Stateless between calls: parameters travel with every call.
 
@@ -130,7 +122,11 @@ class Engine:
             max_window_s=min(30.0, (positions - self.num_codebooks - 1) / frame_rate),
         )
         self._weights_sha256: str | None = None
-        #: True: a KV cache allocated once per pass (:mod:`workbench.kvcache`); False: transformers' own cache.
+        #: The start / padding token of every codebook row (MusicGen: the codebook size).
+        start = model.generation_config.decoder_start_token_id
+        self.pad_token = int(start if start is not None else codec.codebook_size)
+        #: True: self-attention keys/values in one buffer per pass (:func:`workbench.compat.new_cache`);
+        #: False: transformers' ``DynamicCache`` (the reference the benchmarks compare against).
         self.preallocate_cache = True
         #: True: the text encoder's weights leave memory between uses (see ``load_engine``).
         self.low_memory = False
@@ -258,20 +254,13 @@ class Engine:
             raise ParamsError(f"{len(texts_list)} prompts but {len(seed_list)} seeds: give one seed per prompt")
         return texts_list, seed_list
 
-    def _generate_codes(self, texts: list[str], seeds: list[int], params: GenerationParams, melody: Any,
-                        prompt_codes: np.ndarray | None, progress: Progress | None,
-                        should_stop: Callable[[], bool] | None, previewer: Previewer | None = None,
-                        ) -> tuple[np.ndarray, list[dict[str, float]] | None]:
-        """Codes ``[B, K, T]`` for the batch, windowed past the model's window (see docs/drafts.md)."""
-        frames = self.frames_for(params.duration_s)
-        prompt = None if prompt_codes is None else np.asarray(prompt_codes, dtype=np.int64)
+    def _plan(self, prompt_frames: int, frames: int, stride_s: float) -> list[tuple[int, int]]:
+        """Passes as ``(context frames carried in, new frames)``; later passes keep ``window - stride`` frames."""
         window = int(self.info.max_window_s * self.frame_rate)
-        stride = int(params.extend_stride_s * self.frame_rate)
-        prompt_frames = 0 if prompt is None else prompt.shape[-1]
+        stride = int(stride_s * self.frame_rate)
         if prompt_frames > window // 2:
             raise ParamsError(f"the audio prompt is {prompt_frames / self.frame_rate:g} s; at most "
                               f"{window // 2 / self.frame_rate:g} s fit one window")
-        # plan: (context frames carried in, new frames) per pass; later passes keep window - stride frames
         plan: list[tuple[int, int]] = []
         context, remaining = prompt_frames, frames
         while remaining > 0:
@@ -279,114 +268,60 @@ class Engine:
             plan.append((context, new))
             remaining -= new
             context = window - stride
+        return plan
+
+    def _generate_codes(self, texts: list[str], seeds: list[int], params: GenerationParams, melody: Any,
+                        prompt_codes: np.ndarray | None, progress: Progress | None,
+                        should_stop: Callable[[], bool] | None, previewer: Previewer | None = None,
+                        ) -> tuple[np.ndarray, list[dict[str, float]] | None]:
+        """Codes ``[B, K, T]`` for the batch, windowed past the model's window (see docs/drafts.md)."""
+        batch = len(seeds)
+        prompt = None if prompt_codes is None else np.asarray(prompt_codes, dtype=np.int64)
+        prompt_frames = 0 if prompt is None else prompt.shape[-1]
+        plan = self._plan(prompt_frames, self.frames_for(params.duration_s), params.extend_stride_s)
         total_steps = sum(new + self.delay for _, new in plan)
-        done = 0
         sampler = SeededSampler(seeds, self.num_codebooks, guidance_scale=params.guidance_scale,
                                 temperature=params.temperature, top_k=params.top_k, top_p=params.top_p)
-        history = None if prompt is None else np.broadcast_to(prompt, (len(seeds), *prompt.shape)).copy()
-        # text models: the prompt is encoded once per call; melody models: the chroma slides with each window
-        text_cond = None if self.melody else self._text_conditioning(texts, params.guidance_scale > 1)
+        history = (np.zeros((batch, self.num_codebooks, 0), dtype=np.int64) if prompt is None
+                   else np.broadcast_to(prompt, (batch, *prompt.shape)).copy())
+        # every distinct text is encoded once per call; a melody model's chroma slides with each window
+        if self.melody:
+            melody_cond = MelodyConditioner(self.model, self.processor.tokenizer, texts, sampler.guided)
+        else:
+            text_cond = text_states(self.model, self.processor.tokenizer, texts, sampler.guided, self.dtype,
+                                    self.device)
+        if self.low_memory:  # idle for the whole decoding
+            self._text_weights.release()
         windows: list[dict[str, float]] = []
+        done = 0
         for context, new in plan:
-            ctx_codes = None if (history is None or context == 0) else history[:, :, -context:]
-            start_frame = 0 if history is None else history.shape[-1] - context
-            start_frame -= prompt_frames
-            cond = text_cond or self._melody_conditioning(texts, melody, max(start_frame, 0) / self.frame_rate)
+            start_s = max(history.shape[-1] - context - prompt_frames, 0) / self.frame_rate
+            if self.melody:
+                chroma = None if melody is None else melody.window(start_s, self.info.max_window_s)
+                cond = melody_cond.window(chroma)
+            else:
+                cond = text_cond
+            pattern = DelayPattern(history[:, :, history.shape[-1] - context:], new,
+                                   audio_channels=self.audio_channels, pad=self.pad_token, device=self.device)
 
-            def on_step(step: int, total: int, tokens: torch.Tensor, base: int = done, context: int = context,
-                        before: np.ndarray | None = history) -> None:
+            def on_step(step: int, steps: int, pattern: DelayPattern, base: int = done,
+                        before: np.ndarray = history) -> None:
                 if progress is not None:
                     progress(base + step, total_steps)
-                complete = max(0, step - self.delay) + (0 if before is None else before.shape[-1])
-                if previewer is not None and previewer.due(complete) and step > self.delay:
-                    partial = self._new_codes(tokens, context, step - self.delay, len(seeds))
-                    previewer.update(partial if before is None else np.concatenate([before, partial], axis=-1))
+                complete = pattern.complete_frames(step)
+                if previewer is not None and complete and previewer.due(before.shape[-1] + complete):
+                    previewer.update(np.concatenate([before, pattern.frames(pattern.context, complete)], axis=-1))
 
-            fresh = self._decode_pass(cond, sampler, params, ctx_codes, new, on_step, should_stop)
-            history = fresh if history is None else np.concatenate([history, fresh], axis=-1)
-            done += new + self.delay
+            fresh = decode_pass(self.model, cond, sampler, pattern, on_step=on_step, should_stop=should_stop,
+                                preallocate=self.preallocate_cache)
+            history = np.concatenate([history, fresh], axis=-1)
+            done += pattern.steps
             windows.append({"start_s": (history.shape[-1] - new - prompt_frames) / self.frame_rate,
                             "end_s": (history.shape[-1] - prompt_frames) / self.frame_rate,
                             "context_s": context / self.frame_rate})
-        assert history is not None and history.shape[-1] == prompt_frames + frames
         if previewer is not None:
             previewer.update(history)
         return history, (windows if len(windows) > 1 else None)
-
-    def _decode_pass(self, cond: Conditioning, sampler: SeededSampler, params: GenerationParams,
-                     context: np.ndarray | None, new_frames: int, on_step: Callable[[int, int, torch.Tensor], None],
-                     should_stop: Callable[[], bool] | None) -> np.ndarray:
-        """One ``model.generate`` call; returns the ``[B, K, new_frames]`` new codes."""
-        batch = len(sampler.generators)
-        steps = new_frames + self.delay
-        monitor = StepMonitor(steps, on_step=on_step, should_stop=should_stop)
-        kwargs = dict(cond.kwargs)
-        if context is not None:
-            kwargs["decoder_input_ids"] = torch.as_tensor(context, device=self.device).reshape(
-                batch * self.num_codebooks, -1)
-        start = self.model.generation_config.decoder_start_token_id
-        cache = preallocated_cache(self.model.decoder, steps) if self.preallocate_cache else contextlib.nullcontext()
-        try:
-            with torch.inference_mode(), cache as past_key_values:
-                self.model.generate(
-                    **kwargs, do_sample=False, guidance_scale=params.guidance_scale, max_new_tokens=steps,
-                    decoder_start_token_id=start, pad_token_id=start, bos_token_id=start,
-                    logits_processor=[sampler], stopping_criteria=[monitor], past_key_values=past_key_values,
-                )
-        except _Complete:
-            pass
-        tokens = monitor.tokens
-        assert tokens is not None and monitor.step == steps, "generation ended early"
-        return self._new_codes(tokens, 0 if context is None else context.shape[-1], new_frames, batch)
-
-    def _new_codes(self, tokens: torch.Tensor, context: int, new_frames: int, batch: int) -> np.ndarray:
-        """Undo the delay pattern: frame ``t`` of codebook row ``k`` sits at position ``1 + t + delay(k)``."""
-        grid = tokens.reshape(batch, self.num_codebooks, -1).cpu()
-        out = np.empty((batch, self.num_codebooks, new_frames), dtype=np.int64)
-        per_channel = self.audio_channels
-        for row in range(self.num_codebooks):
-            offset = 1 + context + row // per_channel
-            out[:, row] = grid[:, row, offset:offset + new_frames].numpy()
-        return out
-
-    def _text_conditioning(self, texts: list[str], guided: bool) -> Conditioning:
-        """Encode each distinct text once, alone (no padding from other prompts), then lay out the batch."""
-        tokenizer = self.processor.tokenizer
-        encoded: dict[str, tuple[torch.Tensor, torch.Tensor]] = {}
-        with torch.inference_mode():
-            for text in dict.fromkeys(texts):
-                ids = tokenizer([text], return_tensors="pt").input_ids.to(self.device)
-                hidden = self.model.text_encoder(input_ids=ids).last_hidden_state
-                encoded[text] = (ids[0], hidden[0])
-        if self.low_memory:  # idle for the whole decoding pass
-            self._text_weights.release()
-        length = max(ids.shape[0] for ids, _ in encoded.values())
-        width = next(iter(encoded.values()))[1].shape[-1]
-        pad = tokenizer.pad_token_id
-        input_ids = torch.full((len(texts), length), pad, dtype=torch.long, device=self.device)
-        mask = torch.zeros((len(texts), length), dtype=torch.long, device=self.device)
-        hidden = torch.zeros((len(texts), length, width), dtype=self.dtype, device=self.device)
-        for row, text in enumerate(texts):
-            ids, states = encoded[text]
-            input_ids[row, :ids.shape[0]] = ids
-            mask[row, :ids.shape[0]] = 1
-            hidden[row, :ids.shape[0]] = states
-        if guided:  # the unconditional half: zero states, zero mask (what generate() builds itself)
-            hidden = torch.cat([hidden, torch.zeros_like(hidden)])
-            mask = torch.cat([mask, torch.zeros_like(mask)])
-        from transformers.modeling_outputs import BaseModelOutput
-
-        return Conditioning({"inputs": input_ids, "attention_mask": mask,
-                             "encoder_outputs": BaseModelOutput(last_hidden_state=hidden)})
-
-    def _melody_conditioning(self, texts: list[str], melody: Any, start_s: float) -> Conditioning:
-        inputs = self.processor.tokenizer(texts, return_tensors="pt", padding=True).to(self.device)
-        kwargs: dict[str, Any] = {"input_ids": inputs.input_ids, "attention_mask": inputs.attention_mask}
-        if melody is not None:
-            chroma = melody.window(start_s, self.info.max_window_s)
-            kwargs["input_features"] = torch.as_tensor(chroma, dtype=self.dtype, device=self.device)[None].expand(
-                len(texts), -1, -1)
-        return Conditioning(kwargs)
 
     # --- codec ---------------------------------------------------------------------------------------
     def decode(self, codes: np.ndarray) -> np.ndarray:

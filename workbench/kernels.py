@@ -11,6 +11,9 @@ The packed product sums in a different order than ``sgemm``, so logits differ in
 result is independent of the other rows of the batch (``sgemm``'s is not), which is what the workbench
 wants: a take must not depend on its batch.
 
+The ops are private PyTorch calls; :func:`workbench.compat.packed_linear_ops` probes them and the
+decoder keeps ``nn.Linear`` where they are missing.
+
 ``state_dict()`` of a packed module holds the plain dense weights, so fingerprints, saving and the
 reference path (:func:`unpack_linears`) see exactly the original tensors.
 """
@@ -22,6 +25,8 @@ from collections.abc import Iterator
 from typing import Any
 
 import torch
+
+from . import compat
 
 #: Names recorded on takes: which kernels computed the decoder's linear layers.
 PACKED = "onednn-packed"
@@ -37,12 +42,16 @@ class PackedLinear(torch.nn.Module):
 
     def __init__(self, linear: torch.nn.Linear, rows_hint: int) -> None:
         super().__init__()
+        ops = compat.packed_linear_ops()
+        if ops is None:
+            raise RuntimeError("packed linear kernels are not available in this PyTorch build")
+        reorder, self._linear = ops
         self.in_features, self.out_features = linear.in_features, linear.out_features
-        self.packed = torch.ops.mkldnn._reorder_linear_weight(linear.weight.detach(), rows_hint)
+        self.packed = reorder(linear.weight.detach(), rows_hint)
         self.bias = None if linear.bias is None else torch.nn.Parameter(linear.bias.detach(), requires_grad=False)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return torch.ops.mkldnn._linear_pointwise(x, self.packed, self.bias, "none", [], "")
+        return self._linear(x, self.packed, self.bias)
 
     @property
     def weight(self) -> torch.Tensor:
@@ -75,16 +84,9 @@ def can_pack(model: Any) -> bool:
         parameter = next(model.parameters())
     except StopIteration:
         return False
-    if parameter.device.type != "cpu" or parameter.dtype != torch.float32 or not torch.backends.mkldnn.is_available():
+    if parameter.device.type != "cpu" or parameter.dtype != torch.float32:
         return False
-    try:  # some builds list oneDNN but lack the packed linear op for this CPU
-        probe = torch.nn.utils.skip_init(torch.nn.Linear, 8, 8)  # no random init: the global RNG stays untouched
-        torch.nn.init.zeros_(probe.weight)
-        torch.nn.init.zeros_(probe.bias)
-        PackedLinear(probe, 2)(torch.zeros(2, 8))
-    except (RuntimeError, AttributeError, NotImplementedError):
-        return False
-    return True
+    return compat.packed_linear_ops() is not None  # probed once: some builds lack the ops for this CPU
 
 
 def _replace(module: torch.nn.Module, convert: Any, kind: type) -> int:

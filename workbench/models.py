@@ -37,6 +37,11 @@ BUILTIN: dict[str, tuple[str, int]] = {
 DEFAULT_MODEL = "small"
 
 
+def available_models() -> list[str]:
+    """Every model short name: the published checkpoints, then the built-in offline models."""
+    return [*MODELS, *BUILTIN]
+
+
 @dataclass(frozen=True)
 class ModelRef:
     """Where a model name points.
