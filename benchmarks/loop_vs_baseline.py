@@ -58,7 +58,10 @@ def worker(model: str) -> None:
     engine.model.decoder.register_forward_pre_hook(before, with_kwargs=True)
     engine.model.decoder.register_forward_hook(after, with_kwargs=True)
     engine.generate(TEXT, GenerationParams(duration_s=0.2), [1])  # warm up
-    print(json.dumps({"ready": True, "workbench": str(Path(workbench.__file__).parent.parent),
+    checkout = Path(workbench.__file__).resolve().parent.parent
+    commit = subprocess.run(["git", "-C", str(checkout), "rev-parse", "--short", "HEAD"], capture_output=True,
+                            text=True).stdout.strip()
+    print(json.dumps({"ready": True, "workbench": str(checkout), "commit": commit,
                       "transformers": transformers.__version__, "torch": torch.__version__,
                       "kernels": engine.kernels}), flush=True)
     for line in sys.stdin:
