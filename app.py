@@ -3,7 +3,7 @@
 import argparse
 import os
 
-from workbench.ui import build_ui, launch_options
+from workbench.ui.app import build_ui, launch_options
 
 
 def main(argv: list[str] | None = None) -> None:

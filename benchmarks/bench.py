@@ -22,7 +22,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -32,9 +32,10 @@ os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
 import psutil  # noqa: E402
 import torch  # noqa: E402
 
-from workbench.engine import Engine, load_engine  # noqa: E402
-from workbench.kernels import PackedLinear, reference_kernels  # noqa: E402
-from workbench.params import GenerationParams  # noqa: E402
+from workbench.core.params import GenerationParams  # noqa: E402
+from workbench.engine.engine import Engine
+from workbench.engine.kernels import PackedLinear, reference_kernels  # noqa: E402
+from workbench.engine.load import load_engine  # noqa: E402
 
 TEXT = "80s synthwave, night drive, pulsing bass arpeggio, gated drums, 110 BPM"
 
@@ -350,7 +351,7 @@ def main() -> None:
     result: dict[str, Any] = {
         "model": args.model, "kernels": engine.kernels, "device": str(engine.device),
         "dtype": str(engine.dtype).removeprefix("torch."),
-        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"), "machine": machine(args.threads),
+        "date": datetime.now(UTC).isoformat(timespec="seconds"), "machine": machine(args.threads),
         "command": "python benchmarks/bench.py " + " ".join(os.sys.argv[1:]),
         "build_s": time.perf_counter() - started,
     }

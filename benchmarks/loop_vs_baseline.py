@@ -25,7 +25,7 @@ import statistics
 import subprocess
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -42,8 +42,8 @@ def worker(model: str) -> None:
     import transformers
 
     import workbench
-    from workbench.engine import load_engine
-    from workbench.params import GenerationParams
+    from workbench.core.params import GenerationParams
+    from workbench.engine.load import load_engine
 
     engine = load_engine(model)
     forwards: list[float] = []  # seconds of every decoder forward of a call
@@ -174,7 +174,7 @@ def main() -> None:
         })
     from bench import machine  # noqa: PLC0415 - the shared machine description
 
-    result = {"date": datetime.now(timezone.utc).isoformat(timespec="seconds"), "model": args.model,
+    result = {"date": datetime.now(UTC).isoformat(timespec="seconds"), "model": args.model,
               "command": "python benchmarks/loop_vs_baseline.py " + " ".join(sys.argv[1:]),
               "machine": machine(int(os.environ.get("OMP_NUM_THREADS", "0")) or os.cpu_count() or 1),
               "baseline": workers["baseline"].info, "loop": workers["loop"].info, "rows": rows,

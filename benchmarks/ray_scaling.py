@@ -15,9 +15,9 @@ from pathlib import Path
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
 
-from workbench.batch import plan_jobs, render_jobs  # noqa: E402
-from workbench.distributed import RayRunner  # noqa: E402
-from workbench.library import parse_library  # noqa: E402
+from workbench.library.prompts import parse_library  # noqa: E402
+from workbench.render.batch import plan_jobs, render_jobs  # noqa: E402
+from workbench.render.distributed import RayRunner  # noqa: E402
 
 
 def main() -> None:

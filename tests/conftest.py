@@ -14,14 +14,14 @@ import pytest  # noqa: E402
 def tiny():
     """The built-in tiny MusicGen (random weights), loaded once per session, on the packed kernels that
     real-size models get by default (tiny alone would not pack: too narrow to pay)."""
-    from workbench.engine import load_engine
+    from workbench.engine.load import load_engine
 
     return load_engine("tiny", device="cpu", kernels="onednn-packed")
 
 
 @pytest.fixture(scope="session")
 def tiny_melody():
-    from workbench.engine import load_engine
+    from workbench.engine.load import load_engine
 
     return load_engine("tiny-melody", device="cpu", kernels="onednn-packed")
 
@@ -29,6 +29,6 @@ def tiny_melody():
 @pytest.fixture()
 def short():
     """Short generation parameters for fast tests (1 s)."""
-    from workbench.params import GenerationParams
+    from workbench.core.params import GenerationParams
 
     return GenerationParams(duration_s=1.0)

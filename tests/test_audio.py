@@ -7,10 +7,19 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from workbench.atomic import clean_temp_files
-from workbench.audio import (PEAK_CEILING, loudness_lufs, normalize_loudness, peak_safe, read_audio, read_tags,
-                             resample, to_channels, write_audio)
-from workbench.errors import AudioFileError, OutputExistsError
+from workbench.core.atomic import clean_temp_files
+from workbench.core.audio import (
+    PEAK_CEILING,
+    loudness_lufs,
+    normalize_loudness,
+    peak_safe,
+    read_audio,
+    read_tags,
+    resample,
+    to_channels,
+    write_audio,
+)
+from workbench.core.errors import AudioFileError, OutputExistsError
 
 
 def tone(seconds=1.0, rate=32000, freq=440.0, amp=0.5, channels=1):
@@ -65,7 +74,7 @@ def test_a_failed_write_leaves_nothing(tmp_path, monkeypatch):
 def test_kill_during_write_never_leaves_a_partial_file(tmp_path):
     script = (
         "import numpy as np, sys\n"
-        "from workbench.audio import write_audio\n"
+        "from workbench.core.audio import write_audio\n"
         "a = np.random.default_rng(0).uniform(-.5, .5, (2, 32000 * 120)).astype('float32')\n"
         "print('ready', flush=True)\n"
         "write_audio(sys.argv[1], a, 32000, subtype='PCM_24')\n"

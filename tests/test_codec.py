@@ -19,11 +19,11 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from workbench import codec as wc
-from workbench.errors import AudioFileError, CodecError, ModelNotFoundError, OutputExistsError, ProvenanceError
-from workbench.provenance import file_sha256
-from workbench.take import codes_sha256
-from workbench.tokens import read_tokens, token_meta, write_tokens
+import workbench.codec as wc
+from workbench.codec.tokens import read_tokens, token_meta, write_tokens
+from workbench.core.errors import AudioFileError, CodecError, ModelNotFoundError, OutputExistsError, ProvenanceError
+from workbench.core.hashing import codes_sha256, file_sha256
+from workbench.render.tokenize import codec_report, detokenize_file, tokenize_file
 
 
 def tone(seconds: float, rate: int, channels: int = 1, seed: int = 0) -> np.ndarray:
@@ -66,21 +66,21 @@ def enc24() -> wc.Codec:
 
 def test_tokenize_detokenize_32k_exact_length_and_deterministic(tiny, tmp_path):
     source = wav(tmp_path / "draft.wav", 3.0, 32000)
-    path, codes = wc.tokenize_file(source, tiny)
+    path, codes = tokenize_file(source, tiny)
     assert path == tmp_path / "draft.codes.npz" and path.is_file()
     assert codes.codes.shape == (4, 150) and np.issubdtype(codes.codes.dtype, np.integer)
     assert codes.meta == read_tokens(path).meta  # exactly the file's metadata
     assert (codes.meta["num_samples"], codes.meta["frame_rate"], codes.meta["source_sha256"]) == (
         96000, 50, file_sha256(source))
-    _, again = wc.tokenize_file(source, wc.codec_of(tiny), out=tmp_path / "again.codes.npz")
+    _, again = tokenize_file(source, wc.codec_of(tiny), out=tmp_path / "again.codes.npz")
     assert codes_sha256(again.codes) == codes_sha256(codes.codes)
     assert np.array_equal(codes.codes, tiny.encode(tone(3.0, 32000)))  # the engine's own tokens
     with pytest.raises(OutputExistsError, match="--force"):
-        wc.tokenize_file(source, tiny)
+        tokenize_file(source, tiny)
     with pytest.raises(OutputExistsError):  # default name draft.wav is the source itself
-        wc.detokenize_file(path, codec=tiny)
+        detokenize_file(path, codec=tiny)
 
-    decoded = wc.detokenize_file(path, out=tmp_path / "decoded.wav")  # loads the codec the file names: tiny
+    decoded = detokenize_file(path, out=tmp_path / "decoded.wav")  # loads the codec the file names: tiny
     info = sf.info(decoded)
     assert (info.frames, info.samplerate, info.channels) == (96000, 32000, 1)
     # re-tokenizing the reconstruction: same shape and deterministic (random weights: no quality claim)
@@ -91,12 +91,12 @@ def test_tokenize_detokenize_32k_exact_length_and_deterministic(tiny, tmp_path):
 
 def test_44k_stereo_file_keeps_its_duration(tiny, tmp_path):
     source = wav(tmp_path / "stereo.wav", 3.0, 44100, channels=2)
-    path, codes = wc.tokenize_file(source, tiny)
+    path, codes = tokenize_file(source, tiny)
     assert codes.codes.shape == (4, 150) and codes.meta["num_samples"] == 96000  # 3 s at the codec's 32 kHz
-    out = wc.detokenize_file(path, codec=tiny, out=tmp_path / "back.wav")
+    out = detokenize_file(path, codec=tiny, out=tmp_path / "back.wav")
     info = sf.info(out)
     assert (info.frames, info.samplerate, info.channels) == (96000, 32000, 1)
-    assert np.array_equal(wc.tokenize_file(source, tiny, out=tmp_path / "b.codes.npz")[1].codes, codes.codes)
+    assert np.array_equal(tokenize_file(source, tiny, out=tmp_path / "b.codes.npz")[1].codes, codes.codes)
 
 
 def test_stereo_musicgen_layout_interleaves_channels(tiny):
@@ -113,7 +113,7 @@ def test_stereo_musicgen_layout_interleaves_channels(tiny):
 
 
 def test_take_token_file_detokenizes_bit_identically(tiny, tmp_path, short):
-    from workbench.writer import save_take
+    from workbench.store.takes import save_take
 
     [take] = tiny.generate("warm pads", short, seeds=[7])
     save_take(take, tmp_path / "take.wav")  # writes take.codes.npz exactly as renders do
@@ -143,7 +143,7 @@ def test_mismatched_codec_is_refused_naming_both(tiny, enc24, tmp_path):
     meta = dict(ours.meta, sample_rate=24000, codec={"model": "encodec_24khz", "source": "x", "revision": None})
     write_tokens(tmp_path / "edited.codes.npz", ours.codes, meta)
     with pytest.raises(CodecError, match=r"edited\.codes\.npz.*'encodec_24khz'.*24000 Hz.*'tiny'.*32000 Hz"):
-        wc.detokenize_file(tmp_path / "edited.codes.npz", codec=tiny, out=tmp_path / "x.wav")
+        detokenize_file(tmp_path / "edited.codes.npz", codec=tiny, out=tmp_path / "x.wav")
     assert not (tmp_path / "x.wav").exists()
     with pytest.raises(CodecError, match="bandwidth.*2.2"):
         wc.encode(tiny, tone(1.0, 32000), 32000, bandwidth=6.0)
@@ -164,7 +164,7 @@ def test_bad_token_files_are_refused_with_their_name(tiny, tmp_path):
     for path, pattern in ((truncated, "truncated.codes.npz"), (text, "notes.codes.npz"),
                           (future, r"future\.codes\.npz.*schema 2")):
         with pytest.raises((CodecError, ProvenanceError), match=pattern):
-            wc.detokenize_file(path, codec=tiny, out=tmp_path / "out.wav")
+            detokenize_file(path, codec=tiny, out=tmp_path / "out.wav")
     assert zipfile.is_zipfile(good) and not (tmp_path / "out.wav").exists()
 
 
@@ -173,7 +173,7 @@ def test_empty_audio_unknown_names_and_bad_shapes(tiny, tmp_path):
         wc.encode(tiny, np.zeros((1, 0), dtype=np.float32), 32000)
     sf.write(tmp_path / "empty.wav", np.zeros((0, 1), dtype=np.float32), 32000)
     with pytest.raises((AudioFileError, CodecError), match="empty.wav"):
-        wc.tokenize_file(tmp_path / "empty.wav", tiny)
+        tokenize_file(tmp_path / "empty.wav", tiny)
     with pytest.raises(ModelNotFoundError, match="encodec_24khz.*encodec_48khz.*tiny"):
         wc.load_codec("encodec_16khz")
     with pytest.raises(CodecError, match="channels, samples"):
@@ -195,9 +195,9 @@ def test_standalone_encodec_folder_loads_and_round_trips(enc24, tmp_path):
     assert codec.bandwidths == [1.5, 3.0, 6.0, 12.0, 24.0] and codec.num_codebooks == 32
     assert codec.processor is not None and codec.at(1.5).num_codebooks == 2 and codec.at(1.5).bitrate_kbps == 1.5
     source = wav(tmp_path / "clip.wav", 1.0, 48000, channels=2)
-    path, codes = wc.tokenize_file(source, codec, bandwidth=3.0)
+    path, codes = tokenize_file(source, codec, bandwidth=3.0)
     assert codes.codes.shape == (4, 75) and codes.meta["codec"]["model"] == str(folder)
-    out = wc.detokenize_file(path, out=tmp_path / "back.wav")  # codec loaded from the file's metadata
+    out = detokenize_file(path, out=tmp_path / "back.wav")  # codec loaded from the file's metadata
     back, rate = sf.read(out, dtype="float32")
     assert (back.shape, rate) == ((24000,), 24000)
     assert np.allclose(back, np.clip(wc.decode(enc24, codes)[0], -1, 1), atol=1 / 32767)
@@ -252,7 +252,7 @@ def test_quality_metrics_and_bitrate(tiny, tmp_path):
         wc.quality(clean, clean[:, :-1], 32000)
     codec = wc.codec_of(tiny)
     assert codec.bitrate_kbps == pytest.approx(4 * 11 * 50 / 1000) == 2.2
-    report = wc.codec_report(wav(tmp_path / "r.wav", 1.0, 32000), tiny)
+    report = codec_report(wav(tmp_path / "r.wav", 1.0, 32000), tiny)
     assert report["output"] == tmp_path / "r.recon.wav" and sf.info(report["output"]).frames == 32000
     assert (report["num_codebooks"], report["num_frames"], report["frame_rate"]) == (4, 50, 50)
     assert report["bitrate_kbps"] == pytest.approx(2.2) and np.isfinite(report["snr_db"])
@@ -277,9 +277,8 @@ def test_token_grid_image_is_a_png_of_the_requested_size(tiny):
 def test_cli_tokenize_detokenize_report(tmp_path, monkeypatch):
     from typer.testing import CliRunner
 
-    import workbench.cli as cli
+    import workbench.cli.app as cli
 
-    cli._register_more()
     monkeypatch.chdir(tmp_path)
     wav(tmp_path / "a.wav", 1.0, 32000)
     runner = CliRunner()

@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 import torch
 
-from workbench import compat, kernels
-from workbench.engine import load_engine
-from workbench.params import GenerationParams
+from workbench.core.params import GenerationParams
+from workbench.engine import compat, kernels
+from workbench.engine.load import load_engine
 
 PARAMS = GenerationParams(duration_s=1)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from workbench.decoding import DelayPattern
+from workbench.engine.decoding import DelayPattern
 
 PAD = 99
 

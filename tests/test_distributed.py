@@ -2,17 +2,17 @@
 
 import os
 import signal
-import time
 
 import pytest
 
 ray = pytest.importorskip("ray")
 
-from workbench.batch import plan_jobs, render_jobs  # noqa: E402
-from workbench.distributed import RayRunner  # noqa: E402
-from workbench.history import History  # noqa: E402
-from workbench.library import parse_library  # noqa: E402
-from workbench.provenance import file_sha256, read_sidecar  # noqa: E402
+from workbench.core.hashing import file_sha256
+from workbench.library.prompts import parse_library  # noqa: E402
+from workbench.render.batch import plan_jobs, render_jobs  # noqa: E402
+from workbench.render.distributed import RayRunner  # noqa: E402
+from workbench.store.history import History  # noqa: E402
+from workbench.store.sidecar import read_sidecar  # noqa: E402
 
 LIBRARY = "\n".join(f'[[prompt]]\nid = "entry-{i}"\ntext = "genre {i}, drums and bass, {90 + i} BPM"\n'
                     for i in range(6))

@@ -5,12 +5,13 @@ import pretty_midi
 import pytest
 import soundfile as sf
 
-from workbench.drafts import prepare_draft
-from workbench.errors import DraftError, ModelCapabilityError
-from workbench.params import GenerationParams
-from workbench.provenance import file_sha256, read_sidecar
-from workbench.render import render_prompt
-from workbench.reproduce import reproduce
+from workbench.core.errors import DraftError, ModelCapabilityError
+from workbench.core.hashing import file_sha256
+from workbench.core.params import GenerationParams
+from workbench.drafts.prepare import prepare_draft
+from workbench.render.prompt import render_prompt
+from workbench.render.reproduce import reproduce
+from workbench.store.sidecar import read_sidecar
 
 
 def noise_wav(path, seconds=6.0, rate=32000, channels=1, amp=0.3, seed=0):

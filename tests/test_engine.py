@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 import torch
 
-from workbench.errors import ModelCapabilityError, ParamsError
-from workbench.params import GenerationParams
-from workbench.sampling import SeededSampler
+from workbench.core.errors import ModelCapabilityError, ParamsError
+from workbench.core.params import GenerationParams
+from workbench.engine.sampling import SeededSampler
 
 
 class _SamplerAsProcessor:
@@ -31,7 +31,7 @@ def test_tiny_model_facts(tiny):
 
 
 def test_tiny_builds_fast_and_deterministically():
-    from workbench.engine import load_engine
+    from workbench.engine.load import load_engine
 
     started = time.perf_counter()
     a = load_engine("tiny")
@@ -153,7 +153,7 @@ def _captured_codes(engine, **generate_kwargs):
 
 
 def test_greedy_melody_equals_plain_transformers(tiny_melody):
-    from workbench.melody import CHROMA_RATE, Melody
+    from workbench.drafts.melody import CHROMA_RATE, Melody
 
     chroma = np.eye(12, dtype=np.float32)[np.random.default_rng(1).integers(0, 12, 30)]
     melody = Melody(chroma, CHROMA_RATE, {"kind": "test"})
@@ -208,7 +208,7 @@ def test_progress_reports_every_step(tiny, short):
 
 
 def test_should_stop_cancels(tiny, short):
-    from workbench.errors import GenerationCancelled
+    from workbench.core.errors import GenerationCancelled
 
     calls = []
     with pytest.raises(GenerationCancelled):

@@ -6,9 +6,9 @@ import math
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from workbench.errors import WorkbenchError
-from workbench.params import GenerationParams, parse_seeds, validate_seed, validate_text
-from workbench.provenance import read_sidecar
+from workbench.core.errors import WorkbenchError
+from workbench.core.params import GenerationParams, parse_seeds, validate_seed, validate_text
+from workbench.store.sidecar import read_sidecar
 
 anything = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=True, allow_infinity=True),
                      st.text(max_size=20), st.lists(st.integers(), max_size=3))

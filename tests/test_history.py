@@ -3,10 +3,10 @@ import threading
 
 import pytest
 
-from workbench.errors import HistoryError
-from workbench.history import History
-from workbench.params import GenerationParams
-from workbench.render import render_prompt
+from workbench.core.errors import HistoryError
+from workbench.core.params import GenerationParams
+from workbench.render.prompt import render_prompt
+from workbench.store.history import History
 
 
 @pytest.fixture()

@@ -12,12 +12,11 @@ import numpy as np
 import pytest
 import torch
 
-from workbench import kernels
-from workbench.engine import load_engine
-from workbench.errors import ParamsError
-from workbench import compat
-from workbench.melody import CHROMA_RATE, Melody
-from workbench.params import GenerationParams
+from workbench.core.errors import ParamsError
+from workbench.core.params import GenerationParams
+from workbench.drafts.melody import CHROMA_RATE, Melody
+from workbench.engine import compat, kernels
+from workbench.engine.load import load_engine
 
 
 @pytest.fixture(scope="module")
@@ -125,8 +124,8 @@ def test_preallocated_layer_grows_past_its_capacity():
 
 
 def test_sidecar_records_kernels_and_reproduce_uses_them(tiny, tmp_path):
-    from workbench.reproduce import reproduce
-    from workbench.writer import save_take
+    from workbench.render.reproduce import reproduce
+    from workbench.store.takes import save_take
 
     [take] = tiny.generate("lofi piano", GenerationParams(duration_s=1), [5])
     save_take(take, tmp_path / "a.wav", weights_sha256=tiny.weights_sha256())

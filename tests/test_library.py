@@ -14,8 +14,9 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from workbench.errors import PromptFileError, WorkbenchError
-from workbench.library import (
+from workbench.core.errors import PromptFileError, WorkbenchError
+from workbench.core.params import GenerationParams, field_names
+from workbench.library.prompts import (
     Library,
     Prompt,
     is_slug,
@@ -26,7 +27,6 @@ from workbench.library import (
     slugify,
     summarize,
 )
-from workbench.params import GenerationParams, field_names
 
 ROOT = Path(__file__).resolve().parent.parent
 PROMPTS = ROOT / "prompts"
@@ -298,7 +298,7 @@ def test_entry_problems_name_the_key(tmp_path: Path, body: str, key: str, words:
 )
 def test_library_problems_name_the_key(library: str, key: str, words: str) -> None:
     problems = _problems(library + "\n" + _entry('id = "a"\ntext = "x"'))
-    assert any(p.startswith(f"lib.toml:") and f": {key}: " in p and words in p for p in problems), problems
+    assert any(p.startswith("lib.toml:") and f": {key}: " in p and words in p for p in problems), problems
 
 
 def test_no_entries_and_prompt_not_a_table_list_are_problems() -> None:
@@ -517,7 +517,7 @@ def test_slugify_and_is_slug_examples() -> None:
 
 
 def test_import_does_not_load_torch_or_numpy() -> None:
-    code = "import sys, workbench.library; assert not {'torch', 'transformers', 'numpy'} & set(sys.modules)"
+    code = "import sys, workbench.library.prompts; assert not {'torch', 'transformers', 'numpy'} & set(sys.modules)"
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     subprocess.run([sys.executable, "-c", code], check=True, env=env)
 

@@ -12,8 +12,8 @@ import pytest
 import soundfile as sf
 import torch
 
-from workbench.errors import DraftError
-from workbench.melody import CHROMA_RATE, Melody, adherence, chroma_of_audio, load_melody
+from workbench.core.errors import DraftError
+from workbench.drafts.melody import CHROMA_RATE, Melody, adherence, chroma_of_audio, load_melody
 
 SCALE = [60, 62, 64, 65, 67, 69, 71, 72]  # C D E F G A B C, quarter notes at 120 BPM
 OTHER = [69, 65, 71, 62, 72, 64, 60, 67]
@@ -65,7 +65,7 @@ def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 @pytest.fixture(scope="module")
 def engine():
-    from workbench.engine import load_engine
+    from workbench.engine.load import load_engine
 
     return load_engine("tiny-melody")
 
@@ -233,7 +233,7 @@ def test_harmonic_stem_without_librosa_says_how_to_install(tmp_path: Path, monke
 
 
 def test_engine_takes_the_melody(engine, files: dict[str, Path]) -> None:
-    from workbench.params import GenerationParams
+    from workbench.core.params import GenerationParams
 
     melody = load_melody(files["mid"])
     takes = engine.generate("lofi piano", GenerationParams(duration_s=2), seeds=[1], melody=melody)

@@ -2,8 +2,8 @@ import time
 
 import pytest
 
-from workbench.errors import ModelNotFoundError
-from workbench.models import BUILTIN, MODELS, resolve
+from workbench.core.errors import ModelNotFoundError
+from workbench.models.registry import BUILTIN, MODELS, resolve
 
 
 def test_short_names_map_to_hub_ids():
@@ -25,7 +25,7 @@ def test_hub_ids_and_unknown_names():
 
 
 def test_local_folder_saved_with_save_pretrained(tmp_path, tiny, short):
-    from workbench.engine import load_engine
+    from workbench.engine.load import load_engine
 
     folder = tmp_path / "my-model"
     tiny.model.save_pretrained(folder)
@@ -46,7 +46,7 @@ def test_local_folder_missing_files(tmp_path):
 
 
 def test_uncached_hub_model_fails_fast_offline(monkeypatch):
-    from workbench.engine import load_engine
+    from workbench.engine.load import load_engine
 
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     started = time.perf_counter()
@@ -57,7 +57,7 @@ def test_uncached_hub_model_fails_fast_offline(monkeypatch):
 
 
 def test_unreachable_hub_fails_fast(monkeypatch):
-    from workbench.engine import load_engine
+    from workbench.engine.load import load_engine
 
     monkeypatch.setenv("HF_HUB_OFFLINE", "0")
     monkeypatch.setenv("HF_ENDPOINT", "http://127.0.0.1:9")
@@ -70,7 +70,7 @@ def test_unreachable_hub_fails_fast(monkeypatch):
 def test_loading_builtins_leaves_the_global_rng_alone():
     import torch
 
-    from workbench.engine import load_engine
+    from workbench.engine.load import load_engine
 
     state = torch.get_rng_state()
     load_engine("tiny")

@@ -11,10 +11,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from workbench.engine import load_engine
-from workbench.melody import CHROMA_RATE, Melody
-from workbench.offload import Offloader
-from workbench.params import GenerationParams
+from workbench.core.params import GenerationParams
+from workbench.drafts.melody import CHROMA_RATE, Melody
+from workbench.engine.load import load_engine
+from workbench.engine.offload import Offloader
 
 
 def _resident_bytes(module: torch.nn.Module) -> int:

@@ -2,8 +2,8 @@ import math
 
 import pytest
 
-from workbench.errors import ParamsError, WorkbenchError
-from workbench.params import GenerationParams, parse_seeds, validate_seed, validate_text
+from workbench.core.errors import ParamsError, WorkbenchError
+from workbench.core.params import GenerationParams, parse_seeds, validate_seed, validate_text
 
 
 @pytest.mark.parametrize(

@@ -5,12 +5,13 @@ import json
 import numpy as np
 import pytest
 
-from workbench.errors import ProvenanceError
-from workbench.params import GenerationParams
-from workbench.provenance import SCHEMA, file_sha256, read_sidecar
-from workbench.reproduce import first_difference, reproduce
-from workbench.render import render_prompt
-from workbench.tokens import read_tokens
+from workbench.codec.tokens import read_tokens
+from workbench.core.errors import ProvenanceError
+from workbench.core.hashing import file_sha256
+from workbench.core.params import GenerationParams
+from workbench.render.prompt import render_prompt
+from workbench.render.reproduce import first_difference, reproduce
+from workbench.store.sidecar import SCHEMA, read_sidecar
 
 
 @pytest.fixture()
@@ -122,7 +123,7 @@ def test_token_file_errors(tmp_path, batch):
 
 
 def test_wav_and_flac_carry_their_origin(tmp_path, tiny):
-    from workbench.audio import read_tags
+    from workbench.core.audio import read_tags
 
     for name in ("t.wav", "u.flac"):
         [item] = render_prompt(tiny, "lofi piano", GenerationParams(duration_s=1.0), [5], [tmp_path / name])

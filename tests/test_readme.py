@@ -69,7 +69,7 @@ def test_readme_api_example_runs_against_a_live_app(tmp_path):
     """The gradio_client example exactly as written, against the app on a free port (``--model tiny``)."""
     import socket
 
-    from workbench.ui import build_ui, launch_options
+    from workbench.ui.app import build_ui, launch_options
 
     [block] = [b for b in _python_blocks() if "gradio_client" in b]
     with socket.socket() as sock:

@@ -11,12 +11,13 @@ from pathlib import Path
 
 import pytest
 
-from workbench.batch import plan_jobs, render_jobs
-from workbench.errors import ParamsError, WorkbenchError
-from workbench.history import History
-from workbench.library import load_library, select
-from workbench.provenance import file_sha256, read_sidecar
-from workbench.writer import take_path
+from workbench.core.errors import ParamsError, WorkbenchError
+from workbench.core.hashing import file_sha256
+from workbench.library.prompts import load_library, select
+from workbench.render.batch import plan_jobs, render_jobs
+from workbench.store.history import History
+from workbench.store.naming import take_path
+from workbench.store.sidecar import read_sidecar
 
 ROOT = Path(__file__).resolve().parents[1]
 SYNTHWAVE = ROOT / "prompts" / "synthwave.toml"
@@ -80,7 +81,7 @@ def test_kill_minus_nine_at_random_moments_twenty_times(tmp_path):
 
 
 def test_disk_full_fails_one_take_and_keeps_the_others(tmp_path, tiny, monkeypatch):
-    import workbench.writer as writer
+    import workbench.store.takes as writer
 
     real = writer.write_audio
     calls = {"n": 0}

@@ -10,10 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from workbench.batch import group_jobs, plan_jobs, render_jobs
-from workbench.history import History
-from workbench.library import load_library, select
-from workbench.provenance import file_sha256, read_sidecar
+from workbench.core.hashing import file_sha256
+from workbench.library.prompts import load_library, select
+from workbench.render.batch import group_jobs, plan_jobs, render_jobs
+from workbench.store.history import History
+from workbench.store.sidecar import read_sidecar
 
 ROOT = Path(__file__).resolve().parents[1]
 SYNTHWAVE = ROOT / "prompts" / "synthwave.toml"

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 import torch
 
-from workbench.sampling import SeededSampler, gumbel_noise, make_generators
+from workbench.engine.sampling import SeededSampler, gumbel_noise, make_generators
 
 
 def _sample(logits: torch.Tensor, seeds, **kw) -> np.ndarray:

@@ -13,8 +13,8 @@ pytestmark = pytest.mark.browser
 
 pytest.importorskip("gradio")
 
-from workbench.history import History  # noqa: E402
-from workbench.ui import build_ui, launch_options  # noqa: E402
+from workbench.store.history import History  # noqa: E402
+from workbench.ui.app import build_ui, launch_options  # noqa: E402
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",

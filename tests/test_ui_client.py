@@ -17,7 +17,7 @@ import pytest
 pytest.importorskip("gradio")
 Client = pytest.importorskip("gradio_client").Client
 
-from workbench.ui import build_ui, launch_options  # noqa: E402
+from workbench.ui.app import build_ui, launch_options  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLING = ("tiny", "", 1.0, 3.0, 1.0, 250, 1.0, "off")  # model, folder, duration, guidance, temp, top-k, top-p, loudness
@@ -142,7 +142,6 @@ def test_batch_and_library_render_endpoints(server):
 
 
 def test_tokenize_endpoint(server, tmp_path):
-    pytest.importorskip("workbench.codec")
     import numpy as np
     import soundfile
     from gradio_client import handle_file

@@ -8,8 +8,8 @@ import soundfile as sf
 
 gr = pytest.importorskip("gradio")
 
-from workbench.session import EngineCache  # noqa: E402
-from workbench.ui import build_ui  # noqa: E402
+from workbench.engine.resident import EngineCache  # noqa: E402
+from workbench.ui.app import build_ui  # noqa: E402
 
 TAIL = (250, 1.0, "off")  # top-k, top-p, loudness
 

@@ -1,0 +1,51 @@
+"""The public API: every name in ``workbench.__all__`` resolves, and every ``workbench.X`` the README uses exists."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import workbench
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_every_public_name_resolves():
+    assert workbench.__all__ == ["__version__", *workbench._API]
+    for name in workbench.__all__:
+        value = getattr(workbench, name)
+        assert value is not None, name
+        if name != "__version__":
+            assert getattr(value, "__name__", name) == name  # the object, not a module of that name
+    assert sorted(dir(workbench)) == sorted(workbench.__all__)
+
+
+def test_every_workbench_name_in_the_readme_exists():
+    text = (ROOT / "README.md").read_text()
+    used = set(re.findall(r"\bworkbench\.([A-Za-z_][A-Za-z0-9_]*)", text)) - {"py"}
+    imported = {n.strip() for line in re.findall(r"from workbench import ([^\n]+)", text) for n in line.split(",")}
+    assert used | imported, "the README should show the Python API"
+    for name in sorted(used | imported):
+        assert name in workbench.__all__ or hasattr(workbench, name), f"README uses workbench.{name}"
+
+
+def test_importing_workbench_loads_no_heavy_module():
+    code = ("import sys, workbench; heavy = {'torch', 'transformers', 'gradio', 'typer', 'numpy'} & set(sys.modules); "
+            "assert not heavy, heavy")
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_every_package_says_what_it_owns():
+    for init in sorted((ROOT / "workbench").glob("*/__init__.py")):
+        doc = init.read_text().split('"""')
+        assert len(doc) >= 3 and doc[1].strip(), f"{init.parent.name}/ needs a docstring saying what it owns"
+
+
+def test_modules_stay_small_or_say_why():
+    for path in sorted((ROOT / "workbench").rglob("*.py")):
+        lines = path.read_text().splitlines()
+        if len(lines) > 300:
+            head = "\n".join(lines[:15])
+            assert "Longer than" in head, f"{path.relative_to(ROOT)}: {len(lines)} lines and no reason at its top"

@@ -1,0 +1,63 @@
+"""``workbench generate`` and ``workbench seeds``: one prompt rendered with one seed, or several side by side."""
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from workbench.cli.options import DraftOpts, GenOpts, console, load, progress_bar, resolve_draft, with_options
+
+
+@with_options(gen=GenOpts, draft=DraftOpts)
+def generate(
+    text: Annotated[str, typer.Argument(help="What the music should be, e.g. '80s synthwave, 110 BPM'.")],
+    gen: GenOpts,
+    draft: DraftOpts,
+    seed: Annotated[Optional[str], typer.Option(help="Sampling seed (default: a fresh one, shown).")] = None,
+    output: Annotated[Optional[Path], typer.Option("-o", "--output", help="Audio file (.wav or .flac).")] = None,
+) -> None:
+    """Render one take of TEXT to a file (+ a JSON provenance sidecar and a token file)."""
+    from workbench.core.params import random_seed, validate_seed, validate_text
+    from workbench.store.naming import adhoc_path
+    from workbench.store.takes import check_outputs
+
+    validate_text(text)  # every cheap check before torch is imported and the model loaded
+    params, seed_value = gen.params(), validate_seed(seed) if seed is not None else random_seed()
+    path = output or adhoc_path(gen.out, text, seed_value, ".wav")
+    check_outputs([path], force=gen.force, subtype=gen.format)
+    from workbench.render.prompt import render_prompt
+
+    engine = load(gen)
+    with progress_bar(f"seed {seed_value}") as progress:
+        [item] = render_prompt(engine, text, params, [seed_value], [path], progress=progress,
+                               draft=resolve_draft(engine, draft, params, path.parent), **gen.write_options())
+    gen.report(item)
+
+
+@with_options(gen=GenOpts, draft=DraftOpts)
+def seeds(
+    text: Annotated[str, typer.Argument(help="The prompt.")],
+    gen: GenOpts,
+    draft: DraftOpts,
+    seed_list: Annotated[str, typer.Option("--seeds", help="Seeds, e.g. '1-4' or '3,7,11'.")] = "1-4",
+    folder: Annotated[Optional[Path], typer.Option("--dir", help="Folder for the takes and index.html.")] = None,
+) -> None:
+    """Render TEXT with several seeds in one batched pass, side by side, with an HTML contact sheet."""
+    from workbench.core.params import parse_seeds, validate_text
+    from workbench.store.naming import adhoc_folder
+    from workbench.store.takes import check_outputs
+
+    validate_text(text)
+    params, seed_values = gen.params(), parse_seeds(seed_list)
+    folder = folder or adhoc_folder(gen.out, text)
+    check_outputs([folder / f"s{seed}.wav" for seed in seed_values], force=gen.force, subtype=gen.format)
+    from workbench.render.prompt import render_seeds
+
+    engine = load(gen)
+    with progress_bar(f"{len(seed_values)} seeds") as progress:
+        rendered, index = render_seeds(engine, text, params, seed_values, folder, progress=progress,
+                                       draft=resolve_draft(engine, draft, params, folder), **gen.write_options())
+    for item in rendered:
+        gen.report(item)
+    console.print(f"contact sheet: {index}")
+

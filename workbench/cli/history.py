@@ -1,0 +1,84 @@
+"""``workbench history``, ``rate``, ``favorite`` and ``reproduce``: the takes in an output folder."""
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from workbench.cli.options import console, err_console
+
+
+def history(
+    search: Annotated[Optional[str], typer.Option(help="Text in prompt, library, entry or notes.")] = None,
+    favorites: Annotated[bool, typer.Option("--favorites", help="Only favourites.")] = False,
+    min_rating: Annotated[Optional[int], typer.Option(help="At least this many stars.")] = None,
+    model: Annotated[Optional[str], typer.Option(help="Only takes of this model.")] = None,
+    rebuild: Annotated[bool, typer.Option("--rebuild", help="Recreate the database from the sidecars.")] = False,
+    out: Annotated[Path, typer.Option("--out", help="Output folder.")] = Path("outputs"),
+    limit: Annotated[int, typer.Option(help="Most rows shown.")] = 50,
+) -> None:
+    """List the takes in the output folder's history (newest first)."""
+    from rich.table import Table
+
+    from workbench.store.history import History
+
+    store = History(out)
+    if rebuild:
+        count, problems = store.rebuild()
+        for problem in problems:
+            err_console.print(f"skipped: {problem}", markup=False)
+        console.print(f"rebuilt {store.path}: {count} takes")
+    table = Table("id", "created", "rating", "fav", "model", "seed", "dur", "prompt", "file")
+    table.columns[7].no_wrap = True
+    for row in store.search(search, favorites=favorites, min_rating=min_rating, model=model, limit=limit):
+        table.add_row(str(row["id"]), row["created"][:19], "★" * (row["rating"] or 0), "♥" if row["favorite"] else "",
+                      row["model"], str(row["seed"]), f"{row['duration_s']:.1f}", row["prompt"][:60], row["audio"])
+    console.print(table)
+
+
+def rate(
+    take: Annotated[str, typer.Argument(help="Take id (see 'workbench history') or its audio/sidecar path.")],
+    stars: Annotated[int, typer.Option("--stars", help="1 to 5.")],
+    out: Annotated[Path, typer.Option("--out", help="Output folder.")] = Path("outputs"),
+) -> None:
+    """Rate a take 1-5 stars (stored in the history and mirrored into its sidecar)."""
+    from workbench.store.history import History
+
+    row = History(out).update_user(take, rating=stars)
+    console.print(f"take {row['id']} ({row['audio']}): {'★' * row['rating']}")
+
+
+def favorite(
+    take: Annotated[str, typer.Argument(help="Take id or path.")],
+    off: Annotated[bool, typer.Option("--off", help="Remove the favourite mark.")] = False,
+    out: Annotated[Path, typer.Option("--out", help="Output folder.")] = Path("outputs"),
+) -> None:
+    """Mark a take as a favourite (or --off to unmark)."""
+    from workbench.store.history import History
+
+    row = History(out).update_user(take, favorite=not off)
+    console.print(f"take {row['id']} ({row['audio']}): {'favourite' if row['favorite'] else 'not a favourite'}")
+
+
+
+def reproduce(
+    sidecar: Annotated[Path, typer.Argument(help="A take's .json sidecar.")],
+    output: Annotated[Optional[Path], typer.Option("-o", "--output", help="Also write the re-rendered take.")] = None,
+    model: Annotated[Optional[str], typer.Option(help="Load this model instead of the recorded one.")] = None,
+    device: Annotated[Optional[str], typer.Option(help="cpu, cuda, mps...")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite --output.")] = False,
+) -> None:
+    """Re-render a take from its sidecar alone; exit 0 if the codes are identical, 1 if not."""
+    from workbench.render.reproduce import reproduce as run
+    from workbench.store.takes import save_take
+
+    with console.status("re-rendering"):
+        report = run(sidecar, model=model, device=device)
+    for warning in report.warnings:
+        err_console.print(f"warning: {warning}")
+    if output is not None and report.take is not None:
+        save_take(report.take, output, force=force)
+        console.print(f"wrote {output}")
+    console.print(report.message)
+    raise typer.Exit(0 if report.identical else 1)
+

@@ -1,0 +1,141 @@
+"""Shared pieces of the CLI: option groups injected into commands, progress bars, model loading."""
+
+import contextlib
+import functools
+import inspect
+import sys
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Annotated, Any, Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+# piped output is read by people and tools alike: keep tables wide instead of wrapping at 80 columns
+console = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 160)
+err_console = Console(stderr=True, highlight=False)
+
+
+@dataclass(frozen=True)
+class GenOpts:
+    """Model, generation and output options shared by the rendering commands."""
+
+    model: Annotated[Optional[str], typer.Option("--model", "-m", help="Model: small (default), medium, melody..., "
+                                                 "a Hub id, a folder, or tiny (offline, untrained).")] = None
+    duration: Annotated[Optional[float], typer.Option("--duration", "-d", help="Seconds of audio, up to 300 "
+                                                      "(default 8).")] = None
+    guidance: Annotated[float, typer.Option(help="Classifier-free guidance scale (<=1: off).")] = 3.0
+    temperature: Annotated[float, typer.Option(help="Sampling temperature (>0).")] = 1.0
+    top_k: Annotated[int, typer.Option("--top-k", help="Top-k filter (0: off).")] = 250
+    top_p: Annotated[float, typer.Option("--top-p", help="Nucleus filter in [0, 1] (1: off).")] = 1.0
+    stride: Annotated[float, typer.Option(help="New seconds per window beyond 30 s.")] = 18.0
+    device: Annotated[Optional[str], typer.Option(help="cpu, cuda, mps (default: best available).")] = None
+    dtype: Annotated[Optional[str], typer.Option(help="float32, float16, bfloat16 (default: fp16 on CUDA).")] = None
+    low_memory: Annotated[bool, typer.Option("--low-memory", help="Keep the text encoder out of memory while "
+                                             "decoding (same takes, less RAM).")] = False
+    loudness: Annotated[Optional[float], typer.Option(help="Normalise to this LUFS, e.g. -14.")] = None
+    format: Annotated[str, typer.Option("--format", help="PCM_16, PCM_24 or FLOAT (WAV only).")] = "PCM_16"
+    out: Annotated[Path, typer.Option("--out", help="Output folder (and its history database).")] = Path("outputs")
+    force: Annotated[bool, typer.Option("--force", "-f", help="Overwrite existing files.")] = False
+
+    def params(self) -> Any:
+        from workbench.core.params import GenerationParams
+
+        return GenerationParams(duration_s=8.0 if self.duration is None else self.duration, guidance_scale=self.guidance, temperature=self.temperature,
+                                top_k=self.top_k, top_p=self.top_p, extend_stride_s=self.stride)
+
+    def write_options(self) -> dict[str, Any]:
+        from workbench.store.history import History
+
+        return {"force": self.force, "subtype": self.format, "loudness": self.loudness, "history": History(self.out)}
+
+    def report(self, item: Any) -> None:
+        take, audio = item.take, item.record["audio"]
+        line = (f"wrote {item.path} ({take.duration_s:.2f} s, {take.sample_rate} Hz, seed {take.seed}, "
+                f"peak {audio['peak_dbfs']} dBFS, {audio['loudness_lufs']} LUFS")
+        if "melody_adherence" in take.extra:
+            line += f", melody adherence {take.extra['melody_adherence']:.3f}"
+        console.print(line + f") + {item.sidecar.name}")
+
+
+@dataclass(frozen=True)
+class DraftOpts:
+    """Melody and continuation draft options."""
+
+    melody: Annotated[Optional[Path], typer.Option(help="Audio or MIDI draft whose melody to follow.")] = None
+    melody_start: Annotated[float, typer.Option(help="Start of the melody window, s.")] = 0.0
+    melody_end: Annotated[Optional[float], typer.Option(help="End of the melody window, s.")] = None
+    melody_stem: Annotated[Optional[str], typer.Option(help="'harmonic' to ignore drums.")] = None
+    midi_track: Annotated[Optional[str], typer.Option(help="MIDI track index or name.")] = None
+    continue_from: Annotated[Optional[Path], typer.Option(help="Audio or .codes.npz to continue.")] = None
+    prompt_seconds: Annotated[float, typer.Option(help="Seconds of --continue-from used.")] = 5.0
+    include_prompt: Annotated[bool, typer.Option(help="Start the take with the prompt audio.")] = True
+
+
+def with_options(**groups: type) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Add the fields of option dataclasses to a command's signature and pass each group as one object.
+
+    ``@with_options(gen=GenOpts)`` makes every ``GenOpts`` field a typer option of the command and calls
+    it with ``gen=GenOpts(...)``.
+    """
+
+    def decorate(command: Callable[..., Any]) -> Callable[..., Any]:
+        signature = inspect.signature(command)
+        own = [p for p in signature.parameters.values() if p.name not in groups]
+        extra = [inspect.Parameter(f.name, inspect.Parameter.KEYWORD_ONLY, default=f.default, annotation=f.type)
+                 for group in groups.values() for f in fields(group)]
+
+        @functools.wraps(command)
+        def wrapper(**kwargs: Any) -> Any:
+            for name, group in groups.items():
+                kwargs[name] = group(**{f.name: kwargs.pop(f.name) for f in fields(group)})
+            return command(**kwargs)
+
+        parameters = own + extra
+        wrapper.__signature__ = signature.replace(parameters=parameters)  # type: ignore[attr-defined]
+        wrapper.__annotations__ = {p.name: p.annotation for p in parameters}
+        return wrapper
+
+    return decorate
+
+
+def load(gen: GenOpts, name: Optional[str] = None) -> Any:
+    """Load the engine named ``name`` (default ``--model``, else small) with a status line."""
+    from workbench.models.hub import preflight
+    from workbench.models.registry import DEFAULT_MODEL, resolve
+
+    name = name or gen.model or DEFAULT_MODEL
+    preflight(resolve(name))  # fail in seconds, before torch is even imported
+    from workbench.engine.load import load_engine
+
+    with console.status(f"loading model {name}"):
+        return load_engine(name, device=gen.device, dtype=gen.dtype, low_memory=gen.low_memory)
+
+
+@contextlib.contextmanager
+def progress_bar(label: str) -> Iterator[Callable[[int, int], None]]:
+    """A rich progress bar (steps, elapsed, ETA) on stderr; yields a ``progress(done, total)`` callback."""
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("steps"),
+               TimeElapsedColumn(), TimeRemainingColumn())
+    with Progress(*columns, console=err_console, transient=True) as bar:
+        task = bar.add_task(label, total=None)
+
+        def update(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield update
+
+
+def resolve_draft(engine: Any, opts: DraftOpts, params: Any, base: Path) -> Any:
+    """Turn draft options into a :class:`workbench.drafts.Draft` (no draft: nothing to load)."""
+    from workbench.drafts.prepare import prepare_draft
+
+    track: Any = opts.midi_track
+    if isinstance(track, str) and track.isdigit():
+        track = int(track)
+    return prepare_draft(engine, melody=opts.melody, melody_start=opts.melody_start, melody_end=opts.melody_end,
+                         melody_stem=opts.melody_stem, midi_track=track, continue_from=opts.continue_from,
+                         prompt_seconds=opts.prompt_seconds, include_prompt=opts.include_prompt,
+                         duration_s=params.duration_s, record_base=base)

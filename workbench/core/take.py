@@ -1,0 +1,95 @@
+"""The ``Take``: one rendered piece of audio with everything needed to reproduce it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from workbench.core.hashing import codes_sha256
+from workbench.core.params import GenerationParams
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """What model made a take, as recorded in sidecars.
+
+    Attributes:
+        name: The name the user gave (``small``, ``tiny``, a Hub id or a folder).
+        kind: ``builtin``, ``hub`` or ``local``.
+        source: Hub repository id, absolute folder path or built-in name.
+        revision: Hub commit hash when known.
+        architecture: transformers class name.
+        sample_rate: Audio sample rate, Hz.
+        frame_rate: Codec frames per second.
+        num_codebooks: Codebooks per frame in the decoder's layout (8 for stereo: left/right interleaved).
+        codebook_size: Entries per codebook.
+        audio_channels: 1 (mono) or 2 (stereo).
+        melody: Whether the model takes a melody (chroma) condition.
+        max_window_s: Longest stretch one decoder pass can generate, seconds.
+    """
+
+    name: str
+    kind: str
+    source: str
+    revision: str | None
+    architecture: str
+    sample_rate: int
+    frame_rate: int
+    num_codebooks: int
+    codebook_size: int
+    audio_channels: int
+    melody: bool
+    max_window_s: float
+
+
+@dataclass(frozen=True, eq=False)
+class Take:
+    """One rendered take.
+
+    Attributes:
+        audio: ``[channels, samples]`` float32 in [-1, 1], exactly ``round(duration_s * sample_rate)`` samples.
+        sample_rate: Hz.
+        codes: ``[K, T]`` int64 codec tokens the audio was decoded from (``T = ceil(duration_s * frame_rate)``).
+        seed: The take's sampling seed.
+        text: The prompt text.
+        params: The generation parameters.
+        model: The model that made it.
+        device: Torch device string it ran on.
+        dtype: Torch dtype name of the model weights.
+        kernels: Which kernels ran the decoder's linear layers (``torch`` or ``onednn-packed``).
+        draft: Draft (melody / continuation) record, or None.
+        windows: For pieces longer than one window: ``[{"start_s", "end_s", "prompt_s"}, ...]``.
+        wall_s: Seconds the batch that made it took (shared by the takes of one batch).
+        batch_size: How many takes were rendered together.
+        extra: Free-form facts to record (melody adherence, library entry...).
+    """
+
+    audio: np.ndarray
+    sample_rate: int
+    codes: np.ndarray
+    seed: int
+    text: str
+    params: GenerationParams
+    model: ModelInfo
+    device: str
+    dtype: str
+    kernels: str = "torch"
+    draft: dict[str, Any] | None = None
+    windows: list[dict[str, float]] | None = None
+    wall_s: float = 0.0
+    batch_size: int = 1
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def num_samples(self) -> int:
+        return int(self.audio.shape[-1])
+
+    @property
+    def duration_s(self) -> float:
+        return self.num_samples / self.sample_rate
+
+    @property
+    def codes_sha256(self) -> str:
+        return codes_sha256(self.codes)

@@ -1,0 +1,286 @@
+"""Melody drafts: audio or MIDI files to MusicGen-Melody chroma, and the melody-adherence score of a take."""
+
+from __future__ import annotations
+
+import functools
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from workbench.core.audio import SILENCE_RMS, read_audio, resample, to_channels
+from workbench.core.errors import AudioFileError, DraftError
+from workbench.core.hashing import file_sha256
+
+#: Sample rate (Hz) and hop (samples) of MusicGen-Melody's chroma analysis.
+CHROMA_SAMPLE_RATE, CHROMA_HOP = 32000, 4096
+#: Chroma frames per second (7.8125).
+CHROMA_RATE: float = 32000 / 4096
+#: Shortest melody window and default longest file, seconds.
+MIN_MELODY_S, MAX_MELODY_S = 1.0, 600.0
+#: A chroma frame holding less energy than this fraction (-60 dB) of the loudest frame counts as silent.
+SILENT_FRAME = 1e-6
+STEMS = ("harmonic",)
+_MIDI_SUFFIXES = (".mid", ".midi")
+_FORMATS = "readable formats: WAV, FLAC, OGG, MP3 (audio) and MIDI (.mid/.midi)"
+
+
+@dataclass(frozen=True, eq=False)
+class Melody:
+    """A melody draft as MusicGen-Melody conditioning.
+
+    Attributes:
+        chroma: float32 ``[frames, 12]``, one-hot per frame (index 0 = C ... 11 = B); frame ``i`` is
+            centred ``i / frame_rate`` seconds after the start of the melody window. Read-only.
+        frame_rate: Chroma frames per second (:data:`CHROMA_RATE`).
+        record: What the sidecar stores: ``kind`` ("audio"|"midi"), ``sha256`` of the file, ``start_s``,
+            ``end_s`` (the window actually used, seconds in the file), ``stem``, ``track``, ``frames``.
+    """
+
+    chroma: np.ndarray
+    frame_rate: float
+    record: dict[str, Any]
+
+    def window(self, start_s: float, length_s: float) -> np.ndarray:
+        """The chroma frames centred in ``[start_s, start_s + length_s)`` of the melody, ``[frames, 12]``.
+
+        Shorter than asked where the melody ends first; the last frame alone (never an empty array)
+        where ``start_s`` lies past the end. Times are relative to the start of the melody window.
+        """
+        if not (start_s >= 0 and length_s > 0):
+            raise ValueError(f"window needs start_s >= 0 and length_s > 0, got {start_s!r}, {length_s!r}")
+        first = math.ceil(start_s * self.frame_rate - 1e-6)
+        last = max(first + 1, math.ceil((start_s + length_s) * self.frame_rate - 1e-6))
+        if first >= len(self.chroma):
+            return self.chroma[-1:].copy()
+        return self.chroma[first:last].copy()
+
+
+@functools.lru_cache(maxsize=1)
+def _extractor() -> Any:
+    """MusicGen-Melody's feature extractor (stateless configuration: hop 4096, n_fft 16384, 32 kHz)."""
+    from transformers import MusicgenMelodyFeatureExtractor
+
+    return MusicgenMelodyFeatureExtractor()
+
+
+def _one_hot(pitch: np.ndarray) -> np.ndarray:
+    """``[frames]`` pitch classes (-1: none) to ``[frames, 12]`` float32 one-hot rows (zeros for -1)."""
+    chroma = np.zeros((len(pitch), 12), dtype=np.float32)
+    known = pitch >= 0
+    chroma[np.flatnonzero(known), pitch[known]] = 1.0
+    return chroma
+
+
+def _hold(pitch: np.ndarray) -> np.ndarray:
+    """Frames without a pitch class (-1) hold the previous one; leading ones take the first known one."""
+    known = np.flatnonzero(pitch >= 0)
+    if known.size == 0:
+        return pitch
+    index = np.maximum.accumulate(np.where(pitch >= 0, np.arange(len(pitch)), known[0]))
+    return pitch[index]
+
+
+def chroma_of_audio(audio: np.ndarray, sample_rate: int) -> np.ndarray:
+    """MusicGen-Melody chroma of audio: one-hot pitch class of the strongest chroma bin per frame.
+
+    The audio is mixed to mono and resampled to 32 kHz, then analysed by transformers'
+    ``MusicgenMelodyFeatureExtractor`` (power STFT, Hann window of 16384 samples centred every 4096,
+    chroma filter bank, argmax), without its 30 s truncation and without any padding of ours. Silent
+    frames (energy under -60 dB of the loudest frame), which the extractor would call C, hold the
+    previous frame's pitch class instead (leading ones take the first sounding frame's); audio without
+    any sound gives all-zero rows.
+
+    Args:
+        audio: ``[samples]`` or ``[channels, samples]`` float audio.
+        sample_rate: Its rate, Hz.
+
+    Returns:
+        float32 ``[1 + samples_at_32kHz // 4096, 12]`` (at least 5 frames), one-hot or zero rows.
+    """
+    wav = np.asarray(audio, dtype=np.float32)
+    wav = to_channels(wav.reshape(-1, wav.shape[-1]), 1)
+    wav = resample(wav, int(sample_rate), CHROMA_SAMPLE_RATE)[0]
+    extractor = _extractor()
+    features = extractor(wav, sampling_rate=CHROMA_SAMPLE_RATE, padding=False, truncation=False,
+                         return_tensors="np")["input_features"][0]
+    pitch = features.argmax(-1)
+    # frame energies over the same centred windows as the extractor's STFT (it zero-pads clips < n_fft)
+    n_fft = extractor.n_fft
+    if len(wav) < n_fft:
+        short = n_fft - len(wav)
+        wav = np.pad(wav, (short // 2, short - short // 2))
+    padded = np.pad(wav.astype(np.float64), n_fft // 2, mode="reflect")
+    cumulative = np.concatenate([[0.0], np.cumsum(padded ** 2)])
+    starts = np.arange(len(pitch)) * CHROMA_HOP
+    energy = cumulative[starts + n_fft] - cumulative[starts]
+    assert 1 + len(wav) // CHROMA_HOP == len(pitch), "chroma frames and energy frames disagree"
+    sounding = energy > max(energy.max() * SILENT_FRAME, n_fft * SILENCE_RMS ** 2)
+    return _one_hot(_hold(np.where(sounding, pitch, -1)))
+
+
+def adherence(melody: Melody, audio: np.ndarray, sample_rate: int) -> float:
+    """Melody adherence of a take: mean framewise cosine similarity of chroma (MusicGen paper's metric).
+
+    ``mean_t cos(melody.chroma[t], chroma_of_audio(audio)[t])`` over ``t < min(frames of both)``, with
+    the cosine of an all-zero row taken as 0. Both sides are one-hot, so each frame scores 1 (same
+    pitch class) or 0 and the score is the fraction of agreeing frames; always within [-1, 1].
+
+    Args:
+        melody: The draft the take followed (frame 0 = the take's first sample).
+        audio: The take, ``[channels, samples]`` or ``[samples]``.
+        sample_rate: Its rate, Hz.
+    """
+    take = chroma_of_audio(audio, sample_rate)
+    frames = min(len(take), len(melody.chroma))
+    a = melody.chroma[:frames].astype(np.float64)
+    b = take[:frames].astype(np.float64)
+    norms = np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1)
+    cosine = np.divide((a * b).sum(axis=1), norms, out=np.zeros(frames), where=norms > 0)
+    return float(np.clip(cosine.mean(), -1.0, 1.0))
+
+
+def _window_bounds(path: Path, duration: float, start_s: float, end_s: float | None, max_s: float
+                   ) -> tuple[float, float]:
+    """Check the file length and the window; ``end_s`` past the end of the file is clamped to it."""
+    duration = float(duration)
+    if duration > max_s:
+        raise DraftError(f"melody draft {path}: {duration:.0f} s is longer than the {max_s:g} s limit; trim it first")
+    if not (isinstance(start_s, (int, float)) and math.isfinite(start_s) and 0 <= start_s < duration):
+        raise DraftError(f"melody draft {path}: start {start_s!r} s is outside the file (0 to {duration:.2f} s)")
+    if end_s is not None and not (isinstance(end_s, (int, float)) and math.isfinite(end_s) and end_s > start_s):
+        raise DraftError(f"melody draft {path}: end {end_s!r} s must be a number after the start ({start_s:g} s)")
+    end = duration if end_s is None else min(float(end_s), duration)
+    if end - start_s < MIN_MELODY_S:
+        raise DraftError(f"melody draft {path}: the melody window is {end - start_s:.2f} s; "
+                         f"give at least {MIN_MELODY_S:g} s")
+    return float(start_s), end
+
+
+def _audio_chroma(path: Path, start_s: float, end_s: float | None, stem: str | None, max_s: float
+                  ) -> tuple[np.ndarray, float, float]:
+    try:
+        audio, rate = read_audio(path)
+    except AudioFileError as error:
+        raise DraftError(f"melody draft {error}; melodies can also be MIDI files (.mid/.midi)") from None
+    start, end = _window_bounds(path, audio.shape[-1] / rate, start_s, end_s, max_s)
+    cut = to_channels(audio[:, round(start * rate):round(end * rate)], 1)
+    wav = resample(cut, rate, CHROMA_SAMPLE_RATE)[0]  # before the extractor: its own resampling is broken
+    if not np.all(np.isfinite(wav)):
+        raise DraftError(f"melody draft {path}: the audio holds NaN or infinite samples")
+    if float(np.sqrt(np.mean(np.square(wav, dtype=np.float64)))) < SILENCE_RMS:
+        raise DraftError(f"melody draft {path}: the audio is silent between {start:g} and {end:g} s")
+    if stem == "harmonic":  # librosa's median-filtering HPSS keeps the harmonic part, drops drums and clicks
+        try:
+            import librosa
+        except ImportError:
+            raise DraftError(f"melody draft {path}: stem 'harmonic' needs librosa: pip install 'librosa>=0.10'"
+                             ) from None
+        wav = librosa.effects.harmonic(np.ascontiguousarray(wav, dtype=np.float32)).astype(np.float32)
+    return chroma_of_audio(wav, CHROMA_SAMPLE_RATE), start, end
+
+
+def _instruments(path: Path, midi: Any, track: str | int | None) -> list[Any]:
+    """The instruments to take notes from: ``track`` (index or name), or all pitched ones."""
+    if not any(inst.notes for inst in midi.instruments):
+        raise DraftError(f"melody draft {path}: the MIDI file has no notes")
+    if not any(inst.notes for inst in midi.instruments if not inst.is_drum):
+        raise DraftError(f"melody draft {path}: the MIDI file has only drum notes; a melody needs pitched notes")
+    if track is None:
+        return [inst for inst in midi.instruments if not inst.is_drum]
+    listing = ", ".join(f"{i}: {inst.name or '(unnamed)'}{' (drums)' if inst.is_drum else ''}"
+                        for i, inst in enumerate(midi.instruments))
+    name = str(track).strip()
+    if isinstance(track, bool) or not isinstance(track, (int, str)):
+        chosen = []
+    elif name.isdigit():
+        chosen = [midi.instruments[int(name)]] if int(name) < len(midi.instruments) else []
+    else:
+        chosen = [inst for inst in midi.instruments if inst.name.strip().lower() == name.lower()]
+    if not chosen:
+        raise DraftError(f"melody draft {path}: no MIDI track {track!r}; tracks: {listing}")
+    if all(inst.is_drum for inst in chosen):
+        raise DraftError(f"melody draft {path}: MIDI track {track!r} is a drum track; tracks: {listing}")
+    return [inst for inst in chosen if not inst.is_drum]
+
+
+def _midi_chroma(path: Path, start_s: float, end_s: float | None, track: str | int | None, max_s: float
+                 ) -> tuple[np.ndarray, float, float]:
+    """One-hot chroma of the dominant note per frame (see :func:`load_melody`)."""
+    import pretty_midi
+
+    try:
+        midi = pretty_midi.PrettyMIDI(str(path))
+    except Exception as error:  # mido/pretty_midi raise many types on corrupt files
+        raise DraftError(f"melody draft {path}: not a readable MIDI file ({type(error).__name__}: "
+                         f"{str(error).splitlines()[0] if str(error) else 'corrupt'}); {_FORMATS}") from None
+    instruments = _instruments(path, midi, track)
+    start, end = _window_bounds(path, midi.get_end_time(), start_s, end_s, max_s)
+    frames = 1 + round((end - start) * CHROMA_SAMPLE_RATE) // CHROMA_HOP
+    centres = start + np.arange(frames) / CHROMA_RATE
+    half = 0.5 / CHROMA_RATE
+    best = np.zeros(frames)  # velocity x seconds of overlap with the frame's span
+    best_pitch = np.full(frames, -1)
+    for note in (n for inst in instruments for n in inst.notes):
+        lo = max(0, math.floor((note.start - start - half) * CHROMA_RATE))
+        hi = min(frames, math.ceil((note.end - start + half) * CHROMA_RATE) + 1)
+        if lo >= hi:
+            continue
+        t = centres[lo:hi]
+        score = note.velocity * np.clip(np.minimum(note.end, t + half) - np.maximum(note.start, t - half), 0, None)
+        tie = np.isclose(score, best[lo:hi], rtol=0, atol=1e-9)
+        wins = (score > 0) & ((score > best[lo:hi] + 1e-9) | (tie & (note.pitch > best_pitch[lo:hi])))
+        best[lo:hi] = np.where(wins, score, best[lo:hi])
+        best_pitch[lo:hi] = np.where(wins, note.pitch, best_pitch[lo:hi])
+    if np.all(best_pitch < 0):
+        raise DraftError(f"melody draft {path}: no notes sound between {start:g} and {end:g} s")
+    return _one_hot(_hold(np.where(best_pitch >= 0, best_pitch % 12, -1))), start, end
+
+
+def load_melody(path: str | Path, *, start_s: float = 0.0, end_s: float | None = None, stem: str | None = None,
+                track: str | int | None = None, max_s: float = MAX_MELODY_S) -> Melody:
+    """Load an audio or MIDI melody draft as MusicGen-Melody chroma.
+
+    Audio (WAV, FLAC, OGG, MP3; any rate and channel count) is mixed to mono, resampled to 32 kHz,
+    cut to the window, optionally reduced to its harmonic part, and analysed by :func:`chroma_of_audio`.
+    MIDI (``.mid``/``.midi``, by extension) gives chroma straight from the notes on the same frame grid:
+    frame ``i`` of a window of ``d`` seconds (``1 + round(d * 32000) // 4096`` frames) is centred at
+    ``start_s + i / CHROMA_RATE``, and takes the pitch class of its dominant note, the note with the
+    largest ``velocity x seconds of overlap`` with the frame's span (one hop, centred on the frame);
+    ties go to the highest pitch. Frames where no note sounds hold the previous note (leading ones take
+    the first note), like silent audio frames. Drum instruments (channel 10) are always ignored.
+
+    Args:
+        path: The draft file.
+        start_s: Start of the window in the file, seconds.
+        end_s: End of the window, seconds; None or past the end of the file means the end of the file.
+        stem: ``"harmonic"`` to suppress drums in audio before the analysis (needs librosa; MIDI
+            drums are ignored anyway).
+        track: MIDI only: an instrument index (int or digit string, as in the file) or name
+            (case-insensitive); default: all pitched instruments.
+        max_s: Longest file accepted, seconds.
+
+    Raises:
+        DraftError: one line naming the file and the problem (missing, empty, unreadable, too short or
+            long, silent, no pitched notes, bad window, unknown stem or track).
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise DraftError(f"melody draft {path}: no such file")
+    if path.stat().st_size == 0:
+        raise DraftError(f"melody draft {path}: the file is empty (0 bytes)")
+    if stem is not None and stem not in STEMS:
+        raise DraftError(f"melody draft {path}: unknown stem {stem!r}; use 'harmonic' or none")
+    is_midi = path.suffix.lower() in _MIDI_SUFFIXES
+    if is_midi:
+        chroma, start, end = _midi_chroma(path, start_s, end_s, track, max_s)
+    elif track is not None:
+        raise DraftError(f"melody draft {path}: a track ({track!r}) can only be chosen in a MIDI file")
+    else:
+        chroma, start, end = _audio_chroma(path, start_s, end_s, stem, max_s)
+    chroma.setflags(write=False)
+    record = {"kind": "midi" if is_midi else "audio", "sha256": file_sha256(path), "start_s": round(start, 6),
+              "end_s": round(end, 6), "stem": stem, "track": track, "frames": int(len(chroma))}
+    return Melody(chroma=chroma, frame_rate=CHROMA_RATE, record=record)

@@ -1,0 +1,257 @@
+"""Drafts: a melody to follow (audio or MIDI -> chroma) or audio to continue, prepared for the engine.
+
+A :class:`Draft` turns user options into ``engine.generate`` keyword arguments, then finishes the takes
+(attaches the draft record for the sidecar, strips the prompt when asked, scores melody adherence).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from workbench.codec.tokens import read_tokens
+from workbench.core.audio import SILENCE_RMS, read_audio, resample, to_channels
+from workbench.core.errors import AudioFileError, DraftError, ModelCapabilityError, ProvenanceError
+from workbench.core.hashing import file_sha256
+from workbench.core.take import Take
+
+#: Drafts longer than this (seconds) are refused unless the caller raises the limit.
+MAX_DRAFT_S = 600.0
+MIN_DRAFT_S = 1.0
+
+
+@dataclass(frozen=True)
+class Draft:
+    """Prepared draft inputs for one or more takes.
+
+    Attributes:
+        record: What the sidecar records (file names relative to the sidecar, hashes, options), or None.
+        melody: A :class:`workbench.melody.Melody` for melody models, or None.
+        prompt_codes: ``[K, P]`` codes to continue from, or None.
+        include_prompt: Whether finished takes start with the prompt audio.
+    """
+
+    record: dict[str, Any] | None = None
+    melody: Any = None
+    prompt_codes: np.ndarray | None = None
+    include_prompt: bool = True
+
+    def generate_kwargs(self) -> dict[str, Any]:
+        """Keyword arguments for :meth:`workbench.engine.Engine.generate`."""
+        return {"melody": self.melody, "prompt_codes": self.prompt_codes}
+
+    def finish(self, take: Take, engine: Any) -> Take:
+        """Attach the draft record; drop the prompt if not wanted; score melody adherence."""
+        if self.record is None:
+            return take
+        codes, audio = take.codes, take.audio
+        if self.prompt_codes is not None and not self.include_prompt:
+            codes = codes[:, self.prompt_codes.shape[-1]:]
+            audio = engine.decode(codes)[:, :engine.samples_for(take.params.duration_s)]
+        extra = dict(take.extra)
+        if self.melody is not None:
+            from workbench.drafts.melody import adherence
+
+            # score only the new music: a kept prompt would shift the take against the melody
+            new_audio = audio[:, audio.shape[-1] - engine.samples_for(take.params.duration_s):]
+            extra["melody_adherence"] = round(adherence(self.melody, new_audio, take.sample_rate), 4)
+        return dataclasses.replace(take, codes=codes, audio=audio, draft=self.record, extra=extra)
+
+
+NO_DRAFT = Draft()
+
+
+def _check_signal(path: Path, audio: np.ndarray, rate: int, max_s: float) -> None:
+    seconds = audio.shape[-1] / rate
+    if seconds < MIN_DRAFT_S:
+        raise DraftError(f"draft {path}: {seconds:.2f} s is too short; give at least {MIN_DRAFT_S:g} s")
+    if seconds > max_s:
+        raise DraftError(f"draft {path}: {seconds:.0f} s is longer than the {max_s:g} s limit; trim it first")
+    if not np.all(np.isfinite(audio)):
+        raise DraftError(f"draft {path}: the audio holds NaN or infinite samples")
+    if float(np.sqrt(np.mean(np.square(audio, dtype=np.float64)))) < SILENCE_RMS:
+        raise DraftError(f"draft {path}: the audio is silent")
+
+
+def load_draft_audio(path: str | Path, sample_rate: int, channels: int, *, max_s: float = MAX_DRAFT_S
+                     ) -> np.ndarray:
+    """Read a draft, check it (length, silence, NaN) and convert it to ``[channels, samples]`` at ``sample_rate``.
+
+    Raises:
+        DraftError: missing, empty, corrupt, unsupported, too short/long or silent audio, naming the file.
+    """
+    path = Path(path)
+    try:
+        audio, rate = read_audio(path)
+    except AudioFileError as error:
+        raise DraftError(f"draft {error}") from None
+    _check_signal(path, audio, rate, max_s)
+    return to_channels(resample(audio, rate, sample_rate), channels)
+
+
+def _relative(path: Path, base: Path | None) -> str:
+    if base is not None:
+        try:
+            return os.path.relpath(path.resolve(), base.resolve())
+        except ValueError:
+            pass
+    return path.name
+
+
+@dataclass(frozen=True)
+class DraftOptions:
+    """What the user asked of drafts (files and options), before anything is loaded.
+
+    Attributes:
+        melody: Audio (WAV/FLAC/OGG/MP3) or MIDI file whose melody the take follows (melody models only).
+        melody_start / melody_end: Window of the melody file, seconds (default: from 0 for the take's length).
+        melody_stem: ``"harmonic"`` to suppress drums before computing chroma.
+        midi_track: MIDI track index or instrument name to take notes from (default: all but drums).
+        continue_from: Audio file or token file (``.codes.npz``) whose last ``prompt_seconds`` start the take.
+        prompt_seconds: Seconds of ``continue_from`` used as the audio prompt.
+        include_prompt: Whether the take starts with the prompt audio.
+        duration_s: Take length, for the default melody window.
+    """
+
+    melody: str | Path | None = None
+    melody_start: float = 0.0
+    melody_end: float | None = None
+    melody_stem: str | None = None
+    midi_track: str | int | None = None
+    continue_from: str | Path | None = None
+    prompt_seconds: float = 5.0
+    include_prompt: bool = True
+    duration_s: float | None = None
+
+    @property
+    def melody_stop(self) -> float | None:
+        """End of the melody window: as given, else start + the take's duration."""
+        if self.melody_end is not None:
+            return self.melody_end
+        return self.melody_start + self.duration_s if self.duration_s else None
+
+    def identity(self) -> dict[str, Any] | None:
+        """What identifies the drafts for resume keys: file hashes and options (no decoding needed).
+
+        Missing files are left to :func:`prepare_draft` to report; their hash is recorded as None here.
+        """
+        if self.melody is None and self.continue_from is None:
+            return None
+
+        def sha(path: str | Path) -> str | None:
+            return file_sha256(path) if Path(path).is_file() else None
+
+        identity: dict[str, Any] = {}
+        if self.melody is not None:
+            identity["melody"] = {"sha256": sha(self.melody), "start_s": self.melody_start, "end_s": self.melody_stop,
+                                  "stem": self.melody_stem, "track": self.midi_track}
+        if self.continue_from is not None:
+            identity["continuation"] = {"sha256": sha(self.continue_from), "prompt_seconds": self.prompt_seconds,
+                                        "include_prompt": self.include_prompt}
+        return identity
+
+
+def draft_identity(**options: Any) -> dict[str, Any] | None:
+    """:meth:`DraftOptions.identity` of the given :class:`DraftOptions` fields."""
+    return DraftOptions(**options).identity()
+
+
+def prepare_draft(engine: Any, *, record_base: str | Path | None = None, max_draft_s: float = MAX_DRAFT_S,
+                  **options: Any) -> Draft:
+    """Check and load draft files into a :class:`Draft` for ``engine``.
+
+    Args:
+        engine: The engine the takes will be rendered with.
+        record_base: Folder the sidecar will live in (file names are recorded relative to it).
+        max_draft_s: Longest draft accepted, seconds.
+        **options: :class:`DraftOptions` fields.
+    """
+    opts = DraftOptions(**options)
+    if opts.melody is None and opts.continue_from is None:
+        return NO_DRAFT
+    base = Path(record_base) if record_base is not None else None
+    record: dict[str, Any] = {"identity": opts.identity()}
+    melody_obj = None
+    if opts.melody is not None:
+        if not engine.melody:
+            raise ModelCapabilityError(
+                f"--melody needs a melody model (melody, melody-large, stereo-melody, stereo-melody-large, or "
+                f"tiny-melody offline); {engine.info.name!r} cannot follow a melody")
+        from workbench.drafts.melody import load_melody
+
+        melody_obj = load_melody(opts.melody, start_s=opts.melody_start, end_s=opts.melody_stop,
+                                 stem=opts.melody_stem, track=opts.midi_track, max_s=max_draft_s)
+        record["melody"] = {**melody_obj.record, "file": _relative(Path(opts.melody), base)}
+    prompt_codes = None
+    if opts.continue_from is not None:
+        prompt_codes, info = _prompt_codes(engine, Path(opts.continue_from), opts.prompt_seconds, max_draft_s)
+        record["continuation"] = {**info, "file": _relative(Path(opts.continue_from), base),
+                                  "prompt_seconds": opts.prompt_seconds, "include_prompt": opts.include_prompt}
+    return Draft(record=record, melody=melody_obj, prompt_codes=prompt_codes, include_prompt=opts.include_prompt)
+
+
+def _prompt_codes(engine: Any, path: Path, seconds: float, max_s: float) -> tuple[np.ndarray, dict[str, Any]]:
+    """Codes of the last ``seconds`` of an audio or token file."""
+    if not (isinstance(seconds, (int, float)) and math.isfinite(seconds) and 0 < seconds <= engine.info.max_window_s / 2):
+        raise DraftError(f"--prompt-seconds must be in (0, {engine.info.max_window_s / 2:g}], got {seconds!r}")
+    frames = max(1, round(seconds * engine.frame_rate))
+    if not path.is_file():
+        raise DraftError(f"draft {path}: no such file")
+    sha = file_sha256(path)
+    if path.name.endswith(".npz"):
+        try:
+            tokens = read_tokens(path)
+        except ProvenanceError as error:
+            raise DraftError(str(error)) from None
+        meta = tokens.meta
+        if (meta["num_codebooks"], meta["codebook_size"], meta["sample_rate"]) != (
+                engine.num_codebooks, engine.info.codebook_size, engine.sample_rate):
+            raise DraftError(f"draft {path}: tokens of a {meta['num_codebooks']}x{meta['codebook_size']} codec at "
+                             f"{meta['sample_rate']} Hz cannot prompt {engine.info.name!r}")
+        if tokens.codes.shape[-1] < frames:
+            raise DraftError(f"draft {path}: holds {tokens.codes.shape[-1] / engine.frame_rate:g} s, "
+                             f"less than --prompt-seconds {seconds:g}")
+        return tokens.codes[:, -frames:], {"sha256": sha, "kind": "tokens"}
+    audio = load_draft_audio(path, engine.sample_rate, engine.audio_channels, max_s=max_s)
+    hop = engine.sample_rate // engine.frame_rate
+    needed = frames * hop
+    if audio.shape[-1] < needed:
+        raise DraftError(f"draft {path}: {audio.shape[-1] / engine.sample_rate:.2f} s is shorter than "
+                         f"--prompt-seconds {seconds:g}")
+    return engine.encode(audio[:, -needed:]), {"sha256": sha, "kind": "audio"}
+
+
+def draft_from_record(record: dict[str, Any] | None, *, base: Path, engine: Any) -> Draft:
+    """Rebuild a :class:`Draft` from a sidecar's ``draft`` field (files are looked up relative to ``base``).
+
+    Raises:
+        DraftError: a draft file is missing or its hash no longer matches the recorded one.
+    """
+    if not record:
+        return NO_DRAFT
+    if not isinstance(record, dict):
+        raise ProvenanceError("sidecar field 'draft' must be an object")
+    options: dict[str, Any] = {"record_base": base}
+    for key, info in record.items():
+        if key == "identity":
+            continue
+        if key not in ("melody", "continuation") or not isinstance(info, dict) or not isinstance(info.get("file"), str):
+            raise ProvenanceError(f"sidecar field 'draft.{key}' is not a draft record")
+        path = (base / info["file"]).resolve()
+        if not path.is_file():
+            raise DraftError(f"draft {info['file']} (needed to reproduce) is not next to the sidecar in {base}")
+        if file_sha256(path) != info.get("sha256"):
+            raise DraftError(f"draft {path} changed since the take was made (sha256 differs)")
+        if key == "melody":
+            options.update(melody=path, melody_start=info.get("start_s", 0.0), melody_end=info.get("end_s"),
+                           melody_stem=info.get("stem"), midi_track=info.get("track"))
+        else:
+            options.update(continue_from=path, prompt_seconds=info["prompt_seconds"],
+                           include_prompt=info["include_prompt"])
+    return prepare_draft(engine, **options)

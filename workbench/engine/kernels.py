@@ -1,0 +1,123 @@
+"""CPU kernels: the decoder's linear layers on oneDNN with pre-packed weights.
+
+A MusicGen decoding step multiplies 2-16 rows (takes × the two halves of classifier-free guidance) by
+every decoder weight matrix. PyTorch's default CPU path (MKL ``sgemm`` on the plain row-major weight)
+streams the weights at a fraction of the machine's memory bandwidth for so few rows; oneDNN with the
+weight reordered once into its blocked layout (what ``torch.compile``'s CPU freezing uses) runs the same
+float32 products 2.5-4× faster on this machine class (``docs/benchmarks.md``).
+
+The packed product sums in a different order than ``sgemm``, so logits differ in their last bits
+(~1e-6); codes are compared against the reference kernels by ``tests/test_kernels.py``. Each row's
+result is independent of the other rows of the batch (``sgemm``'s is not), which is what the workbench
+wants: a take must not depend on its batch.
+
+The ops are private PyTorch calls; :func:`workbench.compat.packed_linear_ops` probes them and the
+decoder keeps ``nn.Linear`` where they are missing.
+
+``state_dict()`` of a packed module holds the plain dense weights, so fingerprints, saving and the
+reference path (:func:`unpack_linears`) see exactly the original tensors.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from typing import Any
+
+import torch
+
+from workbench.engine import compat
+
+#: Names recorded on takes: which kernels computed the decoder's linear layers.
+PACKED = "onednn-packed"
+REFERENCE = "torch"
+
+#: ``kernels="auto"`` packs decoders at least this wide; narrower layers (the ``tiny`` test model) are
+#: dominated by per-call overhead, which the packed call does not reduce (``docs/benchmarks.md``).
+PACK_MIN_HIDDEN = 512
+
+
+class PackedLinear(torch.nn.Module):
+    """``nn.Linear`` (inference only) on a oneDNN-packed weight; the dense weight is not kept."""
+
+    def __init__(self, linear: torch.nn.Linear, rows_hint: int) -> None:
+        super().__init__()
+        ops = compat.packed_linear_ops()
+        if ops is None:
+            raise RuntimeError("packed linear kernels are not available in this PyTorch build")
+        reorder, self._linear = ops
+        self.in_features, self.out_features = linear.in_features, linear.out_features
+        self.packed = reorder(linear.weight.detach(), rows_hint)
+        self.bias = None if linear.bias is None else torch.nn.Parameter(linear.bias.detach(), requires_grad=False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self._linear(x, self.packed, self.bias)
+
+    @property
+    def weight(self) -> torch.Tensor:
+        """The dense weight, rebuilt (bit-exact) from the packed one."""
+        return self.packed.to_dense()
+
+    def _save_to_state_dict(self, destination: dict[str, Any], prefix: str, keep_vars: bool) -> None:
+        destination[prefix + "weight"] = self.weight
+        super()._save_to_state_dict(destination, prefix, keep_vars)
+
+    def unpacked(self) -> torch.nn.Linear:
+        linear = torch.nn.Linear(self.in_features, self.out_features, bias=self.bias is not None)
+        linear.weight = torch.nn.Parameter(self.weight, requires_grad=False)
+        if self.bias is not None:
+            linear.bias = self.bias
+        return linear.eval()
+
+    def extra_repr(self) -> str:
+        return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
+
+
+def kind(module: torch.nn.Module) -> str:
+    """Which kernels ``module``'s linear layers run on now: :data:`PACKED` or :data:`REFERENCE`."""
+    return PACKED if any(isinstance(m, PackedLinear) for m in module.modules()) else REFERENCE
+
+
+def can_pack(model: Any) -> bool:
+    """True when packing applies: float32 weights on the CPU and a PyTorch build with oneDNN."""
+    try:
+        parameter = next(model.parameters())
+    except StopIteration:
+        return False
+    if parameter.device.type != "cpu" or parameter.dtype != torch.float32:
+        return False
+    return compat.packed_linear_ops() is not None  # probed once: some builds lack the ops for this CPU
+
+
+def _replace(module: torch.nn.Module, convert: Any, kind: type) -> int:
+    count = 0
+    for name, child in list(module.named_children()):
+        if isinstance(child, kind):
+            setattr(module, name, convert(child))
+            count += 1
+        else:
+            count += _replace(child, convert, kind)
+    return count
+
+
+def pack_linears(module: torch.nn.Module, rows_hint: int = 2) -> int:
+    """Swap every ``nn.Linear`` under ``module`` for a :class:`PackedLinear`; returns how many."""
+    with torch.no_grad():
+        return _replace(module, lambda linear: PackedLinear(linear, rows_hint), torch.nn.Linear)
+
+
+def unpack_linears(module: torch.nn.Module) -> int:
+    """Undo :func:`pack_linears` (bit-exact weights); returns how many modules were restored."""
+    with torch.no_grad():
+        return _replace(module, lambda packed: packed.unpacked(), PackedLinear)
+
+
+@contextlib.contextmanager
+def reference_kernels(module: torch.nn.Module) -> Iterator[None]:
+    """Run a block on PyTorch's default kernels (re-packing afterwards if ``module`` was packed)."""
+    restored = unpack_linears(module)
+    try:
+        yield
+    finally:
+        if restored:
+            pack_linears(module)

@@ -1,0 +1,1 @@
+"""Prompt libraries: TOML prompt files to validated, frozen prompts; templates and their matrices."""

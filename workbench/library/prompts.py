@@ -1,0 +1,277 @@
+"""Prompt library files (TOML) -> validated, frozen ``Prompt`` records; selection and summaries."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from workbench.core.errors import PromptFileError
+from workbench.core.params import GenerationParams
+from workbench.core.slugs import is_slug, slugify
+from workbench.library.templates import MAX_ID
+from workbench.library.text import one_line
+from workbench.library.validate import MATRIX_CEILING, MAX_TEXT, check
+
+__all__ = ["Library", "Prompt", "is_slug", "load_libraries", "load_library", "parse_library", "select",
+           "slugify", "summarize", "MAX_ID", "MAX_TEXT", "MATRIX_CEILING"]
+
+
+@dataclass(frozen=True)
+class Prompt:
+    """One ready-to-render prompt: a plain entry or one expansion of a template matrix.
+
+    Attributes:
+        library: Name of the library it came from.
+        source: The prompt file, as given to the loader.
+        id: Slug, unique within its library.
+        text: The text prompt sent to MusicGen.
+        tags: Lowercased tags.
+        seeds: Seeds to render (entry's, else the library's), or None for the caller's choice.
+        params: ``GenerationParams()`` with library defaults and then entry overrides applied.
+        overrides: Just the generation parameters the file set (defaults + entry), for display.
+        model: Model name (entry's, else the library's), or None.
+        melody: Absolute path of the melody draft, or None.
+        melody_start: Start of the melody excerpt in seconds, or None.
+        melody_end: End of the melody excerpt in seconds, or None.
+        continue_from: Absolute path of audio to continue, or None.
+        prompt_seconds: Seconds of ``continue_from`` used as the audio prompt, or None.
+        include_prompt: Whether the take keeps the audio prompt at its start, or None.
+        notes: Free text.
+        line: 1-based line of the entry's ``[[prompt]]`` header in the file.
+        template_id: Id of the template entry this expands, or None.
+        slot_values: Slot name -> value text for template expansions (empty otherwise).
+    """
+
+    library: str
+    source: Path
+    id: str
+    text: str
+    tags: tuple[str, ...]
+    seeds: tuple[int, ...] | None
+    params: GenerationParams
+    overrides: dict[str, Any] = field(compare=False)
+    model: str | None = None
+    melody: Path | None = None
+    melody_start: float | None = None
+    melody_end: float | None = None
+    continue_from: Path | None = None
+    prompt_seconds: float | None = None
+    include_prompt: bool | None = None
+    notes: str = ""
+    line: int = 1
+    template_id: str | None = None
+    slot_values: dict[str, str] = field(default_factory=dict, compare=False)
+
+
+@dataclass(frozen=True)
+class Library:
+    """A validated prompt file.
+
+    Attributes:
+        name: Slug naming the library (``[library] name``, else the file stem).
+        description: Free text, possibly empty.
+        source: The prompt file, as given to the loader.
+        model: Default model name for its prompts, or None.
+        seeds: Default seeds for its prompts, or None.
+        defaults: Generation parameters from ``[library.defaults]``.
+        prompts: Every prompt in file order, template matrices expanded in place.
+    """
+
+    name: str
+    description: str
+    source: Path
+    model: str | None
+    seeds: tuple[int, ...] | None
+    defaults: dict[str, Any] = field(compare=False)
+    prompts: tuple[Prompt, ...] = ()
+
+    def get(self, id: str) -> Prompt:  # noqa: A002 - the natural name
+        """The prompt with this id.
+
+        Raises:
+            PromptFileError: No such id; the message lists close matches (or a template's expansions).
+        """
+        for prompt in self.prompts:
+            if prompt.id == id:
+                return prompt
+        raise PromptFileError(one_line(f"{self.source}: no prompt {id!r} in library {self.name!r}; "
+                                       f"{_hint(id, self.prompts)}"))
+
+
+def _hint(id: str, prompts: Sequence[Prompt]) -> str:
+    expansions = [p.id for p in prompts if p.template_id == id]
+    if expansions:
+        return f"{id!r} is a template; its prompts are {', '.join(expansions[:4])}" + (", ..." if len(expansions) > 4 else "")
+    close = difflib.get_close_matches(str(id), list(dict.fromkeys(p.id for p in prompts)), n=3, cutoff=0.5)
+    return f"did you mean {', '.join(close)}?" if close else f"{len(prompts)} prompts, see `workbench list`"
+
+
+def _error(where: str, problems: list[str]) -> PromptFileError:
+    problems = [one_line(p) for p in problems]
+    if len(problems) == 1:
+        return PromptFileError(problems[0], problems)
+    return PromptFileError(one_line(f"{where}: {len(problems)} problems (first: {problems[0]})"), problems)
+
+
+def _parse(text: str, source: Path, max_matrix: int) -> tuple[Library | None, list[str], int]:
+    fields, problems, name_line = check(text, source, max_matrix)
+    if fields is None:
+        return None, problems, name_line
+    prompts = tuple(Prompt(**prompt) for prompt in fields.pop("prompts"))
+    return Library(**fields, prompts=prompts), [], name_line
+
+
+def parse_library(text: str, *, source: Path, max_matrix: int = 64) -> Library:
+    """Parse and validate prompt-file text (the pure core of ``load_library``).
+
+    Args:
+        text: TOML text in the prompt-file format (see ``prompts/README.md``).
+        source: Where the text came from: named in every problem; draft paths (``melody``,
+            ``continue_from``) resolve against ``source.parent`` and must stay inside it.
+        max_matrix: Most prompts one template may expand to, unless the file sets ``max_matrix``
+            (capped at ``MATRIX_CEILING``).
+
+    Returns:
+        The library, with template matrices expanded.
+
+    Raises:
+        PromptFileError: Anything wrong; ``problems`` lists every problem, one
+            ``FILE:LINE: [entry id] key: problem`` line each.
+        ValueError: ``max_matrix`` is not a whole number >= 1 (a caller mistake, not a file problem).
+    """
+    source = Path(source)
+    library, problems, _ = _parse(text, source, max_matrix)
+    if library is None:
+        raise _error(str(source), problems)
+    return library
+
+
+def _load(path: Path, max_matrix: int) -> tuple[Library | None, list[str], int]:
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        return None, [one_line(f"{path}: cannot read the prompt file ({error.strerror or error})")], 1
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = data[: error.start].count(b"\n") + 1
+        return None, [f"{path}:{line}: not UTF-8 text (byte {data[error.start]:#04x}); save the file as UTF-8"], 1
+    return _parse(text, path, max_matrix)
+
+
+def load_library(path: str | Path, *, max_matrix: int = 64) -> Library:
+    """Read and validate one prompt file.
+
+    Args:
+        path: A ``.toml`` prompt file. Drafts it names are resolved against its folder.
+        max_matrix: Most prompts one template may expand to (see ``parse_library``).
+
+    Returns:
+        The library; ``Library.source`` and ``Prompt.source`` are ``path`` as given.
+
+    Raises:
+        PromptFileError: The file is unreadable, not UTF-8, or invalid; ``problems`` lists every problem.
+    """
+    library, problems, _ = _load(Path(path), max_matrix)
+    if library is None:
+        raise _error(str(path), problems)
+    return library
+
+
+def load_libraries(paths: Iterable[str | Path], *, max_matrix: int = 64) -> list[Library]:
+    """Load several prompt files and folders, reporting the problems of all of them at once.
+
+    Args:
+        paths: Files, or folders meaning their ``*.toml`` files (sorted by name, not recursive). A file
+            reached twice is loaded once.
+        max_matrix: Most prompts one template may expand to (see ``parse_library``).
+
+    Returns:
+        The libraries in the order given.
+
+    Raises:
+        PromptFileError: Any file invalid, a path missing, a folder without prompt files, or two
+            libraries with the same name; ``problems`` holds every problem found.
+    """
+    if isinstance(paths, (str, Path)):
+        paths = [paths]
+    files: list[Path] = []
+    problems: list[str] = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            found = sorted(p for p in path.glob("*.toml") if p.is_file())
+            files.extend(found)
+            if not found:
+                problems.append(one_line(f"{path}: no *.toml prompt files in this folder"))
+        elif path.exists():
+            files.append(path)
+        else:
+            problems.append(one_line(f"{path}: no such file or folder"))
+    libraries: list[Library] = []
+    seen: set[Path] = set()
+    names: dict[str, Path] = {}
+    for path in files:
+        if path.resolve() in seen:
+            continue
+        seen.add(path.resolve())
+        library, found, name_line = _load(path, max_matrix)
+        problems.extend(found)
+        if library is None:
+            continue
+        if library.name in names:
+            problems.append(one_line(f"{path}:{name_line}: library.name: {library.name!r} is also the name of "
+                                      f"{names[library.name]}; give one of them another [library] name"))
+        names.setdefault(library.name, path)
+        libraries.append(library)
+    if problems:
+        raise _error("prompt files", problems)
+    return libraries
+
+
+def select(libraries: Iterable[Library], *, only: Sequence[str] = (), tags: Sequence[str] = ()) -> list[Prompt]:
+    """Pick prompts from libraries, in library and file order.
+
+    Args:
+        libraries: Loaded libraries.
+        only: Prompt ids, or template ids meaning all their expansions; empty means every prompt.
+            An id present in several libraries selects it in each.
+        tags: Keep prompts having any of these tags (case-insensitive); empty means no tag filter.
+
+    Returns:
+        The matching prompts (possibly none when ``tags`` match nothing).
+
+    Raises:
+        PromptFileError: An id in ``only`` matches no prompt or template; the message lists close matches.
+    """
+    prompts = [prompt for library in libraries for prompt in library.prompts]
+    only = [only] if isinstance(only, str) else list(only)
+    tags = [tags] if isinstance(tags, str) else list(tags)
+    if only:
+        known = {p.id for p in prompts} | {p.template_id for p in prompts if p.template_id}
+        unknown = [name for name in only if name not in known]
+        if unknown:
+            hints = [f"{name!r}: {_hint(name, prompts)}" for name in unknown]
+            raise _error("selection", [one_line(f"unknown prompt id {hint}") for hint in hints])
+        wanted = set(only)
+        prompts = [p for p in prompts if p.id in wanted or p.template_id in wanted]
+    if tags:
+        wanted_tags = {tag.strip().lower() for tag in tags}
+        prompts = [p for p in prompts if wanted_tags.intersection(p.tags)]
+    return prompts
+
+
+def summarize(libraries: Iterable[Library]) -> list[dict[str, Any]]:
+    """One row per library for ``workbench list``.
+
+    Returns:
+        Dicts with ``name``, ``file`` (str), ``entries`` (prompts after expansion), ``templates``
+        (number of template matrices), ``tags`` (sorted unique list) and ``description``.
+    """
+    return [{"name": lib.name, "file": str(lib.source), "entries": len(lib.prompts),
+             "templates": len({p.template_id for p in lib.prompts if p.template_id}),
+             "tags": sorted({tag for p in lib.prompts for tag in p.tags}), "description": lib.description}
+            for lib in libraries]

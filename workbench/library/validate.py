@@ -1,0 +1,285 @@
+"""Validation of prompt-file text: every problem reported at once, each with its file line."""
+
+from __future__ import annotations
+
+import difflib
+import math
+import re
+import tomllib
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from workbench.core.errors import ParamsError
+from workbench.core.params import MAX_PROMPT_CHARS, GenerationParams, field_names, validate_seed
+from workbench.core.slugs import is_slug, slugify
+from workbench.library.templates import MAX_ID, check_slots, expand
+from workbench.library.text import bad_chars, finite_number, key_lines, one_line, type_name
+
+#: Longest prompt text, in characters.
+MAX_TEXT = MAX_PROMPT_CHARS  # the same limit as prompts typed anywhere else
+#: A file's own ``max_matrix`` may raise the caller's limit up to this ceiling, never beyond.
+MATRIX_CEILING = 4096
+_LIBRARY_KEYS = ("name", "description", "model", "seeds", "max_matrix", "defaults")
+_ENTRY_KEYS = ("id", "text", "template", "slots", "tags", "seeds", "model", "melody", "melody_start",
+               "melody_end", "continue_from", "prompt_seconds", "include_prompt", "notes")
+class _Checker:
+    """Collects every problem of one file, each as ``FILE:LINE: [entry] key: message``."""
+
+    def __init__(self, text: str, source: Path, max_matrix: int) -> None:
+        self.source, self.limit = source, max_matrix
+        self.lines = key_lines(text)
+        self.problems: list[str] = []
+        self.folder = source.parent
+        self.ids: dict[str, int] = {}  # every id claimed so far -> line of its entry
+
+    def claim(self, path: tuple[Any, ...], prompt_id: str, label: str) -> None:
+        if prompt_id in self.ids:
+            self.add((*path, "id"), f"{prompt_id!r} is used twice (also at line {self.ids[prompt_id]})", label)
+        self.ids.setdefault(prompt_id, self.line(path))
+
+    def line(self, path: tuple[Any, ...]) -> int:
+        while path and path not in self.lines:
+            path = path[:-1]
+        return self.lines.get(path, 1)
+
+    def add(self, path: tuple[Any, ...], message: str, label: str | None = None) -> None:
+        key = ".".join(str(p) for p in (path[2:] if label else path))
+        where = f"{self.source}:{self.line(path)}: " + (f"[{label}] " if label else "")
+        self.problems.append(where + (f"{key}: " if key else "") + message)
+
+    def unknown(self, path: tuple[Any, ...], table: dict[str, Any], allowed: Sequence[str], label: str | None = None) -> None:
+        for key in table:
+            if key not in allowed:
+                close = difflib.get_close_matches(key, allowed, n=1)
+                hint = f"did you mean {close[0]!r}?" if close else f"expected one of {', '.join(allowed)}"
+                self.add((*path, key), f"unknown key; {hint}", label)
+
+    def seeds(self, path: tuple[Any, ...], value: Any, label: str | None) -> tuple[int, ...] | None:
+        if not isinstance(value, list) or not value:
+            self.add(path, f"must be a non-empty list of seeds such as [1, 2], got {type_name(value)}", label)
+            return None
+        seeds = []
+        for item in value:
+            try:
+                seeds.append(validate_seed(item))
+            except (ParamsError, ValueError) as error:  # validate_seed lets int("¹") escape as ValueError
+                self.add(path, str(error) if isinstance(error, ParamsError) else f"{item!r} is not a whole number", label)
+        duplicates = sorted({s for s in seeds if seeds.count(s) > 1})
+        if duplicates:
+            self.add(path, f"repeats seed(s) {', '.join(map(str, duplicates))}", label)
+        return tuple(seeds)
+
+    def params(self, path: tuple[Any, ...], table: dict[str, Any], label: str | None) -> dict[str, Any]:
+        good = {}
+        for name in field_names():
+            if name in table:
+                try:
+                    GenerationParams(**{name: table[name]})
+                    good[name] = table[name]
+                except (ParamsError, ValueError, TypeError, ArithmeticError) as error:
+                    self.add((*path, name), str(error), label)
+        return good
+
+    def draft(self, path: tuple[Any, ...], value: Any, label: str) -> Path | None:
+        if not isinstance(value, str) or not value.strip() or bad_chars(value):
+            self.add(path, f"must be a path relative to the prompt file's folder, got {value!r}", label)
+            return None
+        if Path(value).is_absolute() or value.startswith(("/", "\\")) or re.match(r"[A-Za-z]:", value):
+            self.add(path, f"{value!r} is absolute; give a path relative to the prompt file's folder", label)
+            return None
+        try:
+            root = self.folder.resolve()
+            target = (root / value).resolve()
+            if not target.is_relative_to(root):
+                self.add(path, f"{value!r} leads outside the library folder {root}; keep drafts inside it", label)
+            elif not target.is_file():
+                self.add(path, f"{value!r} not found (looked for {target})", label)
+            else:
+                return target
+        except (OSError, ValueError, RuntimeError) as error:
+            self.add(path, f"{value!r} cannot be resolved: {error}", label)
+        return None
+
+    def library(self, data: dict[str, Any]) -> dict[str, Any]:
+        """Check the top level and ``[library]``; return its settings (invalid ones left out)."""
+        self.unknown((), data, ("library", "prompt"))
+        table = data.get("library", {})
+        if not isinstance(table, dict):
+            self.add(("library",), f"must be a table, got {type_name(table)}")
+            table = {}
+        self.unknown(("library",), table, _LIBRARY_KEYS)
+        stem = slugify(self.source.stem)[:MAX_ID].strip("-")
+        name = table.get("name", stem)
+        if not is_slug(name) or len(name) > MAX_ID:
+            self.add(("library", "name"), f"{name!r} is not a slug such as 'synthwave' (a-z, 0-9, single hyphens, "
+                     f"at most {MAX_ID} characters)" + ("" if "name" in table else "; set [library] name"))
+        out: dict[str, Any] = {"name": name, "description": table.get("description", ""), "model": table.get("model"),
+                               "seeds": None, "defaults": {}, "limit": self.limit}
+        if not isinstance(out["description"], str):
+            self.add(("library", "description"), f"must be a string, got {type_name(out['description'])}")
+        if out["model"] is not None and not (isinstance(out["model"], str) and out["model"].strip()
+                                             and not bad_chars(out["model"])):
+            self.add(("library", "model"), f"must be a model name such as 'small', got {out['model']!r}")
+        if "seeds" in table:
+            out["seeds"] = self.seeds(("library", "seeds"), table["seeds"], None)
+        if "max_matrix" in table:
+            limit = table["max_matrix"]
+            if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MATRIX_CEILING:
+                self.add(("library", "max_matrix"), f"must be a whole number in [1, {MATRIX_CEILING}], got {limit!r}")
+            else:
+                out["limit"] = limit
+        defaults = table.get("defaults", {})
+        if not isinstance(defaults, dict):
+            self.add(("library", "defaults"), f"must be a table of generation parameters, got {type_name(defaults)}")
+        else:
+            self.unknown(("library", "defaults"), defaults, field_names())
+            out["defaults"] = self.params(("library", "defaults"), defaults, None)
+        return out
+
+    def entry(self, index: int, raw: Any, lib: dict[str, Any]) -> list[dict[str, Any]]:
+        """Check one ``[[prompt]]`` entry; return its ``Prompt`` field dicts, or none if it has problems."""
+        path = ("prompt", index)
+        if not isinstance(raw, dict):
+            self.add(path, f"each [[prompt]] must be a table, got {type_name(raw)}", f"#{index + 1}")
+            return []
+        entry_id = raw.get("id")
+        label = entry_id if is_slug(entry_id) and len(entry_id) <= MAX_ID else f"#{index + 1}"
+        before = len(self.problems)
+
+        def bad(key: str | None, message: str) -> None:
+            self.add((*path, *key.split(".")) if key else path, message, label)
+
+        self.unknown(path, raw, _ENTRY_KEYS + field_names(), label)
+        if entry_id is None:
+            bad("id", "missing; every prompt needs an id such as 'night-drive'")
+        elif label != entry_id:
+            suggestion = slugify(str(entry_id))[:MAX_ID].strip("-") or "night-drive"
+            bad("id", f"{entry_id!r} is not a slug such as {suggestion!r} (a-z, 0-9, single hyphens, "
+                f"at most {MAX_ID} characters)")
+        text, template = raw.get("text"), raw.get("template")
+        if text is None and template is None:
+            bad("text", "missing; give text = \"...\" (or a template with slots)")
+        elif text is not None and template is not None:
+            bad("template", "give either text or template, not both")
+        for key in ("text", "template"):
+            if raw.get(key) is not None:
+                problem = _text_problem(raw[key])
+                if problem:
+                    bad(key, problem)
+        if "slots" in raw and template is None:
+            bad("slots", "slots need a template")
+        tags: list[str] = []
+        value = raw.get("tags", [])
+        if not isinstance(value, list) or not all(isinstance(t, str) and t.strip() and not bad_chars(t) for t in value):
+            bad("tags", f"must be a list of non-empty one-line strings, got {value!r}")
+        else:
+            tags = list(dict.fromkeys(t.strip().lower() for t in value))
+        seeds = self.seeds((*path, "seeds"), raw["seeds"], label) if "seeds" in raw else lib["seeds"]
+        overrides = self.params(path, raw, label)
+        model = raw.get("model", lib["model"])
+        if "model" in raw and not (isinstance(model, str) and model.strip() and not bad_chars(model)):
+            bad("model", f"must be a model name such as 'small', got {model!r}")
+        drafts = {key: self.draft((*path, key), raw[key], label) for key in ("melody", "continue_from") if key in raw}
+        numbers: dict[str, float] = {}
+        for key, needs, low in (("melody_start", "melody", 0.0), ("melody_end", "melody", None),
+                                ("prompt_seconds", "continue_from", None)):
+            if key in raw:
+                number = finite_number(raw[key])
+                if number is None or (low is not None and number < low) or (low is None and number <= 0):
+                    bad(key, f"must be a number of seconds {'>= 0' if low is not None else '> 0'}, got {raw[key]!r}")
+                else:
+                    numbers[key] = number
+                if needs not in raw:
+                    bad(key, f"only applies with {needs} = \"...\"")
+        if numbers.get("melody_end", math.inf) <= numbers.get("melody_start", 0.0):
+            bad("melody_end", f"must be after melody_start ({numbers.get('melody_start', 0.0):g} s)")
+        if "include_prompt" in raw and not isinstance(raw["include_prompt"], bool):
+            bad("include_prompt", f"must be true or false, got {raw['include_prompt']!r}")
+        if "include_prompt" in raw and "continue_from" not in raw:
+            bad("include_prompt", "only applies with continue_from = \"...\"")
+        if not isinstance(raw.get("notes", ""), str):
+            bad("notes", f"must be a string, got {type_name(raw['notes'])}")
+        slots: dict[str, list[str]] = {}
+        if label == entry_id:
+            self.claim(path, entry_id, label)
+        if isinstance(template, str) and text is None and not _text_problem(template):
+            slots, problems = check_slots(template, raw.get("slots"), lib["limit"])
+            for key, message in problems:
+                bad(key, message)
+        if len(self.problems) > before:
+            return []
+        try:
+            params = GenerationParams(**{**lib["defaults"], **overrides})
+        except ParamsError as error:
+            bad(None, str(error))
+            return []
+        base = dict(library=lib["name"], source=self.source, id=entry_id, text=text or "", tags=tuple(tags),
+                    seeds=seeds, params=params, overrides={**lib["defaults"], **overrides}, model=model,
+                    melody=drafts.get("melody"), melody_start=numbers.get("melody_start"),
+                    melody_end=numbers.get("melody_end"), continue_from=drafts.get("continue_from"),
+                    prompt_seconds=numbers.get("prompt_seconds"), include_prompt=raw.get("include_prompt"),
+                    notes=raw.get("notes", ""), line=self.line(path), template_id=None, slot_values={})
+        if template is None:
+            return [base]
+        prompts = []
+        for expanded_id, expanded_text, values in expand(entry_id, template, slots):
+            problem = _text_problem(expanded_text) or (
+                f"is longer than {MAX_ID} characters; shorten the id or slot values" if len(expanded_id) > MAX_ID else None)
+            if problem:
+                bad("template", f"expansion {expanded_id!r} {problem}")
+                continue
+            self.claim(path, expanded_id, label)
+            prompts.append({**base, "id": expanded_id, "text": expanded_text, "template_id": entry_id,
+                            "slot_values": values})
+        return prompts
+
+
+def _text_problem(text: Any) -> str | None:
+    if not isinstance(text, str):
+        return f"must be a string, got {type_name(text)}"
+    if not text.strip():
+        return "is empty; describe the music (genre, instruments, mood, tempo)"
+    if len(text) > MAX_TEXT:
+        return f"has {len(text)} characters, more than {MAX_TEXT}"
+    return bad_chars(text)
+
+
+def check(text: str, source: Path, max_matrix: int) -> tuple[dict[str, Any] | None, list[str], int]:
+    """Validate prompt-file text.
+
+    Args:
+        text: The file's text.
+        source: The file as given (named in problems; drafts resolve against its folder).
+        max_matrix: Most expansions per template unless the file sets its own ``max_matrix``.
+
+    Returns:
+        ``(library, problems, name_line)``: ``library`` holds the ``Library`` fields with ``prompts`` as
+        a list of ``Prompt`` field dicts, or is None when ``problems`` (one line each) is not empty;
+        ``name_line`` is the line of ``[library] name`` (or 1).
+    """
+    if isinstance(max_matrix, bool) or not isinstance(max_matrix, int) or max_matrix < 1:
+        raise ValueError(f"max_matrix must be a whole number >= 1, got {max_matrix!r}")
+    checker = _Checker(text, source, max_matrix)
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        found = re.search(r"line (\d+)", str(error))
+        line = int(found.group(1)) if found else text.count("\n") + 1
+        return None, [one_line(f"{source}:{line}: invalid TOML: {error}")], 1
+    except RecursionError:
+        return None, [f"{source}:1: invalid TOML: nested too deeply"], 1
+    lib = checker.library(data)
+    entries = data.get("prompt", [])
+    if not isinstance(entries, list):
+        checker.add(("prompt",), f"must be [[prompt]] tables, got {type_name(entries)}")
+        entries = []
+    elif not entries:
+        checker.add(("prompt",), "the file has no [[prompt]] entries")
+    prompts = [p for index, raw in enumerate(entries) for p in checker.entry(index, raw, lib)]
+    name_line = checker.line(("library", "name"))
+    if checker.problems:
+        return None, [one_line(p) for p in checker.problems], name_line
+    library = {"name": lib["name"], "description": lib["description"], "source": source, "model": lib["model"],
+               "seeds": lib["seeds"], "defaults": dict(lib["defaults"]), "prompts": prompts}
+    return library, [], name_line

@@ -1,0 +1,77 @@
+"""Loading a MusicGen model by name onto a device: built-in models from config, the rest from the Hub or a folder."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+
+from workbench.core.errors import ParamsError
+from workbench.models import hub
+from workbench.models.builtin import build_builtin
+from workbench.models.registry import ModelRef, resolve
+
+
+def pick_device(device: str | None = None) -> torch.device:
+    """The requested device, or the best available: cuda > mps > cpu."""
+    if device:
+        try:
+            return torch.device(device)
+        except RuntimeError as error:
+            raise ParamsError(f"device {device!r} is not a torch device: {error}") from None
+    if torch.cuda.is_available():
+        return torch.device("cuda")
+    if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+        return torch.device("mps")
+    return torch.device("cpu")
+
+
+def torch_dtype(dtype: str | torch.dtype | None, device: torch.device) -> torch.dtype:
+    """The requested dtype (a name or a ``torch.dtype``), or the default: float16 on CUDA, float32 elsewhere."""
+    if dtype is None:
+        return torch.float16 if device.type == "cuda" else torch.float32
+    if isinstance(dtype, torch.dtype):
+        return dtype
+    table = {"float32": torch.float32, "fp32": torch.float32, "float16": torch.float16,
+             "fp16": torch.float16, "bfloat16": torch.bfloat16, "bf16": torch.bfloat16}
+    if dtype not in table:
+        raise ParamsError(f"dtype must be one of {', '.join(table)}, got {dtype!r}")
+    return table[dtype]
+
+
+
+@dataclass(frozen=True)
+class LoadedModel:
+    """A MusicGen model on its device, in eval mode, with where it came from.
+
+    Attributes:
+        model: ``MusicgenForConditionalGeneration`` or ``MusicgenMelodyForConditionalGeneration``.
+        processor: Its processor (tokenizer + feature extractor).
+        ref: The resolved name.
+        revision: Hub commit hash when known.
+    """
+
+    model: Any
+    processor: Any
+    ref: ModelRef
+    revision: str | None
+
+
+def load_model(name: str, *, device: str | None = None, dtype: str | torch.dtype | None = None) -> LoadedModel:
+    """Resolve ``name`` and load its model and processor (see :func:`workbench.engine.load_engine`).
+
+    Raises:
+        ModelNotFoundError: unknown name, incomplete folder, or a Hub model that is neither cached nor
+            downloadable (fails within seconds).
+        ParamsError: an unknown device or dtype.
+    """
+    ref = resolve(name)
+    target = pick_device(device)
+    precision = torch_dtype(dtype, target)
+    revision = None
+    if ref.kind == "builtin":
+        model, processor = build_builtin(ref.source)
+    else:
+        model, processor, revision = hub.load_pretrained(ref)
+    return LoadedModel(model.to(device=target, dtype=precision).eval(), processor, ref, revision)

@@ -1,0 +1,94 @@
+"""Model names: the short names of the published checkpoints, the built-in offline models, and name resolution.
+
+Resolving a name loads nothing: :func:`resolve` says whether a name is built in, a Hub repository or a local
+folder (:mod:`workbench.models.builtin` builds the built-ins, :mod:`workbench.models.hub` loads the rest).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+#: Short names of the published checkpoints.
+MODELS: dict[str, str] = {
+    "small": "facebook/musicgen-small",
+    "medium": "facebook/musicgen-medium",
+    "large": "facebook/musicgen-large",
+    "melody": "facebook/musicgen-melody",
+    "melody-large": "facebook/musicgen-melody-large",
+    "stereo-small": "facebook/musicgen-stereo-small",
+    "stereo-medium": "facebook/musicgen-stereo-medium",
+    "stereo-large": "facebook/musicgen-stereo-large",
+    "stereo-melody": "facebook/musicgen-stereo-melody",
+    "stereo-melody-large": "facebook/musicgen-stereo-melody-large",
+}
+
+#: Built-in models: name -> (description, seed of their random weights).
+BUILTIN: dict[str, tuple[str, int]] = {
+    "tiny": ("untrained MusicGen, tiny random weights (tests; makes noise, not music)", 1),
+    "tiny-melody": ("untrained MusicGen-Melody, tiny random weights (tests)", 2),
+    "random-small": ("untrained MusicGen at musicgen-small's real size (benchmarks)", 3),
+}
+
+DEFAULT_MODEL = "small"
+
+
+def available_models() -> list[str]:
+    """Every model short name: the published checkpoints, then the built-in offline models."""
+    return [*MODELS, *BUILTIN]
+
+
+@dataclass(frozen=True)
+class ModelRef:
+    """Where a model name points.
+
+    Attributes:
+        name: The name as the user gave it.
+        kind: ``"builtin"``, ``"hub"`` or ``"local"``.
+        source: Built-in name, Hub repository id, or absolute folder path.
+    """
+
+    name: str
+    kind: str
+    source: str
+
+
+def resolve(name: str) -> ModelRef:
+    """Map a user's model name to a :class:`ModelRef` without loading anything.
+
+    Raises:
+        ModelNotFoundError: for an empty name, a folder without a saved model, or an unknown short name.
+    """
+    from workbench.core.errors import ModelNotFoundError
+
+    if not isinstance(name, str) or not name.strip():
+        raise ModelNotFoundError(f"model name is empty; try one of: {', '.join([*MODELS, *BUILTIN])}")
+    name = name.strip()
+    if name in BUILTIN:
+        return ModelRef(name, "builtin", name)
+    if name in MODELS:
+        return ModelRef(name, "hub", MODELS[name])
+    path = Path(name).expanduser()
+    if path.is_dir():
+        missing = [] if (path / "config.json").is_file() else ["config.json"]
+        if not any((path / f).is_file() for f in ("processor_config.json", "preprocessor_config.json")):
+            missing.append("processor_config.json")
+        if not any(path.glob("*.safetensors")) and not any(path.glob("*.bin")):
+            missing.append("model weights (*.safetensors)")
+        if missing:
+            raise ModelNotFoundError(
+                f"model folder {path} is missing {', '.join(missing)}; save it with "
+                "model.save_pretrained(folder) and processor.save_pretrained(folder)"
+            )
+        return ModelRef(name, "local", str(path.resolve()))
+    if name.count("/") == 1 and not name.startswith((".", "/")) and " " not in name:
+        return ModelRef(name, "hub", name)
+    raise ModelNotFoundError(
+        f"unknown model {name!r}: use a short name ({', '.join(MODELS)}), a built-in offline model "
+        f"({', '.join(BUILTIN)}, e.g. --model tiny), a Hub id like facebook/musicgen-small, or a local folder"
+    )
+
+
+# --- built-in models -------------------------------------------------------------------------------
+
+

@@ -1,0 +1,1 @@
+"""Rendering: prompts and seed sweeps, prompt libraries (locally or on Ray), token files, reproduce."""

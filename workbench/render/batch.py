@@ -1,0 +1,293 @@
+"""Batch rendering of prompt libraries: plan jobs (entry x seed), group them into batched passes, resume.
+
+Whisper's policy: a failing group is recorded and the batch goes on. A take whose sidecar exists, matches
+the job's render key and whose audio matches its hash is skipped, so a killed render resumes where it
+stopped. Every event is appended to a JSONL manifest in the output folder.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from workbench.core.atomic import clean_temp_files
+from workbench.core.errors import GenerationCancelled, WorkbenchError
+from workbench.core.params import GenerationParams
+from workbench.core.take import Take
+from workbench.drafts.prepare import draft_identity, prepare_draft
+from workbench.library.prompts import Prompt
+from workbench.models.registry import DEFAULT_MODEL
+from workbench.render.prompt import Rendered, save_takes
+from workbench.store.naming import portable_path, sidecar_path_for, take_path
+from workbench.store.sidecar import read_sidecar, render_key, take_is_complete
+from workbench.store.takes import check_writable
+
+
+@dataclass(frozen=True)
+class Job:
+    """One take to render: a prompt, a seed, where it goes and its resume key."""
+
+    prompt: Prompt
+    seed: int
+    model: str
+    params: GenerationParams
+    path: Path
+    key: str
+
+    @property
+    def label(self) -> str:
+        return f"{self.prompt.library}/{self.prompt.id} s{self.seed}"
+
+    @property
+    def group_key(self) -> tuple[Any, ...]:
+        """Jobs with equal keys can share one batched pass (same model, params and drafts)."""
+        p = self.prompt
+        return (self.model, self.params, p.melody, p.melody_start, p.melody_end, p.continue_from,
+                p.prompt_seconds, p.include_prompt)
+
+
+@dataclass
+class BatchResult:
+    """What a batch render did."""
+
+    done: list[Rendered] = field(default_factory=list)
+    skipped: list[Job] = field(default_factory=list)
+    failed: list[tuple[Job, str]] = field(default_factory=list)
+    manifest: Path | None = None
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+
+def _draft_options(prompt: Prompt, params: GenerationParams) -> dict[str, Any]:
+    options: dict[str, Any] = {"melody": prompt.melody, "melody_start": prompt.melody_start or 0.0,
+                               "melody_end": prompt.melody_end, "continue_from": prompt.continue_from}
+    if prompt.prompt_seconds is not None:
+        options["prompt_seconds"] = prompt.prompt_seconds
+    if prompt.include_prompt is not None:
+        options["include_prompt"] = prompt.include_prompt
+    return {**options, "duration_s": params.duration_s}
+
+
+def plan_jobs(prompts: Iterable[Prompt], out_dir: str | Path, *, seeds: Sequence[int] | None = None,
+              model: str | None = None, duration_s: float | None = None, ext: str = ".wav") -> list[Job]:
+    """Expand prompts into jobs. ``seeds``/``model``/``duration_s`` given here override the prompt files."""
+    jobs = []
+    for prompt in prompts:
+        params = prompt.params if duration_s is None else prompt.params.replace(duration_s=duration_s)
+        name = model or prompt.model or DEFAULT_MODEL
+        identity = draft_identity(**_draft_options(prompt, params))
+        for seed in (seeds or prompt.seeds or (1,)):
+            key = render_key(name, prompt.text, params.to_dict(), seed, identity)
+            jobs.append(Job(prompt, seed, name, params, take_path(out_dir, prompt.library, prompt.id, seed, ext), key))
+    return jobs
+
+
+def group_jobs(jobs: Sequence[Job], batch_size: int) -> list[list[Job]]:
+    """Batched passes: jobs sharing a model, params and drafts, at most ``batch_size`` takes each, in order."""
+    if batch_size < 1:
+        raise WorkbenchError(f"--batch-size must be at least 1, got {batch_size}")
+    buckets: dict[tuple[Any, ...], list[Job]] = {}
+    for job in jobs:
+        buckets.setdefault(job.group_key, []).append(job)
+    return [bucket[i:i + batch_size] for bucket in buckets.values() for i in range(0, len(bucket), batch_size)]
+
+
+def generate_group(engine: Any, group: Sequence[Job], *, progress: Callable[[int, int], None] | None = None,
+                   should_stop: Callable[[], bool] | None = None) -> list[Take]:
+    """Generate the finished takes of one batched pass (drafts applied), without writing anything."""
+    first = group[0]
+    draft = prepare_draft(engine, **_draft_options(first.prompt, first.params), record_base=first.path.parent)
+    texts = [job.prompt.text for job in group]
+    takes = engine.generate(texts if len(set(texts)) > 1 else texts[0], first.params, [job.seed for job in group],
+                            progress=progress, should_stop=should_stop, **draft.generate_kwargs())
+    return [draft.finish(take, engine) for take in takes]
+
+
+@dataclass(frozen=True)
+class WriteOptions:
+    """How takes are written: PCM subtype, loudness target, and the history to index them in."""
+
+    subtype: str | None = None
+    loudness: float | None = None
+    history: Any = None
+
+
+def save_group(group: Sequence[Job], takes: Sequence[Take], weights_sha256: str | None,
+               options: WriteOptions) -> list[Rendered]:
+    """Write the takes of one pass (overwriting leftovers of an interrupted run: the jobs are unfinished)."""
+    return save_takes(takes, [job.path for job in group], force=True, subtype=options.subtype,
+                      loudness=options.loudness, weights_sha256=weights_sha256, history=options.history,
+                      prompt_refs=[_ref(job) for job in group])
+
+
+#: What a runner yields per batched pass: the pass's jobs and their written takes, or the error that stopped it.
+Outcome = tuple[Sequence[Job], "list[Rendered] | WorkbenchError"]
+
+
+class LocalRunner:
+    """Runs batched passes one after another in this process, one model in memory at a time.
+
+    Args:
+        load: ``load(model_name) -> Engine``.
+        step_progress: Decoding-step progress of the current pass.
+        should_stop: Polled every decoding step (cancellation).
+    """
+
+    def __init__(self, load: Callable[[str], Any], *, step_progress: Callable[[int, int], None] | None = None,
+                 should_stop: Callable[[], bool] | None = None) -> None:
+        self.load, self.step_progress, self.should_stop = load, step_progress, should_stop
+        self._engines: dict[str, Any] = {}
+
+    def _engine(self, name: str) -> Any:
+        if name not in self._engines:
+            self._engines.clear()  # release the previous model before loading the next
+            self._engines[name] = self.load(name)
+        return self._engines[name]
+
+    def run(self, groups: Sequence[Sequence[Job]], options: WriteOptions) -> Iterator[Outcome]:
+        for group in groups:
+            try:
+                engine = self._engine(group[0].model)
+                takes = generate_group(engine, group, progress=self.step_progress, should_stop=self.should_stop)
+                yield group, save_group(group, takes, engine.weights_sha256(), options)
+            except GenerationCancelled:
+                raise
+            except WorkbenchError as error:
+                yield group, error
+
+
+def _ref(job: Job) -> dict[str, Any]:
+    p = job.prompt
+    return {"library": p.library, "library_file": portable_path(p.source), "entry_id": p.id,
+            "template_id": p.template_id}
+
+
+class Manifest:
+    """Append-only JSONL log of a batch render (one event per line, flushed as it happens)."""
+
+    def __init__(self, out_dir: Path) -> None:
+        stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+        self.path = out_dir / f"render-{stamp}.jsonl"
+        self._handle = self.path.open("a", encoding="utf-8")
+
+    def write(self, job: Job, status: str, **facts: Any) -> None:
+        event = {"time": datetime.now().isoformat(timespec="seconds"), "library": job.prompt.library,
+                 "entry_id": job.prompt.id, "seed": job.seed, "model": job.model, "status": status,
+                 "path": job.path.as_posix(), "render_key": job.key, **facts}
+        self._handle.write(json.dumps(event) + "\n")
+        self._handle.flush()
+
+    def close(self) -> None:
+        self._handle.close()
+
+
+def render_jobs(
+    jobs: Sequence[Job],
+    out_dir: str | Path,
+    *,
+    load: Callable[[str], Any] | None = None,
+    runner: Any = None,
+    batch_size: int = 4,
+    force: bool = False,
+    history: Any = None,
+    subtype: str | None = None,
+    loudness: float | None = None,
+    on_take: Callable[[int, int, str], None] | None = None,
+    step_progress: Callable[[int, int], None] | None = None,
+    should_stop: Callable[[], bool] | None = None,
+) -> BatchResult:
+    """Render jobs, resuming finished takes; a failing pass is recorded and the rest goes on.
+
+    The bookkeeping (resume, manifest, results) is the same for every runner: the local one by default,
+    or :class:`workbench.distributed.RayRunner`.
+
+    Args:
+        jobs: From :func:`plan_jobs`.
+        out_dir: The output folder (manifest, history and the takes' tree).
+        load: ``load(model_name) -> Engine`` for the default :class:`LocalRunner`.
+        runner: Anything with ``run(groups, options) -> Iterator[Outcome]`` instead of the local runner.
+        batch_size: Most takes per batched pass.
+        force: Re-render takes even when finished.
+        on_take: ``on_take(done, total, label)`` after each take is written, skipped or failed.
+        step_progress, should_stop: For the local runner (decoding-step progress, cancellation).
+    """
+    if runner is None:
+        if load is None:
+            raise ValueError("render_jobs needs load= or runner=")
+        runner = LocalRunner(load, step_progress=step_progress, should_stop=should_stop)
+    out = check_writable(out_dir)
+    clean_temp_files(out)
+    result = BatchResult()
+    manifest = Manifest(out)
+    result.manifest = manifest.path
+    tally = _Tally(len(jobs), on_take)
+    todo = []
+    for job in jobs:
+        if not force and take_is_complete(sidecar_path_for(job.path), job.key):
+            if history is not None:  # a run killed between sidecar and index left the take unindexed
+                history.add(sidecar_path_for(job.path), read_sidecar(sidecar_path_for(job.path)))
+            result.skipped.append(job)
+            manifest.write(job, "skipped")
+            tally.step(job.label + " (done earlier)")
+        else:
+            todo.append(job)
+    started = time.perf_counter()
+    try:
+        for group, outcome in runner.run(group_jobs(todo, batch_size), WriteOptions(subtype, loudness, history)):
+            wall = round(time.perf_counter() - started, 3)
+            started = time.perf_counter()
+            if isinstance(outcome, WorkbenchError):
+                _record_failure(group, outcome, result, manifest, tally)
+                continue
+            for job, item in zip(group, outcome):
+                result.done.append(item)
+                manifest.write(job, "done", wall_s=wall, codes_sha256=item.record["codes_sha256"])
+                tally.step(job.label)
+    finally:
+        manifest.close()
+    return result
+
+
+class _Tally:
+    def __init__(self, total: int, on_take: Callable[[int, int, str], None] | None) -> None:
+        self.total, self.count, self.on_take = total, 0, on_take
+
+    def step(self, label: str) -> None:
+        self.count += 1
+        if self.on_take:
+            self.on_take(self.count, self.total, label)
+
+
+def _record_failure(group: Sequence[Job], error: WorkbenchError, result: BatchResult, manifest: Manifest,
+                    tally: _Tally) -> None:
+    for job in group:  # takes of the pass saved before the failure are kept and count as done
+        finished = take_is_complete(sidecar_path_for(job.path), job.key)
+        if finished:
+            result.skipped.append(job)
+        else:
+            result.failed.append((job, str(error)))
+        manifest.write(job, "done" if finished else "failed", error=None if finished else str(error))
+        tally.step(job.label + ("" if finished else " FAILED"))
+
+
+def render_library(paths: str | Path | Sequence[str | Path], engine: Any, *, out_dir: str | Path = "outputs",
+                   seeds: Sequence[int] | None = None, duration_s: float | None = None,
+                   **options: Any) -> BatchResult:
+    """Render every prompt of one or more prompt files with ``engine`` (the Python API's one-liner).
+
+    ``seeds`` and ``duration_s`` override the files' own; ``options`` go to :func:`render_jobs`
+    (``batch_size``, ``force``, ``history``...).
+    """
+    from workbench.library.prompts import load_libraries
+
+    libraries = load_libraries([paths] if isinstance(paths, (str, Path)) else paths)
+    prompts = [prompt for library in libraries for prompt in library.prompts]
+    jobs = plan_jobs(prompts, out_dir, seeds=seeds, model=engine.info.name, duration_s=duration_s)
+    return render_jobs(jobs, out_dir, load=lambda _name: engine, **options)

@@ -1,0 +1,110 @@
+"""Rendering: takes to files. One prompt with several seeds (generate, seeds, UI) and whole prompt libraries."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from workbench.core.params import GenerationParams
+from workbench.core.take import Take
+from workbench.drafts.prepare import NO_DRAFT, Draft
+from workbench.engine.engine import Engine, Progress
+from workbench.engine.preview import PreviewCallback
+from workbench.store.naming import seed_name, sidecar_path_for, spectrogram_path_for
+from workbench.store.takes import refuse_existing, save_take
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """A take written to disk: the take (None when it was written by a remote worker), its audio path and
+    its sidecar record."""
+
+    take: Take | None
+    path: Path
+    record: dict[str, Any]
+
+    @property
+    def sidecar(self) -> Path:
+        return sidecar_path_for(self.path)
+
+
+def render_prompt(
+    engine: Engine,
+    text: str,
+    params: GenerationParams,
+    seeds: Sequence[int],
+    paths: Sequence[str | Path],
+    *,
+    draft: Draft = NO_DRAFT,
+    force: bool = False,
+    subtype: str | None = None,
+    loudness: float | None = None,
+    history: Any = None,
+    prompt_refs: Sequence[dict[str, Any] | None] | None = None,
+    progress: Progress | None = None,
+    should_stop: Callable[[], bool] | None = None,
+    preview: PreviewCallback | None = None,
+) -> list[Rendered]:
+    """Render ``text`` for every seed in ONE batched pass and save each take to its path.
+
+    Existing outputs are refused before any work starts (unless ``force``), so a long render never
+    fails at the end. ``prompt_refs`` (one per seed) record the library entry each take came from.
+    """
+    paths = [Path(p) for p in paths]
+    if len(paths) != len(seeds):
+        raise ValueError(f"{len(seeds)} seeds but {len(paths)} output paths")
+    refuse_existing(paths, force)
+    takes = engine.generate(text, params, list(seeds), progress=progress, should_stop=should_stop,
+                            preview=preview, **draft.generate_kwargs())
+    takes = [draft.finish(take, engine) for take in takes]
+    return save_takes(takes, paths, force=force, subtype=subtype, loudness=loudness,
+                      weights_sha256=engine.weights_sha256(), history=history, prompt_refs=prompt_refs)
+
+
+def save_takes(
+    takes: Sequence[Take],
+    paths: Sequence[str | Path],
+    *,
+    force: bool = False,
+    subtype: str | None = None,
+    loudness: float | None = None,
+    weights_sha256: str | None = None,
+    history: Any = None,
+    prompt_refs: Sequence[dict[str, Any] | None] | None = None,
+) -> list[Rendered]:
+    """Save finished takes to their paths (audio + codes + sidecar, + history); see ``writer.save_take``."""
+    refs = list(prompt_refs) if prompt_refs is not None else [None] * len(takes)
+    out = []
+    for take, path, ref in zip(takes, paths, refs):
+        record = save_take(take, path, force=force, subtype=subtype, loudness=loudness,
+                           weights_sha256=weights_sha256, prompt_ref=ref, history=history)
+        out.append(Rendered(take, Path(path), record))
+    return out
+
+
+def render_seeds(
+    engine: Engine,
+    text: str,
+    params: GenerationParams,
+    seeds: Sequence[int],
+    folder: str | Path,
+    *,
+    ext: str = ".wav",
+    **options: Any,
+) -> tuple[list[Rendered], Path]:
+    """Render one prompt for several seeds side by side into ``folder`` (``s<seed>.wav`` + sidecars +
+    spectrogram PNGs) and write the ``index.html`` contact sheet. ``options`` go to :func:`render_prompt`."""
+    from workbench.store.contact import write_contact_sheet, write_spectrogram
+
+    folder = Path(folder)
+    rendered = render_prompt(engine, text, params, seeds, [folder / seed_name(seed, ext) for seed in seeds], **options)
+    rows = []
+    for item in rendered:
+        image = write_spectrogram(spectrogram_path_for(item.path), item.take.audio, item.take.sample_rate)
+        audio = item.record["audio"]
+        rows.append({"audio": item.path, "image": image, "seed": item.take.seed, "duration_s": item.take.duration_s,
+                     "peak_dbfs": audio["peak_dbfs"], "loudness_lufs": audio["loudness_lufs"],
+                     "adherence": item.take.extra.get("melody_adherence"), "sidecar": item.sidecar})
+    return rendered, write_contact_sheet(folder, text, rows)

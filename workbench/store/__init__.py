@@ -1,0 +1,1 @@
+"""What the workbench writes and keeps: file names, takes with sidecars and codes, history, contact sheets."""

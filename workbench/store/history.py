@@ -1,0 +1,200 @@
+"""The history of takes: a SQLite index (``<out>/history.sqlite``) rebuilt from sidecars on demand.
+
+Sidecars are the source of truth; the database is an index plus the user's ratings, favourites, notes
+and tags, which are mirrored into the sidecars so that ``rebuild`` loses nothing. WAL mode, a busy
+timeout and one short transaction per call keep concurrent writers (the UI and a batch render) safe.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from workbench.core.errors import HistoryError, ProvenanceError
+from workbench.store.naming import sidecar_path_for
+from workbench.store.sidecar import read_sidecar, write_sidecar
+
+DB_NAME = "history.sqlite"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS takes (
+    id INTEGER PRIMARY KEY,
+    sidecar TEXT NOT NULL UNIQUE,
+    audio TEXT NOT NULL,
+    prompt TEXT NOT NULL,
+    library TEXT,
+    entry_id TEXT,
+    model TEXT NOT NULL,
+    seed INTEGER NOT NULL,
+    params TEXT NOT NULL,
+    duration_s REAL NOT NULL,
+    created TEXT NOT NULL,
+    codes_sha256 TEXT NOT NULL,
+    rating INTEGER CHECK (rating IS NULL OR rating BETWEEN 1 AND 5),
+    favorite INTEGER NOT NULL DEFAULT 0,
+    notes TEXT NOT NULL DEFAULT '',
+    tags TEXT NOT NULL DEFAULT '[]'
+);
+CREATE INDEX IF NOT EXISTS takes_created ON takes(created);
+"""
+
+COLUMNS = ("id", "sidecar", "audio", "prompt", "library", "entry_id", "model", "seed", "params", "duration_s",
+           "created", "codes_sha256", "rating", "favorite", "notes", "tags")
+
+
+class History:
+    """The take index of one output folder.
+
+    Args:
+        root: The output folder; the database is ``root/history.sqlite`` and paths are stored relative to it.
+    """
+
+    def __init__(self, root: str | Path) -> None:
+        self.root = Path(root)
+        self.path = self.root / DB_NAME
+        with self._connect() as db:
+            db.executescript(_SCHEMA)
+
+    @contextlib.contextmanager
+    def _connect(self) -> Iterator[sqlite3.Connection]:
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+            db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+        except (OSError, sqlite3.Error) as error:
+            raise HistoryError(f"cannot open the history database {self.path}: {error}") from None
+        try:
+            db.row_factory = sqlite3.Row
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA busy_timeout=30000")
+            db.execute("PRAGMA synchronous=NORMAL")
+            yield db
+        except sqlite3.DatabaseError as error:
+            raise HistoryError(f"history database {self.path}: {error}; run 'workbench history --rebuild'") from None
+        finally:
+            db.close()
+
+    def _rel(self, path: str | Path) -> str:
+        path = Path(path).resolve()
+        try:
+            return path.relative_to(self.root.resolve()).as_posix()
+        except ValueError:
+            return str(path)
+
+    def add(self, sidecar: str | Path, record: dict[str, Any]) -> int:
+        """Index (or re-index) the take described by ``record``, whose sidecar is at ``sidecar``."""
+        sidecar = Path(sidecar)
+        user = record.get("user") or {}
+        prompt = record["prompt"]
+        row = (self._rel(sidecar), self._rel(sidecar.parent / record["audio"]["file"]), prompt["text"],
+               prompt.get("library"), prompt.get("entry_id"), record["model"]["name"], int(record["seed"]),
+               json.dumps(record["params"], sort_keys=True), float(record.get("duration_s") or 0.0),
+               record["created"], record["codes_sha256"], user.get("rating"), int(bool(user.get("favorite"))),
+               str(user.get("notes") or ""), json.dumps(list(user.get("tags") or [])))
+        with self._connect() as db:
+            db.execute("BEGIN IMMEDIATE")
+            db.execute(
+                "INSERT INTO takes (sidecar, audio, prompt, library, entry_id, model, seed, params, duration_s, "
+                "created, codes_sha256, rating, favorite, notes, tags) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) "
+                "ON CONFLICT(sidecar) DO UPDATE SET audio=excluded.audio, prompt=excluded.prompt, "
+                "library=excluded.library, entry_id=excluded.entry_id, model=excluded.model, seed=excluded.seed, "
+                "params=excluded.params, duration_s=excluded.duration_s, created=excluded.created, "
+                "codes_sha256=excluded.codes_sha256, rating=excluded.rating, favorite=excluded.favorite, "
+                "notes=excluded.notes, tags=excluded.tags", row)
+            take_id = db.execute("SELECT id FROM takes WHERE sidecar = ?", (row[0],)).fetchone()[0]
+            db.execute("COMMIT")
+        return int(take_id)
+
+    def search(self, text: str | None = None, *, favorites: bool = False, min_rating: int | None = None,
+               model: str | None = None, limit: int = 200) -> list[dict[str, Any]]:
+        """Takes matching every given filter, newest first (``text`` matches prompt, library, entry and notes)."""
+        clauses, args = [], []
+        if text:
+            clauses.append("(prompt LIKE ? OR library LIKE ? OR entry_id LIKE ? OR notes LIKE ?)")
+            args += [f"%{text}%"] * 4
+        if favorites:
+            clauses.append("favorite = 1")
+        if min_rating is not None:
+            clauses.append("rating >= ?")
+            args.append(int(min_rating))
+        if model:
+            clauses.append("model = ?")
+            args.append(model)
+        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+        with self._connect() as db:
+            rows = db.execute(f"SELECT * FROM takes {where} ORDER BY created DESC, id DESC LIMIT ?",
+                              (*args, int(limit))).fetchall()
+        return [self._row(r) for r in rows]
+
+    def _row(self, row: sqlite3.Row) -> dict[str, Any]:
+        out = dict(row)
+        out["params"] = json.loads(out["params"])
+        out["tags"] = json.loads(out["tags"])
+        out["favorite"] = bool(out["favorite"])
+        return out
+
+    def get(self, take: str | int | Path) -> dict[str, Any]:
+        """One take by id, or by the path of its audio file or sidecar."""
+        with self._connect() as db:
+            if isinstance(take, int) or (isinstance(take, str) and take.isdigit()):
+                row = db.execute("SELECT * FROM takes WHERE id = ?", (int(take),)).fetchone()
+            else:
+                row = None
+                # a path as typed (relative to the working folder) or relative to the output folder
+                for path in (Path(take), self.root / take):
+                    sidecar = path if path.suffix == ".json" else sidecar_path_for(path)
+                    row = row or db.execute("SELECT * FROM takes WHERE sidecar = ? OR audio = ?",
+                                            (self._rel(sidecar), self._rel(path))).fetchone()
+        if row is None:
+            raise HistoryError(f"no take {take!r} in {self.path}; see 'workbench history'")
+        return self._row(row)
+
+    def update_user(self, take: str | int | Path, **changes: Any) -> dict[str, Any]:
+        """Set ``rating`` (1-5 or None), ``favorite``, ``notes`` or ``tags``; mirrored into the sidecar."""
+        if "rating" in changes and changes["rating"] is not None:
+            rating = changes["rating"]
+            if isinstance(rating, bool) or not isinstance(rating, int) or not 1 <= rating <= 5:
+                raise HistoryError(f"rating must be 1 to 5 stars, got {rating!r}")
+        unknown = set(changes) - {"rating", "favorite", "notes", "tags"}
+        if unknown:
+            raise HistoryError(f"unknown field(s) {', '.join(sorted(unknown))}")
+        row = self.get(take)
+        sidecar = self.root / row["sidecar"] if not os.path.isabs(row["sidecar"]) else Path(row["sidecar"])
+        try:
+            record = read_sidecar(sidecar)
+        except ProvenanceError as error:
+            raise HistoryError(f"cannot update take {row['id']}: {error}") from None
+        user = {"rating": None, "favorite": False, "notes": "", "tags": [], **(record.get("user") or {}), **changes}
+        user["favorite"] = bool(user["favorite"])
+        record["user"] = user
+        write_sidecar(sidecar, record)
+        self.add(sidecar, record)
+        return self.get(row["id"])
+
+    def rebuild(self) -> tuple[int, list[str]]:
+        """Recreate the index from every sidecar under the root. Returns (takes indexed, problems)."""
+        problems: list[str] = []
+        records = []
+        for sidecar in sorted(self.root.rglob("*.json")):
+            if sidecar.name.startswith("."):
+                continue
+            try:
+                records.append((sidecar, read_sidecar(sidecar)))
+            except ProvenanceError as error:
+                if "not a workbench take sidecar" not in str(error):
+                    problems.append(str(error))
+        with self._connect() as db:
+            db.execute("BEGIN IMMEDIATE")
+            db.execute("DELETE FROM takes")
+            db.execute("COMMIT")
+        for sidecar, record in records:
+            self.add(sidecar, record)
+        return len(records), problems
+
+    def count(self) -> int:
+        with self._connect() as db:
+            return int(db.execute("SELECT COUNT(*) FROM takes").fetchone()[0])

@@ -1,0 +1,146 @@
+"""Every name the workbench gives a file, in one place: where takes go and what sits beside them.
+
+A take ``x.wav`` (or ``.flac``) has companions beside it: ``x.json`` (sidecar), ``x.codes.npz`` (codes),
+``x.png`` (spectrogram). A token file ``x.codes.npz`` has ``x.wav`` (decoded), ``x.recon.wav`` (codec round
+trip) and ``x.tokens.png`` (token grid). Folders under the output folder: ``<library>/<entry>/`` (library
+renders), ``takes/`` (one-off takes), ``seeds/`` (seed sweeps), ``tokens/`` (tokenized uploads),
+``drafts/`` (copies of uploaded drafts). Every path built from user text stays inside the output folder.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from pathlib import Path
+
+from workbench.core.errors import ParamsError
+from workbench.core.slugs import is_slug, slug
+
+#: Suffixes of a take's (or a token file's) companions.
+SIDECAR, CODES, SPECTROGRAM, RECONSTRUCTION, TOKEN_IMAGE = ".json", ".codes.npz", ".png", ".recon.wav", ".tokens.png"
+
+
+def _stamp() -> str:
+    return datetime.now().strftime("%Y%m%d-%H%M%S")
+
+
+def stem(path: str | Path) -> Path:
+    """``path`` without its suffix: ``x.wav`` -> ``x``, ``x.codes.npz`` -> ``x`` (both suffixes)."""
+    path = Path(path)
+    if path.name.endswith(CODES):
+        return path.with_name(path.name[: -len(CODES)])
+    return path.with_suffix("")
+
+
+def companion(path: str | Path, suffix: str) -> Path:
+    """The file beside ``path`` with ``suffix`` instead of its own (``x.wav``, ``.json`` -> ``x.json``)."""
+    base = stem(path)
+    return base.with_name(base.name + suffix)
+
+
+def sidecar_path_for(audio_path: str | Path) -> Path:
+    """``x.wav`` -> ``x.json``."""
+    return companion(audio_path, SIDECAR)
+
+
+def codes_path_for(audio_path: str | Path) -> Path:
+    """``x.wav`` -> ``x.codes.npz``."""
+    return companion(audio_path, CODES)
+
+
+def spectrogram_path_for(audio_path: str | Path) -> Path:
+    """``x.wav`` -> ``x.png``."""
+    return companion(audio_path, SPECTROGRAM)
+
+
+def audio_path_for(tokens: str | Path, ext: str = ".wav") -> Path:
+    """``x.codes.npz`` -> ``x.wav``: where a token file decodes to by default."""
+    return companion(tokens, ext)
+
+
+def reconstruction_path_for(path: str | Path) -> Path:
+    """``x.wav`` or ``x.codes.npz`` -> ``x.recon.wav``: the codec round trip of ``x``."""
+    return companion(path, RECONSTRUCTION)
+
+
+def token_image_path_for(tokens: str | Path) -> Path:
+    """``x.codes.npz`` -> ``x.tokens.png``: the picture of a token file's codes."""
+    return companion(tokens, TOKEN_IMAGE)
+
+
+def take_path(out_dir: str | Path, library: str, entry_id: str, seed: int, ext: str = ".wav") -> Path:
+    """``<out>/<library>/<entry-id>/s<seed>.<ext>`` — the rule for library renders.
+
+    Raises:
+        ParamsError: a library name or entry id that is not a slug (e.g. ``../x``), which could escape
+            the output folder.
+    """
+    for label, value in (("library name", library), ("entry id", entry_id)):
+        if not is_slug(value):
+            raise ParamsError(f"{label} {value!r} is not a slug (lowercase letters, digits, '-')")
+    out = Path(out_dir)
+    path = out / library / entry_id / seed_name(seed, ext)
+    if not path.resolve().is_relative_to(out.resolve()):
+        raise ParamsError(f"{path} would be outside the output folder {out}")
+    return path
+
+
+def seed_name(seed: int, ext: str = ".wav") -> str:
+    """``s<seed>.<ext>``: a take's name inside a folder of one prompt's seeds."""
+    return f"s{int(seed)}{ext}"
+
+
+def adhoc_path(out_dir: str | Path, text: str, seed: int, ext: str = ".wav") -> Path:
+    """``<out>/takes/<YYYYmmdd-HHMMSS>-<prompt-slug>-s<seed>.<ext>`` for one-off generations."""
+    return Path(out_dir) / "takes" / f"{_stamp()}-{slug(text)}-s{int(seed)}{ext}"
+
+
+def adhoc_folder(out_dir: str | Path, text: str) -> Path:
+    """``<out>/seeds/<YYYYmmdd-HHMMSS>-<prompt-slug>/`` for a seed sweep."""
+    return Path(out_dir) / "seeds" / f"{_stamp()}-{slug(text)}"
+
+
+def token_path(out_dir: str | Path, source: str | Path) -> Path:
+    """``<out>/tokens/<YYYYmmdd-HHMMSS>-<source-slug>.codes.npz`` for a tokenized upload."""
+    name = Path(source).name.split(".")[0]
+    return Path(out_dir) / "tokens" / f"{_stamp()}-{slug(name, fallback='file')}{CODES}"
+
+
+def draft_copy_path(out_dir: str | Path, source: str | Path, sha256: str) -> Path:
+    """``<out>/drafts/<sha12>-<name-slug>.<ext>``: the kept copy of an uploaded draft (one per content)."""
+    source = Path(source)
+    if source.name.endswith(CODES):
+        name, suffix = source.name[: -len(CODES)], CODES
+    else:
+        name, suffix = (source.name[: -len("".join(source.suffixes))] if source.suffixes else source.name,
+                        source.suffix.lower())
+    return Path(out_dir) / "drafts" / f"{sha256[:12]}-{slug(name, fallback='file')}{suffix}"
+
+
+def output_subfolder(out_dir: str | Path, name: str) -> Path:
+    """``<out>/<name>`` for a user-given sub-folder name, which must stay inside the output folder.
+
+    Raises:
+        ParamsError: an absolute path, ``..``, or characters other than letters, digits, ``-``, ``_``, ``/``.
+    """
+    out = Path(out_dir)
+    name = (name or "").strip().rstrip("/")
+    if not name:
+        return out
+    if name.startswith(("/", "\\")):
+        raise ParamsError(f"sub-folder {name!r}: give a folder inside {out}, not an absolute path")
+    if not re.fullmatch(r"[A-Za-z0-9_-]+(/[A-Za-z0-9_-]+)*", name):
+        raise ParamsError(f"sub-folder {name!r}: use letters, digits, '-', '_' and '/' only, e.g. 'batch/run-1'")
+    folder = out / name
+    if not folder.resolve().is_relative_to(out.resolve()):
+        raise ParamsError(f"sub-folder {name!r} would be outside the output folder {out}")
+    return folder
+
+
+def portable_path(path: str | Path) -> str:
+    """A path fit for a shared sidecar: relative to the working folder when inside it, else the bare name."""
+    resolved = Path(path).resolve()
+    try:
+        return resolved.relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return resolved.name

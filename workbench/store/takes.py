@@ -1,0 +1,168 @@
+"""Saving a take: audio + token file + provenance sidecar (+ a history row), each written atomically.
+
+The sidecar is written last: a take is complete exactly when its sidecar exists and the audio file's
+hash matches it. File names come from :func:`take_path` (batch renders) or :func:`adhoc_path`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from workbench.codec.tokens import token_meta, write_tokens
+from workbench.core.audio import check_format, loudness_lufs, normalize_loudness, peak_dbfs, peak_safe, write_audio
+from workbench.core.errors import OutputExistsError, ParamsError, WorkbenchError
+from workbench.core.hashing import file_sha256
+from workbench.core.take import Take
+from workbench.store.naming import codes_path_for, sidecar_path_for
+from workbench.store.sidecar import now_iso, render_key, versions, write_sidecar
+
+
+def refuse_existing(paths: list[Path] | tuple[Path, ...], force: bool) -> None:
+    """Raise ``OutputExistsError`` if any take file (audio, sidecar, codes) of ``paths`` exists and not ``force``.
+
+    Called before any model work, so a long render never fails at its end.
+    """
+    if force:
+        return
+    for path in paths:
+        path = Path(path)
+        for existing in (path, sidecar_path_for(path), codes_path_for(path)):
+            if existing.exists():
+                raise OutputExistsError(f"{existing} exists already; pass --force to overwrite it")
+
+
+def check_outputs(paths: list[Path], *, force: bool, subtype: str | None = None) -> None:
+    """Cheap checks before any model work: writable formats and no unintended overwrite."""
+    for path in paths:
+        check_format(Path(path), subtype)
+    refuse_existing(paths, force)
+
+
+def model_record(take: Take, weights_sha256: str | None) -> dict[str, Any]:
+    """The sidecar's ``model`` field: no absolute paths (a local folder is recorded by name + hash)."""
+    record = dataclasses.asdict(take.model)
+    if take.model.kind == "local":
+        record["source"] = Path(take.model.source).name
+        record["name"] = take.model.name if not os.path.isabs(take.model.name) else Path(take.model.name).name
+    record["weights_sha256"] = weights_sha256
+    return record
+
+
+def take_key(take: Take) -> str:
+    """The render key of a take (see :func:`workbench.provenance.render_key`)."""
+    identity = (take.draft or {}).get("identity")
+    return render_key(take.model.name, take.text, take.params.to_dict(), take.seed, identity)
+
+
+def save_take(
+    take: Take,
+    path: str | Path,
+    *,
+    force: bool = False,
+    subtype: str | None = None,
+    loudness: float | None = None,
+    weights_sha256: str | None = None,
+    prompt_ref: dict[str, Any] | None = None,
+    history: Any = None,
+) -> dict[str, Any]:
+    """Write a take's audio, codes and sidecar; index it in ``history`` when given.
+
+    Args:
+        take: The take.
+        path: Audio path (``.wav`` or ``.flac``); the codes go to ``<stem>.codes.npz`` and the sidecar to
+            ``<stem>.json`` beside it.
+        force: Overwrite existing files.
+        subtype: ``PCM_16`` (default), ``PCM_24`` or ``FLOAT``.
+        loudness: Target LUFS (ITU-R BS.1770) or None; the peak always stays under -1 dBFS.
+        weights_sha256: Fingerprint of the model weights (``engine.weights_sha256()``).
+        prompt_ref: ``{"library", "library_file", "entry_id"}`` when the prompt came from a library.
+        history: A :class:`workbench.history.History` to index the take in.
+
+    Returns:
+        The sidecar record as written.
+
+    Raises:
+        OutputExistsError: the audio file exists and ``force`` is False (nothing is written).
+    """
+    path = Path(path)
+    sidecar, codes_file = sidecar_path_for(path), codes_path_for(path)
+    if path.suffix.lower() == ".json" or path.name.endswith(".codes.npz"):
+        raise ParamsError(f"{path}: the audio file needs a .wav or .flac name")
+    refuse_existing([path], force)
+    audio = normalize_loudness(take.audio, take.sample_rate, loudness) if loudness is not None else peak_safe(take.audio)
+    written: list[Path] = []
+    try:
+        write_tokens(codes_file, take.codes, token_meta(take.model, num_samples=take.num_samples), force=True)
+        written.append(codes_file)
+        tags = {"title": take.text, "software": f"musicgen-workbench {versions()['workbench']}",
+                "comment": f"seed={take.seed} model={take.model.name} params={take.params.to_dict()}"}
+        write_audio(path, audio, take.sample_rate, subtype=subtype, force=True, tags=tags)
+        written.append(path)
+        record = _record(take, path, audio, subtype, loudness, weights_sha256, prompt_ref)
+        write_sidecar(sidecar, record)
+        written.append(sidecar)
+        if history is not None:
+            history.add(sidecar, record)
+    except BaseException:
+        for leftover in written:  # never leave half a take behind
+            with contextlib.suppress(OSError):
+                leftover.unlink()
+        raise
+    return record
+
+
+def _record(take: Take, path: Path, audio: np.ndarray, subtype: str | None, loudness: float | None,
+            weights_sha256: str | None, prompt_ref: dict[str, Any] | None) -> dict[str, Any]:
+    audio_sha = file_sha256(path)
+    prompt = {"text": take.text, "library": None, "library_file": None, "entry_id": None, **(prompt_ref or {})}
+    return {
+        "created": now_iso(),
+        "workbench_version": versions()["workbench"],
+        "versions": versions(),
+        "seed": take.seed,
+        "prompt": prompt,
+        "params": take.params.to_dict(),
+        "model": model_record(take, weights_sha256),
+        "device": take.device,
+        "dtype": take.dtype,
+        "kernels": take.kernels,
+        "sample_rate": take.sample_rate,
+        "num_samples": take.num_samples,
+        "duration_s": take.duration_s,
+        "audio": {"file": path.name, "subtype": (subtype or "PCM_16").upper(), "channels": int(audio.shape[0]),
+                  "sha256": audio_sha, "peak_dbfs": _finite(peak_dbfs(audio)),
+                  "loudness_lufs": _finite(loudness_lufs(audio, take.sample_rate)), "loudness_target": loudness},
+        "audio_sha256": audio_sha,
+        "codes": {"file": codes_path_for(path).name, "shape": list(take.codes.shape)},
+        "codes_sha256": take.codes_sha256,
+        "draft": take.draft,
+        "windows": take.windows,
+        "extra": take.extra,
+        "wall_s": round(take.wall_s, 3),
+        "batch_size": take.batch_size,
+        "render_key": take_key(take),
+        "user": {"rating": None, "favorite": False, "notes": "", "tags": []},
+    }
+
+
+def _finite(value: float) -> float | None:
+    return round(value, 2) if np.isfinite(value) else None
+
+
+def check_writable(folder: str | Path) -> Path:
+    """Create ``folder`` if needed and make sure files can be written there."""
+    folder = Path(folder)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        probe = folder / f".write-test-{os.getpid()}"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as error:
+        raise WorkbenchError(f"output folder {folder} is not writable: {error.strerror or error}") from None
+    return folder

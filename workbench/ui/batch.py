@@ -1,0 +1,105 @@
+"""The Batch tab: render a whole prompt file (entry x seed) into a sub-folder, resumably, with a live job table."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import closing
+from types import SimpleNamespace
+from typing import Any
+
+import gradio as gr
+
+from workbench.core.errors import GenerationCancelled
+from workbench.core.params import parse_seeds
+from workbench.models.registry import DEFAULT_MODEL
+from workbench.render.batch import plan_jobs, render_jobs
+from workbench.store.naming import output_subfolder
+from workbench.ui.context import App, loudness_target, model_name, run_in_background, ui_errors
+from workbench.ui.library import key, libraries, prompt_files, summary
+
+JOB_HEADERS = ["#", "entry", "seed", "status", "file"]
+_SUFFIXES = {" (done earlier)": "skipped (done earlier)", " FAILED": "FAILED"}
+
+
+class BatchTab:
+    """Handlers and layout of the Batch tab."""
+
+    def __init__(self, app: App) -> None:
+        self.app = app
+
+    @ui_errors
+    def batch(self, file: str | None = None, upload: str | None = None, seeds: str | None = None, subfolder: str = "batch",
+              batch_size: float = 4, duration: float | None = None, model: str = DEFAULT_MODEL, folder: str = "",
+              loudness: str = "off", flags: dict[str, bool] | None = None,
+              progress: Any = gr.Progress()) -> Iterator[tuple[Any, ...]]:
+        """Render every entry of a prompt file; yields ``(jobs table, summary, library names)`` as takes finish."""
+        libs = libraries(self.app, [file] if file else [], [upload] if upload else [])
+        if not libs:
+            raise gr.Error("choose a prompt file, or upload one")
+        out = output_subfolder(self.app.out, subfolder)
+        prompts = [p for lib in libs for p in lib.prompts]
+        jobs = plan_jobs(prompts, out, seeds=parse_seeds(seeds) if (seeds or "").strip() else None,
+                         model=model_name(model, folder), duration_s=duration or None)
+        status = {job.label: "queued" for job in jobs}
+        names = libs[0].name  # what History's search box is given by "Show these takes in History"
+
+        def table() -> list[list[Any]]:
+            return [[n + 1, key(job.prompt), job.seed, status[job.label], self.app.rel(job.path)]
+                    for n, job in enumerate(jobs)]
+
+        flags = flags if flags is not None else {}
+        flags["stop"], cancel = False, threading.Event()
+
+        def work(emit: Any) -> Any:
+            return render_jobs(jobs, out, load=self.app.cache.get, batch_size=int(batch_size), history=self.app.history,
+                               loudness=loudness_target(loudness),
+                               on_take=lambda done, total, label: emit("take", (done, total, label)),
+                               step_progress=lambda done, total: emit("progress", (done, total)),
+                               should_stop=lambda: flags.get("stop", False) or cancel.is_set())
+
+        yield table(), f"{len(jobs)} takes planned into `{self.app.rel(out) if out != self.app.out else '.'}`…", names
+        with closing(run_in_background(work, progress, desc="decoding", cancel=cancel)) as events:
+            try:
+                for kind, payload in events:
+                    if kind == "result":
+                        status.update({job.label: f"FAILED: {error}" for job, error in payload.failed})
+                        yield table(), summary(payload), names
+                        continue
+                    done, total, label = payload
+                    base, state = next(((label[: -len(s)], text) for s, text in _SUFFIXES.items() if label.endswith(s)),
+                                       (label, "done"))
+                    status[base] = state
+                    yield table(), f"{done}/{total} takes…", names
+            except GenerationCancelled:
+                yield table(), "⏹ Stopped: finished takes are kept; run the same batch again to resume.", names
+
+    def build(self, shared: SimpleNamespace) -> SimpleNamespace:
+        w = SimpleNamespace()
+        files = prompt_files(self.app)
+        w.libraries = gr.State("")
+        with gr.Row(equal_height=False):
+            with gr.Column(scale=2, min_width=260):
+                w.file = gr.Dropdown(files, value=files[0] if files else None, label="Prompt file", allow_custom_value=True)
+                w.upload = gr.File(label="…or upload one (.toml)", type="filepath", file_types=[".toml"], height=120)
+                w.seeds = gr.Textbox(label="Seeds", placeholder="from the file, e.g. 1-4", elem_id="batch-seeds")
+                w.subfolder = gr.Textbox("batch", label="Output sub-folder",
+                                         info=f"Under {self.app.out}; re-running resumes")
+                with gr.Row():
+                    w.batch_size = gr.Slider(1, 8, value=4, step=1, label="Takes per pass")
+                    w.duration = gr.Number(0, label="Duration (s)", info="0: from the file", minimum=0,
+                                           elem_id="batch-duration")
+                with gr.Row():
+                    w.run = gr.Button("Render batch", variant="primary", scale=3, elem_id="batch-run")
+                    w.stop = gr.Button("Stop", variant="stop", scale=1)
+            with gr.Column(scale=7):
+                w.summary = gr.Markdown("Every entry × seed of the file; finished takes are skipped on a re-run.")
+                w.jobs = gr.Dataframe(headers=JOB_HEADERS, interactive=False, wrap=True, max_height=480,
+                                      column_widths=["5%", "30%", "8%", "22%", "35%"], label="Jobs")
+                w.to_history = gr.Button("Show these takes in History", size="sm")
+        inputs = [w.file, w.upload, w.seeds, w.subfolder, w.batch_size, w.duration, shared.model, shared.folder,
+                  shared.loudness, shared.flags]
+        w.event = w.run.click(self.batch, inputs, [w.jobs, w.summary, w.libraries], api_name="batch",
+                              concurrency_id="model", concurrency_limit=shared.concurrency, show_progress_on=[w.summary])
+        w.stop.click(shared.stop, shared.flags, None, api_visibility="private", queue=False)
+        return w

@@ -1,0 +1,146 @@
+"""The Compare seeds tab: one prompt, several seeds in one batched pass, side by side; rate, pick, extend."""
+
+from __future__ import annotations
+
+import functools
+from types import SimpleNamespace
+from typing import Any
+
+import gradio as gr
+
+from workbench.core.errors import GenerationCancelled
+from workbench.core.params import parse_seeds, validate_text
+from workbench.models.registry import DEFAULT_MODEL
+from workbench.render.prompt import render_seeds
+from workbench.store.naming import adhoc_folder, spectrogram_path_for
+from workbench.ui.context import MAX_COMPARE, App, P, fmt, loudness_target, model_name, stars, ui_errors
+from workbench.ui.generate import sampling_params, take_facts
+
+
+class CompareTab:
+    """Handlers and layout of the Compare seeds tab."""
+
+    def __init__(self, app: App) -> None:
+        self.app = app
+
+    # --- handlers ------------------------------------------------------------------------------------
+    @ui_errors
+    def compare(self, text: str, seeds: str = "1-4", model: str = DEFAULT_MODEL, folder: str = "",
+                duration: float = P.duration_s, guidance: float = P.guidance_scale, temperature: float = P.temperature,
+                top_k: float = P.top_k, top_p: float = P.top_p, loudness: str = "off",
+                flags: dict[str, bool] | None = None, progress: Any = gr.Progress(),
+                ) -> tuple[list[dict[str, Any]], str, list[str] | None]:
+        """Render ``text`` for every seed in one pass; returns ``(takes, status, files)``."""
+        params = sampling_params(duration, guidance, temperature, top_k, top_p)
+        text, seed_list = validate_text(text), parse_seeds((seeds or "").strip() or "1-4")
+        if len(seed_list) > MAX_COMPARE:
+            raise gr.Error(f"{len(seed_list)} seeds: the grid shows at most {MAX_COMPARE}; use Batch for more")
+        engine = self.app.cache.get(model_name(model, folder))
+        flags = flags if flags is not None else {}
+        flags["stop"] = False
+        try:
+            rendered, index = render_seeds(
+                engine, text, params, seed_list, adhoc_folder(self.app.out, text), loudness=loudness_target(loudness),
+                history=self.app.history, should_stop=lambda: flags.get("stop", False),
+                progress=lambda done, total: progress((done, total), desc=f"{len(seed_list)} seeds", unit="steps"))
+        except GenerationCancelled:
+            return [], "⏹ Stopped before the end: nothing was written.", None
+        takes = [{**take_facts(self.app, item), "image": self.app.rel(spectrogram_path_for(item.path))}
+                 for item in rendered]
+        files = [str(p) for item in rendered for p in (item.path, item.sidecar)] + [str(index)]
+        status = (f"{len(takes)} takes of **{text[:80]}** in one batched pass ({rendered[0].take.wall_s:.1f} s) · "
+                  f"`{self.app.rel(index)}`")
+        return takes, status, files
+
+    def slots(self, takes: list[dict[str, Any]] | None) -> list[Any]:
+        """Updates for every grid slot: ``(card, facts, audio, image, rating, favourite)`` each."""
+        out: list[Any] = []
+        takes = takes or []
+        for index in range(MAX_COMPARE):
+            if index >= len(takes):
+                out += [gr.Column(visible=False), "", None, None, None, False]
+                continue
+            take = takes[index]
+            out += [gr.Column(visible=True), self._facts(take), str(self.app.out / take["audio"]),
+                    str(self.app.out / take["image"]), None, False]
+        return out
+
+    def _facts(self, take: dict[str, Any], row: dict[str, Any] | None = None) -> str:
+        mark = ""
+        if row is not None:
+            mark = f" · {stars(row['rating'])}" * bool(row["rating"]) + " · ♥" * bool(row["favorite"])
+        adherence = f" · melody adherence **{take['adherence']:.3f}**" if take.get("adherence") is not None else ""
+        return (f"### seed {take['seed']}{mark}\n{take['duration_s']:.2f} s · peak {fmt(take['peak_dbfs'])} dBFS · "
+                f"**{fmt(take['loudness_lufs'])} LUFS**{adherence} · take #{take['take_id']}")
+
+    @ui_errors
+    def rate_slot(self, index: int, takes: list[dict[str, Any]], rating: int | None, favorite: bool) -> str:
+        """Save a slot's rating and favourite mark in the history (and its sidecar)."""
+        take = takes[index]
+        row = self.app.history.update_user(take["take_id"], rating=int(rating) if rating else None,
+                                           favorite=bool(favorite))
+        return self._facts(take, row)
+
+    def use_seed(self, index: int, takes: list[dict[str, Any]]) -> tuple[Any, ...]:
+        take = takes[index]
+        return str(take["seed"]), take["prompt"], gr.Tabs(selected="generate")
+
+    def extend(self, index: int, takes: list[dict[str, Any]]) -> tuple[Any, ...]:
+        """Send the take's token file to Generate as a continuation draft."""
+        take = takes[index]
+        return (take["prompt"], "continuation", str(self.app.out / take["codes"]), gr.Accordion(open=True),
+                gr.Tabs(selected="generate"))
+
+    # --- layout --------------------------------------------------------------------------------------
+    def build(self, shared: SimpleNamespace, gen: SimpleNamespace) -> SimpleNamespace:
+        w = SimpleNamespace(cards=[], facts=[], audios=[], images=[], ratings=[], favorites=[])
+        w.takes = gr.State([])
+        with gr.Row(equal_height=True):
+            w.prompt = gr.Textbox(label="Prompt", lines=2, scale=6, elem_id="cmp-prompt",
+                                  placeholder="lo-fi hip hop, dusty vinyl drums, mellow Rhodes chords, 80 BPM")
+            w.seeds = gr.Textbox("1-4", label="Seeds", scale=1, elem_id="cmp-seeds",
+                                 info=f"e.g. 1-6 or 3,7,11 (≤ {MAX_COMPARE})")
+            with gr.Column(scale=1, min_width=140):
+                w.run = gr.Button("Render seeds", variant="primary", elem_id="cmp-run")
+                w.stop = gr.Button("Stop", variant="stop", size="sm")
+        w.status = gr.Markdown("One prompt, several seeds, rendered in one batched pass.")
+        for row_start in range(0, MAX_COMPARE, 2):
+            with gr.Row(equal_height=False):
+                for index in range(row_start, row_start + 2):
+                    with gr.Column(visible=False, variant="panel", elem_classes=["take-card"]) as card:
+                        w.facts.append(gr.Markdown())
+                        w.audios.append(gr.Audio(type="filepath", interactive=False, show_label=False,
+                                                 elem_classes=["cmp-audio"]))
+                        w.images.append(gr.Image(type="filepath", interactive=False, show_label=False, height=120))
+                        with gr.Row(equal_height=True):
+                            w.ratings.append(gr.Radio([(str(n), n) for n in range(1, 6)], label="Rating",
+                                                      elem_classes=["cmp-rating"], scale=3))
+                            w.favorites.append(gr.Checkbox(label="♥ Favourite", scale=1))
+                        with gr.Row():
+                            use = gr.Button("Use this seed", size="sm")
+                            extend = gr.Button("Extend this take", size="sm")
+                    w.cards.append(card)
+                    self._wire_slot(index, w, use, extend, shared, gen)
+        with gr.Accordion("Takes (JSON) and downloads", open=False):
+            w.json = gr.JSON(label="Takes")
+            w.files = gr.File(label="Audio, sidecars and contact sheet", file_count="multiple", interactive=False)
+        inputs = [w.prompt, w.seeds, *shared.sampling, shared.flags]
+        slot_outputs = [c for group in zip(w.cards, w.facts, w.audios, w.images, w.ratings, w.favorites) for c in group]
+        w.event = w.run.click(self.compare, inputs, [w.json, w.status, w.files], api_name="compare",
+                              concurrency_id="model", concurrency_limit=shared.concurrency, show_progress_on=[w.status])
+        w.event.then(lambda takes: (takes, *self.slots(takes)), w.json, [w.takes, *slot_outputs],
+                     api_visibility="private", queue=False)
+        w.stop.click(shared.stop, shared.flags, None, api_visibility="private", queue=False)
+        return w
+
+    def _wire_slot(self, index: int, w: SimpleNamespace, use: Any, extend: Any, shared: SimpleNamespace,
+                   gen: SimpleNamespace) -> None:
+        rate = functools.partial(self.rate_slot, index)
+        for widget in (w.ratings[index], w.favorites[index]):
+            widget.input(rate, [w.takes, w.ratings[index], w.favorites[index]], w.facts[index],
+                         api_visibility="private", concurrency_limit=None)
+        use.click(functools.partial(self.use_seed, index), w.takes, [gen.seed, gen.prompt, shared.tabs],
+                  api_visibility="private", queue=False)
+        extend.click(functools.partial(self.extend, index), w.takes,
+                     [gen.prompt, gen.draft_mode, gen.continue_from, gen.draft_box, shared.tabs],
+                     api_visibility="private", queue=False)

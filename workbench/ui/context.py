@@ -1,0 +1,174 @@
+"""Pieces shared by the browser UI's tabs: the app context, widget-value conversions, errors, background runs."""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import io
+import queue
+import threading
+import wave
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+import numpy as np
+
+from workbench.core.errors import WorkbenchError
+from workbench.core.params import GenerationParams
+from workbench.engine.resident import EngineCache
+from workbench.models.registry import BUILTIN, MODELS
+from workbench.store.history import History
+from workbench.ui.uploads import MAX_UPLOAD_MB, MAX_UPLOAD_S, check_upload
+
+#: Model choices of the selector: built-in offline models first, then the Hub's short names.
+MODEL_CHOICES = [*BUILTIN, *MODELS]
+#: Loudness choices: label -> LUFS target ("off": peak-safe only).
+LOUDNESS_CHOICES = [("off", "off"), ("-23 LUFS", "-23"), ("-16 LUFS", "-16"), ("-14 LUFS", "-14"),
+                    ("-9 LUFS", "-9")]
+#: Defaults of the sampling settings (the API's defaults too): those of ``GenerationParams``.
+P = GenerationParams()
+#: Most takes the Compare grid shows at once.
+MAX_COMPARE = 8
+
+
+@dataclass
+class App:
+    """What every handler needs: the output folder, the prompt folder, limits, the model cache, the history.
+
+    Per-user values (stop flags, selections) are ``gr.State`` passed to handlers, never fields here.
+    """
+
+    out: Path
+    prompts: Path
+    default_model: str = "small"
+    max_upload_mb: float = MAX_UPLOAD_MB
+    max_upload_s: float = MAX_UPLOAD_S
+    preview_streaming: bool = False
+    cache: EngineCache = field(default_factory=EngineCache)
+
+    def __post_init__(self) -> None:
+        self.out = Path(self.out)
+        self.prompts = Path(self.prompts)
+        self.history = History(self.out)
+
+    def upload(self, path: str | Path | None) -> Path | None:
+        """An uploaded file checked against the limits (None stays None)."""
+        if path is None or path == "":
+            return None
+        return check_upload(path, max_mb=self.max_upload_mb, max_s=self.max_upload_s)
+
+    def rel(self, path: str | Path) -> str:
+        """``path`` relative to the output folder (for display and API results)."""
+        try:
+            return Path(path).resolve().relative_to(self.out.resolve()).as_posix()
+        except ValueError:
+            return Path(path).name
+
+
+def model_name(choice: str | None, folder: str | None) -> str:
+    """The model to load: a local folder typed in wins over the selector."""
+    return (folder or "").strip() or (choice or "").strip()
+
+
+def loudness_target(choice: str | None) -> float | None:
+    """The loudness selector's value as LUFS, or None for off."""
+    if choice in (None, "", "off"):
+        return None
+    try:
+        return float(choice)
+    except ValueError:
+        raise gr.Error(f"loudness must be 'off' or a LUFS number like -14, got {choice!r}") from None
+
+
+def new_flags() -> dict[str, bool]:
+    """A user's stop flag (``gr.State`` value): the Stop buttons set it, the running job polls it."""
+    return {"stop": False}
+
+
+def ui_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Show known errors (``WorkbenchError``, bad values) as a ``gr.Error`` line; works for generators too."""
+    if inspect.isgeneratorfunction(fn):
+        @functools.wraps(fn)
+        def gen_wrapper(*args: Any, **kwargs: Any) -> Iterator[Any]:
+            try:
+                yield from fn(*args, **kwargs)
+            except (WorkbenchError, ValueError) as error:
+                raise gr.Error(str(error).splitlines()[0] if str(error) else type(error).__name__) from None
+
+        return gen_wrapper
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except (WorkbenchError, ValueError) as error:
+            raise gr.Error(str(error).splitlines()[0] if str(error) else type(error).__name__) from None
+
+    return wrapper
+
+
+def int16(audio: np.ndarray) -> np.ndarray:
+    """``[channels, samples]`` float audio -> ``[samples, channels]`` int16 for ``gr.Audio`` (no float warning)."""
+    clipped = np.clip(np.asarray(audio, dtype=np.float32), -1.0, 1.0)
+    return (clipped.T * 32767).round().astype(np.int16)
+
+
+def wav_bytes(audio: np.ndarray, sample_rate: int) -> bytes:
+    """16-bit WAV bytes of ``[channels, samples]`` audio (one chunk of a streaming player)."""
+    frames = int16(audio)
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as handle:
+        handle.setnchannels(frames.shape[1])
+        handle.setsampwidth(2)
+        handle.setframerate(sample_rate)
+        handle.writeframes(frames.tobytes())
+    return buffer.getvalue()
+
+
+def stars(rating: int | None) -> str:
+    return "★" * rating if rating else ""
+
+
+def fmt(value: float | None, unit: str = "", digits: int = 1) -> str:
+    return "–" if value is None else f"{value:.{digits}f}{unit}"
+
+
+def run_in_background(work: Callable[[Callable[[str, Any], None]], Any], progress: Any, *, desc: str,
+                      cancel: threading.Event) -> Iterator[tuple[str, Any]]:
+    """Run ``work(emit)`` in a thread; yield what it emits as ``(kind, payload)``, then ``("result", value)``.
+
+    ``emit("progress", (done, total))`` updates ``progress`` (a ``gr.Progress``) from the handler's own
+    thread, where gradio can see it. The work's exception is raised here. If the consumer stops iterating
+    (client gone, error) and closes this generator, ``cancel`` is set so that the work's ``should_stop`` ends it.
+    """
+    events: queue.Queue[tuple[str, Any]] = queue.Queue()
+    outcome: dict[str, Any] = {}
+
+    def target() -> None:
+        try:
+            outcome["value"] = work(lambda kind, payload: events.put((kind, payload)))
+        except BaseException as error:  # noqa: BLE001 - re-raised in the handler's thread
+            outcome["error"] = error
+        finally:
+            events.put(("done", None))
+
+    thread = threading.Thread(target=target, name="workbench-job", daemon=True)
+    thread.start()
+    try:
+        while True:
+            kind, payload = events.get()
+            if kind == "done":
+                break
+            if kind == "progress":
+                progress(payload, desc=desc, unit="steps")
+                continue
+            yield kind, payload
+    finally:
+        cancel.set()
+        thread.join()
+    if "error" in outcome:
+        raise outcome["error"]
+    yield "result", outcome.get("value")

@@ -1,0 +1,196 @@
+"""The Generate tab: one take from a prompt (optionally a melody or continuation draft), previewed while it renders."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import closing
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import gradio as gr
+import numpy as np
+
+from workbench.core.errors import GenerationCancelled
+from workbench.core.params import GenerationParams, random_seed, validate_seed, validate_text
+from workbench.drafts.prepare import prepare_draft
+from workbench.models.registry import DEFAULT_MODEL
+from workbench.render.prompt import Rendered, render_prompt
+from workbench.store.contact import write_spectrogram
+from workbench.store.naming import adhoc_path, spectrogram_path_for
+from workbench.ui.context import (
+    App,
+    P,
+    fmt,
+    int16,
+    loudness_target,
+    model_name,
+    run_in_background,
+    ui_errors,
+    wav_bytes,
+)
+from workbench.ui.uploads import keep_draft
+
+DRAFT_MODES = ["none", "melody", "continuation"]
+
+
+def sampling_params(duration: float, guidance: float, temperature: float, top_k: float, top_p: float
+                    ) -> GenerationParams:
+    """The shared sampling widgets as validated parameters."""
+    return GenerationParams(duration_s=duration, guidance_scale=guidance, temperature=temperature, top_k=top_k,
+                            top_p=top_p)
+
+
+def take_facts(app: App, item: Rendered) -> dict[str, Any]:
+    """What the UI and API show about a written take (paths relative to the output folder)."""
+    audio, take = item.record["audio"], item.take
+    return {
+        "take_id": app.history.get(item.sidecar)["id"], "seed": take.seed, "prompt": take.text,
+        "model": take.model.name, "duration_s": round(take.duration_s, 3), "peak_dbfs": audio["peak_dbfs"],
+        "loudness_lufs": audio["loudness_lufs"], "adherence": take.extra.get("melody_adherence"),
+        "codes_sha256": take.codes_sha256, "audio": app.rel(item.path), "sidecar": app.rel(item.sidecar),
+        "codes": app.rel(item.path.with_name(item.record["codes"]["file"])), "wall_s": round(take.wall_s, 2),
+    }
+
+
+def facts_markdown(facts: dict[str, Any]) -> str:
+    line = (f"**seed {facts['seed']}** · {facts['duration_s']:.2f} s · peak {fmt(facts['peak_dbfs'])} dBFS · "
+            f"{fmt(facts['loudness_lufs'])} LUFS")
+    if facts.get("adherence") is not None:
+        line += f" · melody adherence **{facts['adherence']:.3f}**"
+    return f"{line}  \n`{facts['audio']}` · take #{facts['take_id']} · {facts['model']} · {facts['wall_s']} s"
+
+
+class GenerateTab:
+    """Handlers and layout of the Generate tab."""
+
+    def __init__(self, app: App) -> None:
+        self.app = app
+
+    # --- handlers ------------------------------------------------------------------------------------
+    @ui_errors
+    def generate(self, text: str, seed: str | None = None, draft_mode: str = "none", melody: str | None = None,
+                 melody_start: float | None = 0.0, melody_end: float | None = None, continue_from: str | None = None,
+                 prompt_seconds: float = 5.0, include_prompt: bool = True, model: str = DEFAULT_MODEL,
+                 folder: str = "", duration: float = P.duration_s, guidance: float = P.guidance_scale,
+                 temperature: float = P.temperature, top_k: float = P.top_k, top_p: float = P.top_p,
+                 loudness: str = "off", flags: dict[str, bool] | None = None,
+                 progress: Any = gr.Progress()) -> Iterator[tuple[Any, ...]]:
+        """Render one take; yields preview updates, then ``(preview, audio, image, summary, seed, files, facts)``."""
+        params = sampling_params(duration, guidance, temperature, top_k, top_p)
+        text = validate_text(text)
+        seed_value = validate_seed(seed) if str(seed or "").strip() else random_seed()
+        path = adhoc_path(self.app.out, text, seed_value)
+        engine = self.app.cache.get(model_name(model, folder))
+        draft = self._draft(engine, draft_mode, melody, melody_start, melody_end, continue_from, prompt_seconds,
+                            include_prompt, params, path.parent)
+        flags = flags if flags is not None else {}
+        flags["stop"], cancel = False, threading.Event()
+
+        def work(emit: Any) -> list[Rendered]:
+            return render_prompt(engine, text, params, [seed_value], [path], draft=draft,
+                                 preview=lambda chunks: emit("preview", chunks[0]),
+                                 loudness=loudness_target(loudness), history=self.app.history,
+                                 progress=lambda done, total: emit("progress", (done, total)),
+                                 should_stop=lambda: flags.get("stop", False) or cancel.is_set())
+
+        skip = gr.skip()
+        yield skip, None, None, f"Rendering seed {seed_value}…", str(seed_value), None, None
+        heard: list[np.ndarray] = []
+        with closing(run_in_background(work, progress, desc=f"seed {seed_value}", cancel=cancel)) as events:
+            try:
+                for kind, payload in events:
+                    if kind == "result":
+                        yield (skip, *self.outputs(payload[0]))
+                    else:
+                        heard.append(payload)
+                        yield self._preview(payload, heard, engine.sample_rate), skip, skip, skip, skip, skip, skip
+            except GenerationCancelled:
+                yield skip, None, None, "⏹ Stopped before the end: nothing was written.", str(seed_value), None, None
+
+    def outputs(self, item: Rendered) -> tuple[Any, ...]:
+        """``(audio, image, summary, seed, files, facts)`` for a written take."""
+        image = write_spectrogram(spectrogram_path_for(item.path), item.take.audio, item.take.sample_rate)
+        facts = take_facts(self.app, item)
+        files = [str(item.path), str(item.sidecar), str(item.path.with_name(item.record["codes"]["file"]))]
+        return str(item.path), str(image), facts_markdown(facts), str(item.take.seed), files, facts
+
+    def _preview(self, chunk: np.ndarray, heard: list[np.ndarray], sample_rate: int) -> Any:
+        if self.app.preview_streaming:  # a streaming player appends each chunk
+            return wav_bytes(chunk, sample_rate)
+        return sample_rate, int16(np.concatenate(heard, axis=-1))  # a plain player shows the audio so far
+
+    def _draft(self, engine: Any, mode: str, melody: str | None, melody_start: float | None,
+               melody_end: float | None, continue_from: str | None, prompt_seconds: float, include_prompt: bool,
+               params: GenerationParams, base: Path) -> Any:
+        """The melody or continuation draft the mode selects (uploads checked and kept under the output folder)."""
+        keep: dict[str, Any] = {"melody": None, "continue_from": None}
+        if mode == "melody":
+            if not melody:
+                raise gr.Error("choose a melody file (audio or MIDI), or set the draft to 'none'")
+            keep["melody"] = self.app.upload(melody)
+        elif mode == "continuation":
+            if not continue_from:
+                raise gr.Error("choose audio or a .codes.npz token file to continue, or set the draft to 'none'")
+            keep["continue_from"] = self.app.upload(continue_from)
+        options = dict(melody_start=float(melody_start or 0.0), melody_end=melody_end or None,
+                       prompt_seconds=float(prompt_seconds), include_prompt=bool(include_prompt),
+                       duration_s=params.duration_s)
+        prepare_draft(engine, **keep, **options)  # check the upload first: a bad one is never kept
+        kept = {role: keep_draft(path, self.app.out) if path else None for role, path in keep.items()}
+        return prepare_draft(engine, **kept, **options, record_base=base)
+
+    # --- layout --------------------------------------------------------------------------------------
+    def build(self, shared: SimpleNamespace, library_choices: list[tuple[str, str]]) -> SimpleNamespace:
+        w = SimpleNamespace()
+        with gr.Row(equal_height=False):
+            with gr.Column(scale=5):
+                w.prompt = gr.Textbox(label="Prompt", lines=3, max_lines=8, elem_id="gen-prompt",
+                                      placeholder="80s synthwave, night drive, pulsing bass arpeggio, 100 BPM")
+                with gr.Row():
+                    w.library = gr.Dropdown(library_choices, value=None, label="Fill from the library",
+                                            info="Sets the prompt and its sampling settings", scale=3)
+                    w.seed = gr.Textbox(label="Seed", placeholder="random", scale=1, elem_id="gen-seed",
+                                        info="Blank: a fresh one")
+                with gr.Accordion("Draft: melody to follow or audio to continue", open=False) as w.draft_box:
+                    w.draft_mode = gr.Radio(DRAFT_MODES, value="none", label="Draft", show_label=False)
+                    with gr.Group(visible=False) as w.melody_box:
+                        w.melody = gr.File(label="Melody (audio or MIDI)", type="filepath", height=120,
+                                           file_types=[".wav", ".flac", ".ogg", ".mp3", ".mid", ".midi"])
+                        with gr.Row():
+                            w.melody_start = gr.Number(0.0, label="Start (s)", minimum=0)
+                            w.melody_end = gr.Number(None, label="End (s)", minimum=0, info="Blank: start + duration")
+                    with gr.Group(visible=False) as w.continue_box:
+                        w.continue_from = gr.File(label="Audio or .codes.npz to continue", type="filepath",
+                                                  height=120, file_types=[".wav", ".flac", ".ogg", ".mp3", ".npz"])
+                        with gr.Row():
+                            w.prompt_seconds = gr.Slider(0.5, 15, value=5, step=0.5, label="Prompt seconds")
+                            w.include_prompt = gr.Checkbox(True, label="Start the take with the prompt audio")
+                with gr.Row():
+                    w.run = gr.Button("Generate", variant="primary", size="lg", scale=3, elem_id="gen-run")
+                    w.stop = gr.Button("Stop", variant="stop", size="lg", scale=1)
+                label = "Preview (streams while rendering)" if self.app.preview_streaming else "Preview (audio so far)"
+                w.preview = gr.Audio(label=label, streaming=self.app.preview_streaming, autoplay=self.app.preview_streaming,
+                                     interactive=False, elem_id="gen-preview")
+            with gr.Column(scale=6):
+                w.audio = gr.Audio(label="Take", type="filepath", interactive=False, elem_id="gen-audio")
+                w.image = gr.Image(label="Spectrogram (0–8 kHz)", type="filepath", interactive=False, height=170)
+                w.summary = gr.Markdown("Nothing rendered yet.", elem_classes=["facts"])
+                with gr.Row(equal_height=False):
+                    w.used_seed = gr.Textbox(label="Seed used", interactive=False, scale=3, elem_id="gen-used-seed")
+                    w.reuse = gr.Button("Reuse this seed", scale=1, min_width=130, elem_classes=["align-end"])
+                w.files = gr.File(label="Download: audio, sidecar, tokens", file_count="multiple", interactive=False,
+                                  height=190)
+                with gr.Accordion("Take details (JSON)", open=False):
+                    w.facts = gr.JSON(label="Take", open=True)
+        w.draft_mode.change(lambda m: (gr.Group(visible=m == "melody"), gr.Group(visible=m == "continuation")),
+                            w.draft_mode, [w.melody_box, w.continue_box], api_visibility="private", queue=False)
+        w.reuse.click(lambda s: s, w.used_seed, w.seed, api_visibility="private", queue=False)
+        inputs = [w.prompt, w.seed, w.draft_mode, w.melody, w.melody_start, w.melody_end, w.continue_from,
+                  w.prompt_seconds, w.include_prompt, *shared.sampling, shared.flags]
+        outputs = [w.preview, w.audio, w.image, w.summary, w.used_seed, w.files, w.facts]
+        w.event = w.run.click(self.generate, inputs, outputs, api_name="generate", concurrency_id="model",
+                              concurrency_limit=shared.concurrency, show_progress_on=[w.audio])
+        w.stop.click(shared.stop, shared.flags, None, api_visibility="private", queue=False)
+        return w

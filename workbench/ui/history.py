@@ -1,0 +1,131 @@
+"""The History tab: search takes, play them, rate them, reproduce them, reuse them as drafts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import gradio as gr
+
+from workbench.render.reproduce import reproduce
+from workbench.store.naming import codes_path_for
+from workbench.ui.context import App, stars, ui_errors
+
+HEADERS = ["id", "created", "prompt", "seed", "model", "rating", "♥", "s", "file"]
+RATINGS = [("–", 0), *((str(n), n) for n in range(1, 6))]
+
+
+class HistoryTab:
+    """Handlers and layout of the History tab."""
+
+    def __init__(self, app: App) -> None:
+        self.app = app
+
+    @ui_errors
+    def search(self, text: str | None = None, favorites: bool = False, min_rating: float | None = 0,
+               model: str | None = None) -> list[list[Any]]:
+        """Takes matching the filters, newest first, as table rows."""
+        rows = self.app.history.search((text or "").strip() or None, favorites=bool(favorites),
+                                       min_rating=int(min_rating) if min_rating else None,
+                                       model=(model or "").strip() or None)
+        return [[r["id"], r["created"][:16].replace("T", " "), r["prompt"], str(r["seed"]), r["model"],
+                 stars(r["rating"]), "♥" if r["favorite"] else "", round(r["duration_s"], 2), r["audio"]]
+                for r in rows]
+
+    def _row(self, take: str | int) -> dict[str, Any]:
+        if take in (None, ""):
+            raise gr.Error("pick a take in the table first (or type its id)")
+        return self.app.history.get(str(take).strip())
+
+    def _file(self, relative: str) -> str | None:
+        path = Path(relative) if Path(relative).is_absolute() else self.app.out / relative
+        return str(path) if path.is_file() and path.resolve().is_relative_to(self.app.out.resolve()) else None
+
+    @ui_errors
+    def pick(self, evt: gr.SelectData) -> tuple[Any, ...]:
+        """A clicked row: ``(take id, audio, details, rating, favourite)``."""
+        row = self._row(evt.row_value[0])
+        return str(row["id"]), self._file(row["audio"]), self._details(row), row["rating"] or 0, row["favorite"]
+
+    def _details(self, row: dict[str, Any]) -> str:
+        p = row["params"]
+        where = f"{row['library']}/{row['entry_id']} · " if row["library"] else ""
+        return (f"### take #{row['id']} · seed {row['seed']} · {row['model']}\n{row['prompt']}\n\n"
+                f"{where}{row['duration_s']:.2f} s · guidance {p['guidance_scale']} · temperature {p['temperature']}"
+                f" · top-k {p['top_k']} · top-p {p['top_p']} · {row['created'][:19].replace('T', ' ')}  \n"
+                f"`{row['audio']}` · codes `{row['codes_sha256'][:16]}`" + (f"  \nnotes: {row['notes']}" * bool(row["notes"])))
+
+    @ui_errors
+    def rate(self, take: str, rating: float | None = None, favorite: bool = False) -> str:
+        """Set a take's rating (1-5; 0 or empty clears it) and favourite mark."""
+        row = self.app.history.update_user(str(self._row(take)["id"]), rating=int(rating) if rating else None,
+                                           favorite=bool(favorite))
+        return f"take #{row['id']}: {stars(row['rating']) or 'no rating'}{' · ♥ favourite' * row['favorite']} — saved"
+
+    @ui_errors
+    def reproduce(self, take: str, progress: Any = gr.Progress()) -> str:
+        """Re-render a take from its sidecar and say whether the codes came out identical."""
+        row = self._row(take)
+        progress(None, desc=f"loading {row['model']}")
+        engine = self.app.cache.get(row["model"])
+        progress(None, desc="re-rendering")
+        report = reproduce(self.app.out / row["sidecar"], engine=engine)
+        head = "✅ **identical**" if report.identical else "❌ **mismatch**"
+        notes = "".join(f"\n- {w}" for w in report.warnings)
+        return f"take #{row['id']}: {head} — {report.message}{notes}"
+
+    def use_as_melody(self, take: str) -> tuple[Any, ...]:
+        row = self._row(take)
+        return (row["prompt"], "melody", self._file(row["audio"]), gr.Accordion(open=True),
+                gr.Tabs(selected="generate"))
+
+    def continue_take(self, take: str) -> tuple[Any, ...]:
+        row = self._row(take)
+        codes = self._file(codes_path_for(row["audio"]).as_posix())
+        return row["prompt"], "continuation", codes, gr.Accordion(open=True), gr.Tabs(selected="generate")
+
+    def build(self, shared: SimpleNamespace, gen: SimpleNamespace) -> SimpleNamespace:
+        w = SimpleNamespace()
+        with gr.Row(equal_height=False):
+            w.text = gr.Textbox(label="Search", placeholder="prompt, library, entry or notes", scale=4,
+                                elem_id="hist-search")
+            w.min_rating = gr.Dropdown([("any", 0), *((f"≥ {n}★", n) for n in range(1, 6))], value=0,
+                                       label="Rating", scale=1)
+            w.model = gr.Textbox(label="Model", placeholder="any", scale=1)
+            with gr.Column(scale=1, min_width=140):
+                w.favorites = gr.Checkbox(label="♥ favourites only")
+                w.run = gr.Button("Search", variant="primary", elem_id="hist-run")
+        w.table = gr.Dataframe(headers=HEADERS, type="array", interactive=False, wrap=True, max_height=380,
+                               column_widths=["5%", "11%", "32%", "8%", "6%", "7%", "3%", "4%", "24%"],
+                               label="Takes (click one)", elem_id="hist-table")
+        with gr.Row(equal_height=False):
+            with gr.Column(scale=3):
+                w.audio = gr.Audio(type="filepath", interactive=False, label="Take")
+                w.details = gr.Markdown("Click a take to play it, rate it or reproduce it.", elem_classes=["facts"])
+            with gr.Column(scale=2, variant="panel"):
+                w.take = gr.Textbox(label="Take id", elem_id="hist-take")
+                w.rating = gr.Radio(RATINGS, value=0, label="Rating")
+                w.favorite = gr.Checkbox(label="♥ Favourite")
+                w.save = gr.Button("Save rating", size="sm")
+                w.message = gr.Markdown()
+                with gr.Row():
+                    w.reproduce = gr.Button("Reproduce", size="sm")
+                    w.melody = gr.Button("Use as melody", size="sm")
+                    w.cont = gr.Button("Continue", size="sm")
+        search_in = [w.text, w.favorites, w.min_rating, w.model]
+        w.search_event = (self.search, search_in, w.table)
+        w.run.click(self.search, search_in, w.table, api_name="history", concurrency_limit=None)
+        w.text.submit(self.search, search_in, w.table, api_visibility="private", concurrency_limit=None)
+        w.table.select(self.pick, None, [w.take, w.audio, w.details, w.rating, w.favorite], api_visibility="private",
+                       concurrency_limit=None)
+        w.save.click(self.rate, [w.take, w.rating, w.favorite], w.message, api_name="rate",
+                     concurrency_limit=None).then(self.search, search_in, w.table, api_visibility="private")
+        w.reproduce.click(self.reproduce, w.take, w.message, api_name="reproduce", concurrency_id="model",
+                          concurrency_limit=shared.concurrency)
+        targets = [gen.prompt, gen.draft_mode, gen.melody, gen.draft_box, shared.tabs]
+        w.melody.click(ui_errors(self.use_as_melody), w.take, targets, api_visibility="private", queue=False)
+        w.cont.click(ui_errors(self.continue_take), w.take,
+                     [gen.prompt, gen.draft_mode, gen.continue_from, gen.draft_box, shared.tabs],
+                     api_visibility="private", queue=False)
+        return w

@@ -1,0 +1,199 @@
+"""The Library tab: browse prompt files, filter entries, preview template matrices, render a selection."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import gradio as gr
+
+from workbench.core.errors import GenerationCancelled, PromptFileError
+from workbench.core.params import parse_seeds
+from workbench.library.prompts import Library, Prompt, load_libraries, select
+from workbench.models.registry import DEFAULT_MODEL
+from workbench.render.batch import plan_jobs, render_jobs
+from workbench.ui.context import App, loudness_target, model_name, ui_errors
+
+TABLE_HEADERS = ["library", "id", "template", "tags", "duration", "seeds", "text"]
+RESULT_HEADERS = ["entry", "seed", "status", "file"]
+
+
+def key(prompt: Prompt) -> str:
+    """The UI's name for a library entry: ``library/id``."""
+    return f"{prompt.library}/{prompt.id}"
+
+
+def prompt_files(app: App) -> list[str]:
+    """Names of the prompt files in the prompt folder."""
+    return sorted(p.name for p in app.prompts.glob("*.toml")) if app.prompts.is_dir() else []
+
+
+def libraries(app: App, names: Sequence[str] | None = None, uploads: Sequence[str] | None = None) -> list[Library]:
+    """The chosen prompt files of the prompt folder (all when ``names`` is None) plus uploaded ones."""
+    chosen = prompt_files(app) if names is None else list(names)
+    paths = [app.prompts / Path(name).name for name in chosen]  # bare names only: nothing outside the folder
+    paths += [app.upload(path) for path in (uploads or [])]
+    return load_libraries(paths) if paths else []
+
+
+def library_choices(app: App) -> list[tuple[str, str]]:
+    """``(label, key)`` for every entry of the prompt folder (the Generate tab's picker); empty if unreadable."""
+    try:
+        return [(f"{key(p)} — {p.text[:70]}", key(p)) for lib in libraries(app) for p in lib.prompts]
+    except PromptFileError:
+        return []
+
+
+def find(app: App, entry: str, names: Sequence[str] | None = None, uploads: Sequence[str] | None = None) -> Prompt:
+    for lib in libraries(app, names, uploads):
+        for prompt in lib.prompts:
+            if key(prompt) == entry:
+                return prompt
+    raise gr.Error(f"no library entry {entry!r}; reload the list")
+
+
+def fill_from(app: App, entry: str | None) -> tuple[Any, ...]:
+    """Prompt text, sampling settings and first seed of a library entry (Generate's picker, Library's button)."""
+    if not entry:
+        return (gr.skip(),) * 7
+    prompt = find(app, entry)
+    p = prompt.params
+    seed = str(prompt.seeds[0]) if prompt.seeds else ""
+    return prompt.text, p.duration_s, p.guidance_scale, p.temperature, p.top_k, p.top_p, seed
+
+
+class LibraryTab:
+    """Handlers and layout of the Library tab."""
+
+    def __init__(self, app: App) -> None:
+        self.app = app
+
+    # --- handlers ------------------------------------------------------------------------------------
+    @ui_errors
+    def browse(self, names: list[str], uploads: list[str] | None, tags: list[str] | None, text: str
+               ) -> tuple[Any, ...]:
+        """Entries of the chosen files matching the tag and text filters: ``(table, tag choices, selection)``."""
+        libs = libraries(self.app, names, uploads)
+        prompts = select(libs, tags=tags or [])
+        needle = (text or "").strip().lower()
+        if needle:
+            prompts = [p for p in prompts if needle in f"{key(p)} {p.text} {p.notes}".lower()]
+        rows = [[p.library, p.id, p.template_id or "", ", ".join(p.tags), p.params.duration_s,
+                 " ".join(map(str, p.seeds or ())), p.text] for p in prompts]
+        all_tags = sorted({t for lib in libs for p in lib.prompts for t in p.tags})
+        return rows, gr.Dropdown(choices=all_tags), gr.Dropdown(choices=[key(p) for p in prompts])
+
+    @ui_errors
+    def details(self, names: list[str], uploads: list[str] | None, selected: list[str] | None,
+                evt: gr.SelectData) -> tuple[Any, ...]:
+        """A clicked entry: its details, its template's whole matrix, and the entry added to the selection."""
+        row = evt.row_value
+        prompt = find(self.app, f"{row[0]}/{row[1]}", names, uploads)
+        expansion: list[list[Any]] = []
+        if prompt.template_id:
+            siblings = [p for lib in libraries(self.app, names, uploads) for p in lib.prompts
+                        if p.library == prompt.library and p.template_id == prompt.template_id]
+            expansion = [[p.id, *p.slot_values.values(), p.text] for p in siblings]
+            headers = ["id", *prompt.slot_values, "text"]
+        else:
+            headers = ["id", "text"]
+        lines = [f"### {key(prompt)}", prompt.text, "",
+                 f"tags: {', '.join(prompt.tags) or '–'} · seeds: {' '.join(map(str, prompt.seeds or ())) or '–'}"
+                 f" · settings: {', '.join(f'{k}={v}' for k, v in prompt.overrides.items()) or 'defaults'}"]
+        if prompt.template_id:
+            lines.append(f"template **{prompt.template_id}** → {len(expansion)} prompts (below)")
+        if prompt.notes:
+            lines.append(f"notes: {prompt.notes}")
+        chosen = list(dict.fromkeys([*(selected or []), key(prompt)]))
+        return "\n".join(lines), gr.Dataframe(expansion, headers=headers), chosen, key(prompt)
+
+    @ui_errors
+    def render(self, names: list[str] | None = None, uploads: list[str] | None = None, selected: list[str] | None = None,
+               seeds: str | None = None, duration: float | None = None, model: str = DEFAULT_MODEL, folder: str = "",
+               loudness: str = "off", flags: dict[str, bool] | None = None,
+               progress: Any = gr.Progress()) -> tuple[list[list[Any]], str]:
+        """Render the selected entries (entry x seed) resumably into ``<out>/<library>/<entry>/s<seed>.wav``."""
+        if not selected:
+            raise gr.Error("select entries first: click rows of the table, or 'Select all shown'")
+        wanted = set(selected)
+        prompts = [p for lib in libraries(self.app, names, uploads) for p in lib.prompts if key(p) in wanted]
+        unknown = wanted - {key(p) for p in prompts}
+        if unknown:
+            raise gr.Error(f"no entry {', '.join(sorted(unknown))} in the chosen prompt files")
+        jobs = plan_jobs(prompts, self.app.out, seeds=parse_seeds(seeds) if (seeds or "").strip() else None,
+                         model=model_name(model, folder), duration_s=duration or None)
+        flags = flags if flags is not None else {}
+        flags["stop"], cancel = False, threading.Event()
+        try:
+            result = render_jobs(
+                jobs, self.app.out, load=self.app.cache.get, history=self.app.history,
+                loudness=loudness_target(loudness), should_stop=lambda: flags.get("stop", False) or cancel.is_set(),
+                on_take=lambda done, total, label: progress((done, total), desc=label, unit="takes"))
+        except GenerationCancelled:
+            return [], "⏹ Stopped: finished takes are kept; render again to resume."
+        return results_table(self.app, result), summary(result)
+
+    # --- layout --------------------------------------------------------------------------------------
+    def build(self, shared: SimpleNamespace) -> SimpleNamespace:
+        w = SimpleNamespace()
+        files = prompt_files(self.app)
+        with gr.Row(equal_height=False):
+            with gr.Column(scale=2, min_width=260):
+                w.names = gr.CheckboxGroup(files, value=files, label=f"Prompt files in {self.app.prompts}")
+                w.uploads = gr.File(label="Or upload prompt files (.toml)", file_count="multiple", type="filepath",
+                                    file_types=[".toml"], height=120)
+                w.tags = gr.Dropdown([], multiselect=True, label="Tags (any of)")
+                w.text = gr.Textbox(label="Text filter", placeholder="e.g. night, 120 BPM")
+            with gr.Column(scale=7):
+                w.table = gr.Dataframe(headers=TABLE_HEADERS, type="array", interactive=False, wrap=True, max_height=360,
+                                       column_widths=["9%", "13%", "8%", "12%", "7%", "6%", "45%"],
+                                       label="Entries (click a row for details and to select it)")
+                with gr.Row(equal_height=False):
+                    w.details = gr.Markdown("Click an entry to see its details.", elem_classes=["facts"])
+                    w.use = gr.Button("Use in Generate", size="sm", scale=0, min_width=150)
+                w.expansion = gr.Dataframe(headers=["id", "text"], interactive=False, wrap=True, max_height=240,
+                                           label="Template matrix expansion")
+        w.clicked = gr.State(None)
+        with gr.Row(equal_height=True):
+            w.selected = gr.Dropdown([], multiselect=True, label="Selected entries", scale=5, allow_custom_value=True)
+            w.select_all = gr.Button("Select all shown", size="sm", scale=1)
+            w.seeds = gr.Textbox(label="Seeds", placeholder="from the files", scale=1)
+            w.duration = gr.Number(0, label="Duration (s)", info="0: from the files", minimum=0, scale=1)
+        with gr.Row():
+            w.run = gr.Button("Render selected", variant="primary", scale=3)
+            w.stop = gr.Button("Stop", variant="stop", scale=1)
+        w.status = gr.Markdown("Entries keep their own sampling settings; the model and loudness above apply.")
+        w.results = gr.Dataframe(headers=RESULT_HEADERS, interactive=False, wrap=True, label="Rendered")
+        browse_in, browse_out = [w.names, w.uploads, w.tags, w.text], [w.table, w.tags, w.selected]
+        for trigger in (w.names.change, w.uploads.change, w.tags.change, w.text.submit):
+            trigger(self.browse, browse_in, browse_out, api_visibility="private", concurrency_limit=None)
+        w.load_event = (self.browse, browse_in, browse_out)
+        w.table.select(self.details, [w.names, w.uploads, w.selected], [w.details, w.expansion, w.selected, w.clicked],
+                       api_visibility="private", concurrency_limit=None)
+        w.select_all.click(lambda rows: [f"{r[0]}/{r[1]}" for r in rows or [] if len(r) > 1 and r[1]],
+                           w.table, w.selected, api_visibility="private", queue=False)
+        inputs = [w.names, w.uploads, w.selected, w.seeds, w.duration, shared.model, shared.folder, shared.loudness,
+                  shared.flags]
+        w.event = w.run.click(self.render, inputs, [w.results, w.status], api_name="library_render",
+                              concurrency_id="model", concurrency_limit=shared.concurrency)
+        w.stop.click(shared.stop, shared.flags, None, api_visibility="private", queue=False)
+        return w
+
+
+def results_table(app: App, result: Any) -> list[list[Any]]:
+    """One row per job of a :class:`~workbench.batch.BatchResult`: entry, seed, status, file."""
+    rows = [[f"{item.record['prompt']['library']}/{item.record['prompt']['entry_id']}",
+             item.take.seed, "done", app.rel(item.path)] for item in result.done]
+    rows += [[key(job.prompt), job.seed, "skipped (done earlier)", app.rel(job.path)] for job in result.skipped]
+    rows += [[key(job.prompt), job.seed, f"FAILED: {error}", app.rel(job.path)] for job, error in result.failed]
+    return rows
+
+
+def summary(result: Any) -> str:
+    text = f"**{len(result.done)} rendered**, {len(result.skipped)} done earlier, {len(result.failed)} failed"
+    if result.manifest is not None:
+        text += f" · log `{Path(result.manifest).name}`"
+    return text
