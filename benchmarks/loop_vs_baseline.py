@@ -75,7 +75,7 @@ def worker(model: str) -> None:
         forwards.clear()
         started = time.perf_counter()
         takes = engine.generate(TEXT, params, list(range(1, case["batch"] + 1)), prompt_codes=prompt,
-                                progress=lambda done, total: stamps.append(time.perf_counter()))
+                                progress=lambda done, total, stamps=stamps: stamps.append(time.perf_counter()))
         whole = time.perf_counter() - started
         gaps = [b - a for a, b in zip(stamps, stamps[1:])]
         prefills = len(forwards) - len(stamps) + 1  # a one-window call needs one prefill; more are repeats

@@ -43,7 +43,8 @@ def main() -> None:
             stamps: list[float] = []
             started = time.perf_counter()
             result = render_jobs(jobs, Path(folder) / "out", runner=RayRunner(workers=workers),
-                                 batch_size=args.batch_size, on_take=lambda *a: stamps.append(time.perf_counter()))
+                                 batch_size=args.batch_size,
+                                 on_take=lambda update, stamps=stamps: stamps.append(time.perf_counter()))
             wall = time.perf_counter() - started
             assert result.ok and len(result.done) == len(jobs)
             first = stamps[0] - started  # Ray start-up, actor start and model loading, plus the first pass

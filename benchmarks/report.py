@@ -158,7 +158,8 @@ def loop_section(result: dict[str, Any]) -> str:
         f"## The decoding loop vs the engine it replaced (`{result['model']}`, {result['date'][:10]})",
         "",
         f"- Machine: {m['cpu']}, {m['cores']} cores, {m['ram_gb']:.0f} GB RAM; Python {m['python']}.",
-        f"- Baseline: `{base['workbench']}`{' at ' + base['commit'] if base.get('commit') else ''} (transformers {base['transformers']}, torch {base['torch']}, "
+        f"- Baseline: `{base['workbench']}`{' at ' + base['commit'] if base.get('commit') else ''} "
+        f"(transformers {base['transformers']}, torch {base['torch']}, "
         f"{base['kernels']} kernels) — the engine that drove `model.generate`. Loop: this checkout (transformers "
         f"{loop['transformers']}, torch {loop['torch']}, {loop['kernels']} kernels).",
         f"- Command: `{result['command']}` ({result['total_s'] / 60:.1f} min in all). Each round runs every case "

@@ -49,3 +49,11 @@ def test_modules_stay_small_or_say_why():
         if len(lines) > 300:
             head = "\n".join(lines[:15])
             assert "Longer than" in head, f"{path.relative_to(ROOT)}: {len(lines)} lines and no reason at its top"
+
+
+def test_the_readme_lists_the_public_api():
+    text = " ".join((ROOT / "README.md").read_text().split())
+    listed = re.search(r"The public API is `workbench.__all__`: (.+?)\.(?: |$)", text)
+    assert listed, "README.md should list workbench.__all__"
+    names = re.findall(r"`([A-Za-z_]+)`", listed.group(1))
+    assert sorted(names) == sorted(n for n in workbench.__all__ if n != "__version__")

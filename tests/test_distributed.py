@@ -7,7 +7,7 @@ import pytest
 
 ray = pytest.importorskip("ray")
 
-from workbench.core.hashing import file_sha256
+from workbench.core.hashing import file_sha256  # noqa: E402
 from workbench.library.prompts import parse_library  # noqa: E402
 from workbench.render.batch import plan_jobs, render_jobs  # noqa: E402
 from workbench.render.distributed import RayRunner  # noqa: E402

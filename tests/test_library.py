@@ -561,7 +561,8 @@ def test_synthwave_library_has_the_promised_variants() -> None:
 # --- property-based tests -------------------------------------------------------------------------
 
 # WORKBENCH_FUZZ_EXAMPLES=5000 runs a longer fuzzing session locally.
-SETTINGS = settings(max_examples=int(os.environ.get("WORKBENCH_FUZZ_EXAMPLES", "150")), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=int(os.environ.get("WORKBENCH_FUZZ_EXAMPLES", "150")), deadline=None,
+                    suppress_health_check=[HealthCheck.too_slow])
 
 
 @pytest.fixture(scope="module")
@@ -626,7 +627,10 @@ _KEYS = st.sampled_from(["id", "text", "template", "slots", "tags", "seeds", "mo
                          "description", "max_matrix", "defaults", *field_names(), "bogus"])
 _SCALARS = (st.booleans() | st.integers(min_value=-(2**70), max_value=2**70) | st.floats()
             | st.text(max_size=12) | st.sampled_from(["a", "d.wav", "../d.wav", "{v}", "/abs", "Bad Id", "x" * 70]))
-_VALUES = st.recursive(_SCALARS, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(_KEYS | st.text(max_size=5), inner, max_size=4), max_leaves=12)
+_VALUES = st.recursive(
+    _SCALARS,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(_KEYS | st.text(max_size=5), inner, max_size=4),
+    max_leaves=12)
 _TABLES = st.dictionaries(_KEYS, _VALUES, max_size=8)
 # Mostly valid entries with the odd wrong value, so that some documents parse and some fail deep inside.
 _ENTRIES = st.fixed_dictionaries(
@@ -649,8 +653,10 @@ _ENTRIES = st.fixed_dictionaries(
 
 
 @SETTINGS
-@given(library=st.just({}) | _TABLES, entries=st.lists(_ENTRIES | _ENTRIES | _TABLES | _VALUES, max_size=4), extra=st.dictionaries(st.text(max_size=6), _VALUES, max_size=2))
-def test_arbitrary_dicts_parse_or_raise_prompt_file_error(fuzz_source: Path, library: dict, entries: list, extra: dict) -> None:
+@given(library=st.just({}) | _TABLES, entries=st.lists(_ENTRIES | _ENTRIES | _TABLES | _VALUES, max_size=4),
+       extra=st.dictionaries(st.text(max_size=6), _VALUES, max_size=2))
+def test_arbitrary_dicts_parse_or_raise_prompt_file_error(fuzz_source: Path, library: dict, entries: list,
+                                                          extra: dict) -> None:
     document = {**extra, "library": library, "prompt": entries}
     text = "\n".join(f"{_toml_value(k)} = {_toml_value(v)}" for k, v in document.items()) + "\n"
     _check_outcome(text, fuzz_source)
@@ -661,7 +667,8 @@ _SLOT_VALUES = st.lists(st.text(min_size=1, max_size=8) | st.integers(0, 999), m
 
 @SETTINGS
 @given(template_id=st.from_regex(r"[a-z0-9]{1,8}(-[a-z0-9]{1,4}){0,2}", fullmatch=True),
-       slots=st.dictionaries(st.from_regex(r"[a-z_][a-z0-9_]{0,6}", fullmatch=True), _SLOT_VALUES, min_size=1, max_size=3))
+       slots=st.dictionaries(st.from_regex(r"[a-z_][a-z0-9_]{0,6}", fullmatch=True), _SLOT_VALUES, min_size=1,
+                             max_size=3))
 def test_template_expansion_ids_are_unique_slug_valid_and_stable(template_id: str, slots: dict) -> None:
     values = {name: [str(v) if isinstance(v, int) else v for v in vals] for name, vals in slots.items()}
     assume(all(slugify(v) and v.isprintable() for vals in values.values() for v in vals))

@@ -1,3 +1,4 @@
+import dataclasses
 import math
 
 import pytest
@@ -38,7 +39,7 @@ def test_params_are_frozen_and_normalised():
     params = GenerationParams(duration_s=2, top_k=10.0)
     assert params.duration_s == 2.0 and isinstance(params.duration_s, float)
     assert params.top_k == 10 and isinstance(params.top_k, int)
-    with pytest.raises(Exception):
+    with pytest.raises(dataclasses.FrozenInstanceError):
         params.duration_s = 3  # type: ignore[misc]
     assert params.replace(duration_s=3).duration_s == 3.0
     assert GenerationParams.from_dict(params.to_dict()) == params

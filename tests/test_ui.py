@@ -18,9 +18,10 @@ from workbench.core.params import GenerationParams  # noqa: E402
 from workbench.engine.resident import EngineCache  # noqa: E402
 from workbench.store.naming import output_subfolder  # noqa: E402
 from workbench.ui.app import build_ui, launch_options  # noqa: E402
-from workbench.ui.uploads import check_upload, keep_draft
+from workbench.ui.uploads import check_upload, keep_draft  # noqa: E402
 
-SAMPLING = ("tiny", "", 1.0, 3.0, 1.0, 250, 1.0, "off")  # model, folder, duration, guidance, temp, top-k, top-p, loudness
+# model, folder, duration, guidance, temperature, top-k, top-p, loudness
+SAMPLING = ("tiny", "", 1.0, 3.0, 1.0, 250, 1.0, "off")
 LIBRARY = """
 [library]
 name = "demo"

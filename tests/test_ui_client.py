@@ -20,7 +20,8 @@ Client = pytest.importorskip("gradio_client").Client
 from workbench.ui.app import build_ui, launch_options  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
-SAMPLING = ("tiny", "", 1.0, 3.0, 1.0, 250, 1.0, "off")  # model, folder, duration, guidance, temp, top-k, top-p, loudness
+# model, folder, duration, guidance, temperature, top-k, top-p, loudness
+SAMPLING = ("tiny", "", 1.0, 3.0, 1.0, 250, 1.0, "off")
 LIBRARY = """
 [library]
 name = "api-demo"

@@ -1,4 +1,4 @@
-"""``workbench list``: prompt libraries with their entries, tags and counts (and the loader the render command shares)."""
+"""``workbench list``: prompt libraries with their entries, tags and counts (and the loader ``render`` shares)."""
 
 from pathlib import Path
 from typing import Annotated, Optional
@@ -11,7 +11,7 @@ from workbench.core.errors import PromptFileError
 LibraryPaths = Annotated[Optional[list[Path]], typer.Argument(help="Prompt files or folders (default: prompts/).")]
 
 
-def libraries(paths: Optional[list[Path]]) -> list:
+def read_libraries(paths: Optional[list[Path]]) -> list:
     from workbench.library.prompts import load_libraries
 
     try:
@@ -28,7 +28,7 @@ def list_libraries(paths: LibraryPaths = None) -> None:
 
     from workbench.library.prompts import summarize
 
-    libraries = libraries(paths)
+    libraries = read_libraries(paths)
     table = Table("library", "file", "entries", "templates", "tags", "description")
     for row in summarize(libraries):
         table.add_row(row["name"], row["file"], str(row["entries"]), str(row["templates"]),

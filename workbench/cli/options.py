@@ -41,10 +41,10 @@ class GenOpts:
     force: Annotated[bool, typer.Option("--force", "-f", help="Overwrite existing files.")] = False
 
     def params(self) -> Any:
-        from workbench.core.params import GenerationParams
+        from workbench.core.params import params_from_settings
 
-        return GenerationParams(duration_s=8.0 if self.duration is None else self.duration, guidance_scale=self.guidance, temperature=self.temperature,
-                                top_k=self.top_k, top_p=self.top_p, extend_stride_s=self.stride)
+        return params_from_settings(duration=self.duration, guidance=self.guidance, temperature=self.temperature,
+                                    top_k=self.top_k, top_p=self.top_p, stride=self.stride)
 
     def write_options(self) -> dict[str, Any]:
         from workbench.store.history import History
@@ -132,10 +132,7 @@ def resolve_draft(engine: Any, opts: DraftOpts, params: Any, base: Path) -> Any:
     """Turn draft options into a :class:`workbench.drafts.Draft` (no draft: nothing to load)."""
     from workbench.drafts.prepare import prepare_draft
 
-    track: Any = opts.midi_track
-    if isinstance(track, str) and track.isdigit():
-        track = int(track)
     return prepare_draft(engine, melody=opts.melody, melody_start=opts.melody_start, melody_end=opts.melody_end,
-                         melody_stem=opts.melody_stem, midi_track=track, continue_from=opts.continue_from,
+                         melody_stem=opts.melody_stem, midi_track=opts.midi_track, continue_from=opts.continue_from,
                          prompt_seconds=opts.prompt_seconds, include_prompt=opts.include_prompt,
                          duration_s=params.duration_s, record_base=base)

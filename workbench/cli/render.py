@@ -6,7 +6,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
-from workbench.cli.library import LibraryPaths, libraries
+from workbench.cli.library import LibraryPaths, read_libraries
 from workbench.cli.options import GenOpts, console, err_console, load, with_options
 
 
@@ -33,7 +33,7 @@ def render(
 
         runner = RayRunner(address=ray_address, workers=ray_workers, cpus_per_worker=ray_cpus, device=gen.device,
                            write_on=ray_write_on)
-    ok = run_render(libraries(paths), gen, only=only or [], tags=tags or [], seed_list=seed_list,
+    ok = run_render(read_libraries(paths), gen, only=only or [], tags=tags or [], seed_list=seed_list,
                     batch_size=batch_size, dry_run=dry_run, runner=runner)
     raise typer.Exit(0 if ok else 1)
 
@@ -64,7 +64,7 @@ def run_render(libraries: list, gen: GenOpts, *, only: list[str], tags: list[str
         result = render_jobs(
             jobs, gen.out, load=lambda name: load(gen, name), runner=runner, batch_size=batch_size, force=gen.force,
             history=History(gen.out), subtype=gen.format, loudness=gen.loudness,
-            on_take=lambda done, total, label: bar.update(takes, completed=done, description=f"takes ({label})"),
+            on_take=lambda update: bar.update(takes, completed=update.done, description=f"takes ({update.job.label})"),
             step_progress=lambda done, total: bar.update(steps, completed=done, total=total))
     _print_summary(result)
     if getattr(runner, "retries", 0):

@@ -7,7 +7,8 @@ import typer
 
 
 def serve(
-    model: Annotated[str, typer.Option("--model", "-m", help="Model selected at start (tiny works offline).")] = "small",
+    model: Annotated[str, typer.Option("--model", "-m", help="Model selected at start (tiny works offline).")
+                     ] = "small",
     host: Annotated[str, typer.Option(help="Address to bind; anything but loopback needs --auth.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port.")] = 7860,
     out: Annotated[Path, typer.Option("--out", help="Output folder (takes, history).")] = Path("outputs"),

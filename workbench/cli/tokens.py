@@ -16,11 +16,11 @@ Force = Annotated[bool, typer.Option("--force", "-f", help="Overwrite an existin
 def _early_checks(audio: Optional[Path], target: Path, force: bool) -> None:
     """Fail in a blink, before a codec loads: a missing input or an output that exists without --force."""
     from workbench.core.errors import AudioFileError
-    from workbench.render.tokenize import refuse_existing
+    from workbench.store.takes import refuse_existing
 
     if audio is not None and not audio.is_file():
         raise AudioFileError(f"{audio}: no such file")
-    refuse_existing(target, force)
+    refuse_existing([target], force, companions=False)
 
 
 def _load(name: Optional[str]) -> Any:

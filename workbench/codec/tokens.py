@@ -25,6 +25,7 @@ import numpy as np
 from workbench.core.atomic import write_bytes
 from workbench.core.errors import ProvenanceError
 from workbench.core.hashing import codes_sha256
+from workbench.core.records import check_kind_and_schema
 
 TOKEN_SCHEMA = 1
 TOKEN_KIND = "musicgen-workbench.codes"
@@ -84,11 +85,7 @@ def read_tokens(path: str | Path) -> Codes:
         reason = "truncated or damaged" if isinstance(error, (zipfile.BadZipFile, EOFError)) else (
             "not an .npz archive" if "pickle" in str(error) else type(error).__name__)
         raise ProvenanceError(f"{path}: not a readable token file ({reason})") from None
-    if not isinstance(meta, dict) or meta.get("kind") != TOKEN_KIND:
-        raise ProvenanceError(f"{path}: not a workbench token file (kind {meta.get('kind') if isinstance(meta, dict) else None!r})")
-    if meta.get("schema") != TOKEN_SCHEMA:
-        raise ProvenanceError(f"{path}: token file schema {meta.get('schema')!r} is not supported (this workbench "
-                              f"reads schema {TOKEN_SCHEMA}); upgrade musicgen-workbench")
+    meta = check_kind_and_schema(path, meta, kind=TOKEN_KIND, schema=TOKEN_SCHEMA, what="token file")
     for key, kind in _REQUIRED.items():
         if not isinstance(meta.get(key), kind) or isinstance(meta.get(key), bool) or meta[key] < 0:
             raise ProvenanceError(f"{path}: metadata field {key!r} must be a non-negative {kind.__name__}")

@@ -33,6 +33,17 @@ def _integer(name: str, value: Any) -> int:
     return value
 
 
+#: field -> (conversion, validity test, the rule as the error message states it)
+_RULES: dict[str, tuple[Any, Any, str]] = {
+    "duration_s": (_number, lambda v: 0 < v <= MAX_DURATION_S, f"in (0, {MAX_DURATION_S:g}] seconds"),
+    "guidance_scale": (_number, lambda v: v >= 0, ">= 0"),
+    "temperature": (_number, lambda v: v > 0, "> 0"),
+    "top_k": (_integer, lambda v: v >= 0, ">= 0 (0 disables it)"),
+    "top_p": (_number, lambda v: 0 <= v <= 1, "in [0, 1] (1 disables it)"),
+    "extend_stride_s": (_number, lambda v: 1 <= v <= 29, "in [1, 29] seconds"),
+}
+
+
 @dataclass(frozen=True)
 class GenerationParams:
     """How a take is sampled. Passed on every call; never stored on the engine.
@@ -57,31 +68,11 @@ class GenerationParams:
     extend_stride_s: float = 18.0
 
     def __post_init__(self) -> None:
-        set_ = object.__setattr__
-        duration = _number("duration_s", self.duration_s)
-        if not 0 < duration <= MAX_DURATION_S:
-            raise ParamsError(f"duration_s must be in (0, {MAX_DURATION_S:g}] seconds, got {self.duration_s!r}")
-        set_(self, "duration_s", duration)
-        guidance = _number("guidance_scale", self.guidance_scale)
-        if guidance < 0:
-            raise ParamsError(f"guidance_scale must be >= 0, got {self.guidance_scale!r}")
-        set_(self, "guidance_scale", guidance)
-        temperature = _number("temperature", self.temperature)
-        if temperature <= 0:
-            raise ParamsError(f"temperature must be > 0, got {self.temperature!r}")
-        set_(self, "temperature", temperature)
-        top_k = _integer("top_k", self.top_k)
-        if top_k < 0:
-            raise ParamsError(f"top_k must be >= 0 (0 disables it), got {self.top_k!r}")
-        set_(self, "top_k", top_k)
-        top_p = _number("top_p", self.top_p)
-        if not 0 <= top_p <= 1:
-            raise ParamsError(f"top_p must be in [0, 1] (1 disables it), got {self.top_p!r}")
-        set_(self, "top_p", top_p)
-        stride = _number("extend_stride_s", self.extend_stride_s)
-        if not 1 <= stride <= 29:
-            raise ParamsError(f"extend_stride_s must be in [1, 29] seconds, got {self.extend_stride_s!r}")
-        set_(self, "extend_stride_s", stride)
+        for name, (convert, valid, rule) in _RULES.items():
+            value = convert(name, getattr(self, name))
+            if not valid(value):
+                raise ParamsError(f"{name} must be {rule}, got {getattr(self, name)!r}")
+            object.__setattr__(self, name, value)
 
     def replace(self, **changes: Any) -> GenerationParams:
         """A copy with some fields changed (validated again)."""
@@ -102,6 +93,19 @@ class GenerationParams:
         if unknown:
             raise ParamsError(f"unknown generation parameter(s): {', '.join(sorted(unknown))}")
         return cls(**data)
+
+
+def params_from_settings(*, duration: float | None = None, guidance: float = 3.0, temperature: float = 1.0,
+                         top_k: float = 250, top_p: float = 1.0, stride: float | None = None) -> GenerationParams:
+    """The parameters that a command's options or the UI's settings describe, validated.
+
+    The one place both shells turn their values into :class:`GenerationParams`: ``None`` means the default
+    (duration 8 s, stride 18 s); a whole-number float for ``top_k`` (a UI number box) is accepted.
+    """
+    defaults = GenerationParams()
+    return GenerationParams(duration_s=defaults.duration_s if duration is None else duration,
+                            guidance_scale=guidance, temperature=temperature, top_k=top_k, top_p=top_p,
+                            extend_stride_s=defaults.extend_stride_s if stride is None else stride)
 
 
 def field_names() -> tuple[str, ...]:

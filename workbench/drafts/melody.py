@@ -13,13 +13,12 @@ import numpy as np
 from workbench.core.audio import SILENCE_RMS, read_audio, resample, to_channels
 from workbench.core.errors import AudioFileError, DraftError
 from workbench.core.hashing import file_sha256
+from workbench.drafts.checks import MAX_DRAFT_S, MIN_DRAFT_S, check_length, check_samples
 
 #: Sample rate (Hz) and hop (samples) of MusicGen-Melody's chroma analysis.
 CHROMA_SAMPLE_RATE, CHROMA_HOP = 32000, 4096
 #: Chroma frames per second (7.8125).
 CHROMA_RATE: float = 32000 / 4096
-#: Shortest melody window and default longest file, seconds.
-MIN_MELODY_S, MAX_MELODY_S = 1.0, 600.0
 #: A chroma frame holding less energy than this fraction (-60 dB) of the loudest frame counts as silent.
 SILENT_FRAME = 1e-6
 STEMS = ("harmonic",)
@@ -146,16 +145,15 @@ def _window_bounds(path: Path, duration: float, start_s: float, end_s: float | N
                    ) -> tuple[float, float]:
     """Check the file length and the window; ``end_s`` past the end of the file is clamped to it."""
     duration = float(duration)
-    if duration > max_s:
-        raise DraftError(f"melody draft {path}: {duration:.0f} s is longer than the {max_s:g} s limit; trim it first")
+    check_length("melody draft", path, duration, max_s=max_s, min_s=None)
     if not (isinstance(start_s, (int, float)) and math.isfinite(start_s) and 0 <= start_s < duration):
         raise DraftError(f"melody draft {path}: start {start_s!r} s is outside the file (0 to {duration:.2f} s)")
     if end_s is not None and not (isinstance(end_s, (int, float)) and math.isfinite(end_s) and end_s > start_s):
         raise DraftError(f"melody draft {path}: end {end_s!r} s must be a number after the start ({start_s:g} s)")
     end = duration if end_s is None else min(float(end_s), duration)
-    if end - start_s < MIN_MELODY_S:
+    if end - start_s < MIN_DRAFT_S:
         raise DraftError(f"melody draft {path}: the melody window is {end - start_s:.2f} s; "
-                         f"give at least {MIN_MELODY_S:g} s")
+                         f"give at least {MIN_DRAFT_S:g} s")
     return float(start_s), end
 
 
@@ -168,10 +166,7 @@ def _audio_chroma(path: Path, start_s: float, end_s: float | None, stem: str | N
     start, end = _window_bounds(path, audio.shape[-1] / rate, start_s, end_s, max_s)
     cut = to_channels(audio[:, round(start * rate):round(end * rate)], 1)
     wav = resample(cut, rate, CHROMA_SAMPLE_RATE)[0]  # before the extractor: its own resampling is broken
-    if not np.all(np.isfinite(wav)):
-        raise DraftError(f"melody draft {path}: the audio holds NaN or infinite samples")
-    if float(np.sqrt(np.mean(np.square(wav, dtype=np.float64)))) < SILENCE_RMS:
-        raise DraftError(f"melody draft {path}: the audio is silent between {start:g} and {end:g} s")
+    check_samples("melody draft", path, wav, where=f" between {start:g} and {end:g} s")
     if stem == "harmonic":  # librosa's median-filtering HPSS keeps the harmonic part, drops drums and clicks
         try:
             import librosa
@@ -213,7 +208,7 @@ def _midi_chroma(path: Path, start_s: float, end_s: float | None, track: str | i
 
     try:
         midi = pretty_midi.PrettyMIDI(str(path))
-    except Exception as error:  # mido/pretty_midi raise many types on corrupt files
+    except Exception as error:  # noqa: BLE001 - mido/pretty_midi raise many types on corrupt files
         raise DraftError(f"melody draft {path}: not a readable MIDI file ({type(error).__name__}: "
                          f"{str(error).splitlines()[0] if str(error) else 'corrupt'}); {_FORMATS}") from None
     instruments = _instruments(path, midi, track)
@@ -240,7 +235,7 @@ def _midi_chroma(path: Path, start_s: float, end_s: float | None, track: str | i
 
 
 def load_melody(path: str | Path, *, start_s: float = 0.0, end_s: float | None = None, stem: str | None = None,
-                track: str | int | None = None, max_s: float = MAX_MELODY_S) -> Melody:
+                track: str | int | None = None, max_s: float = MAX_DRAFT_S) -> Melody:
     """Load an audio or MIDI melody draft as MusicGen-Melody chroma.
 
     Audio (WAV, FLAC, OGG, MP3; any rate and channel count) is mixed to mono, resampled to 32 kHz,

@@ -6,6 +6,7 @@ A :class:`Draft` turns user options into ``engine.generate`` keyword arguments, 
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import math
 import os
@@ -16,14 +17,11 @@ from typing import Any
 import numpy as np
 
 from workbench.codec.tokens import read_tokens
-from workbench.core.audio import SILENCE_RMS, read_audio, resample, to_channels
+from workbench.core.audio import read_audio, resample, to_channels
 from workbench.core.errors import AudioFileError, DraftError, ModelCapabilityError, ProvenanceError
 from workbench.core.hashing import file_sha256
 from workbench.core.take import Take
-
-#: Drafts longer than this (seconds) are refused unless the caller raises the limit.
-MAX_DRAFT_S = 600.0
-MIN_DRAFT_S = 1.0
+from workbench.drafts.checks import MAX_DRAFT_S, check_length, check_samples
 
 
 @dataclass(frozen=True)
@@ -46,6 +44,20 @@ class Draft:
         """Keyword arguments for :meth:`workbench.engine.Engine.generate`."""
         return {"melody": self.melody, "prompt_codes": self.prompt_codes}
 
+    def with_files(self, base: str | Path, *, melody: str | Path | None = None,
+                   continue_from: str | Path | None = None) -> Draft:
+        """This draft recorded with its files elsewhere (e.g. kept copies of uploads), relative to ``base``.
+
+        Nothing is read again: the copies hold the same bytes, so hashes and prepared inputs still hold.
+        """
+        if self.record is None:
+            return self
+        record = copy.deepcopy(self.record)
+        for key, path in (("melody", melody), ("continuation", continue_from)):
+            if path is not None and key in record:
+                record[key]["file"] = _relative(Path(path), Path(base))
+        return dataclasses.replace(self, record=record)
+
     def finish(self, take: Take, engine: Any) -> Take:
         """Attach the draft record; drop the prompt if not wanted; score melody adherence."""
         if self.record is None:
@@ -67,18 +79,6 @@ class Draft:
 NO_DRAFT = Draft()
 
 
-def _check_signal(path: Path, audio: np.ndarray, rate: int, max_s: float) -> None:
-    seconds = audio.shape[-1] / rate
-    if seconds < MIN_DRAFT_S:
-        raise DraftError(f"draft {path}: {seconds:.2f} s is too short; give at least {MIN_DRAFT_S:g} s")
-    if seconds > max_s:
-        raise DraftError(f"draft {path}: {seconds:.0f} s is longer than the {max_s:g} s limit; trim it first")
-    if not np.all(np.isfinite(audio)):
-        raise DraftError(f"draft {path}: the audio holds NaN or infinite samples")
-    if float(np.sqrt(np.mean(np.square(audio, dtype=np.float64)))) < SILENCE_RMS:
-        raise DraftError(f"draft {path}: the audio is silent")
-
-
 def load_draft_audio(path: str | Path, sample_rate: int, channels: int, *, max_s: float = MAX_DRAFT_S
                      ) -> np.ndarray:
     """Read a draft, check it (length, silence, NaN) and convert it to ``[channels, samples]`` at ``sample_rate``.
@@ -91,7 +91,8 @@ def load_draft_audio(path: str | Path, sample_rate: int, channels: int, *, max_s
         audio, rate = read_audio(path)
     except AudioFileError as error:
         raise DraftError(f"draft {error}") from None
-    _check_signal(path, audio, rate, max_s)
+    check_length("draft", path, audio.shape[-1] / rate, max_s=max_s)
+    check_samples("draft", path, audio)
     return to_channels(resample(audio, rate, sample_rate), channels)
 
 
@@ -198,7 +199,8 @@ def prepare_draft(engine: Any, *, record_base: str | Path | None = None, max_dra
 
 def _prompt_codes(engine: Any, path: Path, seconds: float, max_s: float) -> tuple[np.ndarray, dict[str, Any]]:
     """Codes of the last ``seconds`` of an audio or token file."""
-    if not (isinstance(seconds, (int, float)) and math.isfinite(seconds) and 0 < seconds <= engine.info.max_window_s / 2):
+    longest = engine.info.max_window_s / 2
+    if not (isinstance(seconds, (int, float)) and math.isfinite(seconds) and 0 < seconds <= longest):
         raise DraftError(f"--prompt-seconds must be in (0, {engine.info.max_window_s / 2:g}], got {seconds!r}")
     frames = max(1, round(seconds * engine.frame_rate))
     if not path.is_file():

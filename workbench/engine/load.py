@@ -20,8 +20,8 @@ def load_engine(name: str = "small", *, device: str | None = None, dtype: str | 
         device: ``cpu``, ``cuda``, ``cuda:1``, ``mps``...; default: the best available.
         dtype: ``float32``/``float16``/``bfloat16``; default float16 on CUDA, float32 elsewhere.
         kernels: How the decoder's linear layers run on the CPU: ``"onednn-packed"`` (pre-packed oneDNN
-            weights, ~3x faster at musicgen-small's size, see :mod:`workbench.kernels`), ``"torch"`` (PyTorch's default kernels,
-            the reference), or ``None``/``"auto"``: packed where it pays (CPU, float32, decoder at least
+            weights, see :mod:`workbench.engine.kernels`), ``"torch"`` (PyTorch's default kernels, the
+            reference), or ``None``/``"auto"``: packed where it pays (CPU, float32, decoder at least
             ``kernels.PACK_MIN_HIDDEN`` wide: every published MusicGen; ``tiny`` runs faster unpacked).
             Recorded on every take; ``workbench reproduce`` re-renders with the recorded kernels.
         low_memory: Keep the text encoder out of memory while it is not encoding (a temporary file on

@@ -104,7 +104,8 @@ class Library:
 def _hint(id: str, prompts: Sequence[Prompt]) -> str:
     expansions = [p.id for p in prompts if p.template_id == id]
     if expansions:
-        return f"{id!r} is a template; its prompts are {', '.join(expansions[:4])}" + (", ..." if len(expansions) > 4 else "")
+        more = ", ..." if len(expansions) > 4 else ""
+        return f"{id!r} is a template; its prompts are {', '.join(expansions[:4])}{more}"
     close = difflib.get_close_matches(str(id), list(dict.fromkeys(p.id for p in prompts)), n=3, cutoff=0.5)
     return f"did you mean {', '.join(close)}?" if close else f"{len(prompts)} prompts, see `workbench list`"
 

@@ -48,7 +48,8 @@ class _Checker:
         where = f"{self.source}:{self.line(path)}: " + (f"[{label}] " if label else "")
         self.problems.append(where + (f"{key}: " if key else "") + message)
 
-    def unknown(self, path: tuple[Any, ...], table: dict[str, Any], allowed: Sequence[str], label: str | None = None) -> None:
+    def unknown(self, path: tuple[Any, ...], table: dict[str, Any], allowed: Sequence[str],
+                label: str | None = None) -> None:
         for key in table:
             if key not in allowed:
                 close = difflib.get_close_matches(key, allowed, n=1)
@@ -64,7 +65,8 @@ class _Checker:
             try:
                 seeds.append(validate_seed(item))
             except (ParamsError, ValueError) as error:  # validate_seed lets int("¹") escape as ValueError
-                self.add(path, str(error) if isinstance(error, ParamsError) else f"{item!r} is not a whole number", label)
+                message = str(error) if isinstance(error, ParamsError) else f"{item!r} is not a whole number"
+                self.add(path, message, label)
         duplicates = sorted({s for s in seeds if seeds.count(s) > 1})
         if duplicates:
             self.add(path, f"repeats seed(s) {', '.join(map(str, duplicates))}", label)
@@ -224,8 +226,8 @@ class _Checker:
             return [base]
         prompts = []
         for expanded_id, expanded_text, values in expand(entry_id, template, slots):
-            problem = _text_problem(expanded_text) or (
-                f"is longer than {MAX_ID} characters; shorten the id or slot values" if len(expanded_id) > MAX_ID else None)
+            too_long = f"is longer than {MAX_ID} characters; shorten the id or slot values"
+            problem = _text_problem(expanded_text) or (too_long if len(expanded_id) > MAX_ID else None)
             if problem:
                 bad("template", f"expansion {expanded_id!r} {problem}")
                 continue

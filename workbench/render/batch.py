@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -17,38 +17,30 @@ from typing import Any
 
 from workbench.core.atomic import clean_temp_files
 from workbench.core.errors import GenerationCancelled, WorkbenchError
-from workbench.core.params import GenerationParams
-from workbench.core.take import Take
-from workbench.drafts.prepare import draft_identity, prepare_draft
-from workbench.library.prompts import Prompt
-from workbench.models.registry import DEFAULT_MODEL
-from workbench.render.prompt import Rendered, save_takes
-from workbench.store.naming import portable_path, sidecar_path_for, take_path
-from workbench.store.sidecar import read_sidecar, render_key, take_is_complete
+from workbench.render.jobs import Job, Outcome, WriteOptions, generate_group, group_jobs, plan_jobs, save_group
+from workbench.render.prompt import Rendered
+from workbench.store.naming import sidecar_path_for
+from workbench.store.sidecar import read_sidecar, take_is_complete
 from workbench.store.takes import check_writable
 
 
 @dataclass(frozen=True)
-class Job:
-    """One take to render: a prompt, a seed, where it goes and its resume key."""
+class JobUpdate:
+    """What happened to one job of a batch, as it happens (``on_take``'s argument).
 
-    prompt: Prompt
-    seed: int
-    model: str
-    params: GenerationParams
-    path: Path
-    key: str
+    Attributes:
+        job: The job.
+        status: ``"done"`` (written now), ``"skipped"`` (finished by an earlier run) or ``"failed"``.
+        error: Why it failed (one line), else None.
+        done: Jobs accounted for so far, this one included.
+        total: Jobs in the batch.
+    """
 
-    @property
-    def label(self) -> str:
-        return f"{self.prompt.library}/{self.prompt.id} s{self.seed}"
-
-    @property
-    def group_key(self) -> tuple[Any, ...]:
-        """Jobs with equal keys can share one batched pass (same model, params and drafts)."""
-        p = self.prompt
-        return (self.model, self.params, p.melody, p.melody_start, p.melody_end, p.continue_from,
-                p.prompt_seconds, p.include_prompt)
+    job: Job
+    status: str
+    error: str | None
+    done: int
+    total: int
 
 
 @dataclass
@@ -63,72 +55,6 @@ class BatchResult:
     @property
     def ok(self) -> bool:
         return not self.failed
-
-
-def _draft_options(prompt: Prompt, params: GenerationParams) -> dict[str, Any]:
-    options: dict[str, Any] = {"melody": prompt.melody, "melody_start": prompt.melody_start or 0.0,
-                               "melody_end": prompt.melody_end, "continue_from": prompt.continue_from}
-    if prompt.prompt_seconds is not None:
-        options["prompt_seconds"] = prompt.prompt_seconds
-    if prompt.include_prompt is not None:
-        options["include_prompt"] = prompt.include_prompt
-    return {**options, "duration_s": params.duration_s}
-
-
-def plan_jobs(prompts: Iterable[Prompt], out_dir: str | Path, *, seeds: Sequence[int] | None = None,
-              model: str | None = None, duration_s: float | None = None, ext: str = ".wav") -> list[Job]:
-    """Expand prompts into jobs. ``seeds``/``model``/``duration_s`` given here override the prompt files."""
-    jobs = []
-    for prompt in prompts:
-        params = prompt.params if duration_s is None else prompt.params.replace(duration_s=duration_s)
-        name = model or prompt.model or DEFAULT_MODEL
-        identity = draft_identity(**_draft_options(prompt, params))
-        for seed in (seeds or prompt.seeds or (1,)):
-            key = render_key(name, prompt.text, params.to_dict(), seed, identity)
-            jobs.append(Job(prompt, seed, name, params, take_path(out_dir, prompt.library, prompt.id, seed, ext), key))
-    return jobs
-
-
-def group_jobs(jobs: Sequence[Job], batch_size: int) -> list[list[Job]]:
-    """Batched passes: jobs sharing a model, params and drafts, at most ``batch_size`` takes each, in order."""
-    if batch_size < 1:
-        raise WorkbenchError(f"--batch-size must be at least 1, got {batch_size}")
-    buckets: dict[tuple[Any, ...], list[Job]] = {}
-    for job in jobs:
-        buckets.setdefault(job.group_key, []).append(job)
-    return [bucket[i:i + batch_size] for bucket in buckets.values() for i in range(0, len(bucket), batch_size)]
-
-
-def generate_group(engine: Any, group: Sequence[Job], *, progress: Callable[[int, int], None] | None = None,
-                   should_stop: Callable[[], bool] | None = None) -> list[Take]:
-    """Generate the finished takes of one batched pass (drafts applied), without writing anything."""
-    first = group[0]
-    draft = prepare_draft(engine, **_draft_options(first.prompt, first.params), record_base=first.path.parent)
-    texts = [job.prompt.text for job in group]
-    takes = engine.generate(texts if len(set(texts)) > 1 else texts[0], first.params, [job.seed for job in group],
-                            progress=progress, should_stop=should_stop, **draft.generate_kwargs())
-    return [draft.finish(take, engine) for take in takes]
-
-
-@dataclass(frozen=True)
-class WriteOptions:
-    """How takes are written: PCM subtype, loudness target, and the history to index them in."""
-
-    subtype: str | None = None
-    loudness: float | None = None
-    history: Any = None
-
-
-def save_group(group: Sequence[Job], takes: Sequence[Take], weights_sha256: str | None,
-               options: WriteOptions) -> list[Rendered]:
-    """Write the takes of one pass (overwriting leftovers of an interrupted run: the jobs are unfinished)."""
-    return save_takes(takes, [job.path for job in group], force=True, subtype=options.subtype,
-                      loudness=options.loudness, weights_sha256=weights_sha256, history=options.history,
-                      prompt_refs=[_ref(job) for job in group])
-
-
-#: What a runner yields per batched pass: the pass's jobs and their written takes, or the error that stopped it.
-Outcome = tuple[Sequence[Job], "list[Rendered] | WorkbenchError"]
 
 
 class LocalRunner:
@@ -163,12 +89,6 @@ class LocalRunner:
                 yield group, error
 
 
-def _ref(job: Job) -> dict[str, Any]:
-    p = job.prompt
-    return {"library": p.library, "library_file": portable_path(p.source), "entry_id": p.id,
-            "template_id": p.template_id}
-
-
 class Manifest:
     """Append-only JSONL log of a batch render (one event per line, flushed as it happens)."""
 
@@ -199,7 +119,7 @@ def render_jobs(
     history: Any = None,
     subtype: str | None = None,
     loudness: float | None = None,
-    on_take: Callable[[int, int, str], None] | None = None,
+    on_take: Callable[[JobUpdate], None] | None = None,
     step_progress: Callable[[int, int], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
 ) -> BatchResult:
@@ -215,7 +135,7 @@ def render_jobs(
         runner: Anything with ``run(groups, options) -> Iterator[Outcome]`` instead of the local runner.
         batch_size: Most takes per batched pass.
         force: Re-render takes even when finished.
-        on_take: ``on_take(done, total, label)`` after each take is written, skipped or failed.
+        on_take: Called with a :class:`JobUpdate` after each take is written, skipped or failed.
         step_progress, should_stop: For the local runner (decoding-step progress, cancellation).
     """
     if runner is None:
@@ -235,7 +155,7 @@ def render_jobs(
                 history.add(sidecar_path_for(job.path), read_sidecar(sidecar_path_for(job.path)))
             result.skipped.append(job)
             manifest.write(job, "skipped")
-            tally.step(job.label + " (done earlier)")
+            tally.step(job, "skipped")
         else:
             todo.append(job)
     started = time.perf_counter()
@@ -249,20 +169,20 @@ def render_jobs(
             for job, item in zip(group, outcome):
                 result.done.append(item)
                 manifest.write(job, "done", wall_s=wall, codes_sha256=item.record["codes_sha256"])
-                tally.step(job.label)
+                tally.step(job, "done")
     finally:
         manifest.close()
     return result
 
 
 class _Tally:
-    def __init__(self, total: int, on_take: Callable[[int, int, str], None] | None) -> None:
+    def __init__(self, total: int, on_take: Callable[[JobUpdate], None] | None) -> None:
         self.total, self.count, self.on_take = total, 0, on_take
 
-    def step(self, label: str) -> None:
+    def step(self, job: Job, status: str, error: str | None = None) -> None:
         self.count += 1
         if self.on_take:
-            self.on_take(self.count, self.total, label)
+            self.on_take(JobUpdate(job, status, error, self.count, self.total))
 
 
 def _record_failure(group: Sequence[Job], error: WorkbenchError, result: BatchResult, manifest: Manifest,
@@ -274,7 +194,7 @@ def _record_failure(group: Sequence[Job], error: WorkbenchError, result: BatchRe
         else:
             result.failed.append((job, str(error)))
         manifest.write(job, "done" if finished else "failed", error=None if finished else str(error))
-        tally.step(job.label + ("" if finished else " FAILED"))
+        tally.step(job, "skipped" if finished else "failed", None if finished else str(error))
 
 
 def render_library(paths: str | Path | Sequence[str | Path], engine: Any, *, out_dir: str | Path = "outputs",

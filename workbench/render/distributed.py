@@ -14,7 +14,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from workbench.core.errors import WorkbenchError
-from workbench.render.batch import Job, Outcome, WriteOptions, generate_group, save_group
+from workbench.render.jobs import Job, Outcome, WriteOptions, generate_group, save_group
 from workbench.render.prompt import Rendered
 from workbench.store.naming import sidecar_path_for
 

@@ -11,15 +11,10 @@ from workbench.codec.load import load_codec
 from workbench.codec.metrics import quality
 from workbench.codec.tokens import read_tokens, write_tokens
 from workbench.core.audio import read_audio, write_audio
-from workbench.core.errors import CodecError, OutputExistsError, ProvenanceError
+from workbench.core.errors import CodecError, ProvenanceError
 from workbench.core.hashing import file_sha256
 from workbench.store.naming import audio_path_for, codes_path_for, reconstruction_path_for
-
-
-def refuse_existing(path: Path, force: bool) -> None:
-    """Raise ``OutputExistsError`` if ``path`` exists and not ``force`` (callers check before slow work)."""
-    if path.exists() and not force:
-        raise OutputExistsError(f"{path} exists already; pass --force to overwrite it")
+from workbench.store.takes import refuse_existing
 
 
 def _codec_from(codec: Any) -> Codec:
@@ -48,7 +43,7 @@ def tokenize_file(path: str | Path, codec: Any, *, out: str | Path | None = None
     target = Path(out) if out is not None else codes_path_for(path)
     if target.resolve() == path.resolve():
         raise CodecError(f"{target}: the token file would overwrite its own source audio")
-    refuse_existing(target, force)
+    refuse_existing([target], force, companions=False)
     codec = _codec_from(codec)
     audio, rate = read_audio(path)
     codes = encode(codec, audio, rate, bandwidth=bandwidth)
@@ -77,7 +72,7 @@ def detokenize_file(path: str | Path, *, codec: Any = None, out: str | Path | No
     path = Path(path)
     tokens = read_tokens(path)
     target = Path(out) if out is not None else audio_path_for(path)
-    refuse_existing(target, force)
+    refuse_existing([target], force, companions=False)
     if codec is None:
         recorded = tokens.meta.get("codec")
         codec = recorded.get("model") if isinstance(recorded, dict) else None
@@ -114,7 +109,7 @@ def codec_report(path: str | Path, codec: Any, *, out: str | Path | None = None,
     target = Path(out) if out is not None else reconstruction_path_for(path)
     if target.resolve() == path.resolve():
         raise CodecError(f"{target}: the reconstruction would overwrite its own source audio")
-    refuse_existing(target, force)
+    refuse_existing([target], force, companions=False)
     audio, rate = read_audio(path)
     codes = encode(codec, audio, rate)
     reconstruction = decode(codec, codes)

@@ -28,6 +28,7 @@ from workbench.core.atomic import write_bytes
 from workbench.core.errors import ParamsError, ProvenanceError
 from workbench.core.hashing import file_sha256
 from workbench.core.params import GenerationParams
+from workbench.core.records import check_kind_and_schema
 
 SCHEMA = 1
 KIND = "musicgen-workbench.take"
@@ -88,11 +89,7 @@ def read_sidecar(path: str | Path) -> dict[str, Any]:
         raise ProvenanceError(f"{path}: no such sidecar") from None
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
         raise ProvenanceError(f"{path}: not a readable JSON sidecar ({error})") from None
-    if not isinstance(record, dict) or record.get("kind") != KIND:
-        raise ProvenanceError(f"{path}: not a workbench take sidecar")
-    if record.get("schema") != SCHEMA:
-        raise ProvenanceError(f"{path}: sidecar schema {record.get('schema')!r} is not supported (this workbench "
-                              f"reads schema {SCHEMA}); upgrade musicgen-workbench")
+    record = check_kind_and_schema(path, record, kind=KIND, schema=SCHEMA, what="take sidecar")
     for key, types in _FIELDS.items():
         value = record.get(key)
         if not isinstance(value, types) or (isinstance(value, bool) and bool not in types):

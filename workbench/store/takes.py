@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import os
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -23,16 +24,21 @@ from workbench.store.naming import codes_path_for, sidecar_path_for
 from workbench.store.sidecar import now_iso, render_key, versions, write_sidecar
 
 
-def refuse_existing(paths: list[Path] | tuple[Path, ...], force: bool) -> None:
-    """Raise ``OutputExistsError`` if any take file (audio, sidecar, codes) of ``paths`` exists and not ``force``.
+def refuse_existing(paths: Iterable[str | Path], force: bool, *, companions: bool = True) -> None:
+    """Raise ``OutputExistsError`` if a file the workbench is about to write exists and not ``force``.
 
     Called before any model work, so a long render never fails at its end.
+
+    Args:
+        paths: Output files.
+        force: Overwrite instead of refusing.
+        companions: Check each take's sidecar and codes file too (False for a lone file, e.g. a token file).
     """
     if force:
         return
     for path in paths:
         path = Path(path)
-        for existing in (path, sidecar_path_for(path), codes_path_for(path)):
+        for existing in ((path, sidecar_path_for(path), codes_path_for(path)) if companions else (path,)):
             if existing.exists():
                 raise OutputExistsError(f"{existing} exists already; pass --force to overwrite it")
 
@@ -95,7 +101,10 @@ def save_take(
     if path.suffix.lower() == ".json" or path.name.endswith(".codes.npz"):
         raise ParamsError(f"{path}: the audio file needs a .wav or .flac name")
     refuse_existing([path], force)
-    audio = normalize_loudness(take.audio, take.sample_rate, loudness) if loudness is not None else peak_safe(take.audio)
+    if loudness is None:
+        audio = peak_safe(take.audio)
+    else:
+        audio = normalize_loudness(take.audio, take.sample_rate, loudness)
     written: list[Path] = []
     try:
         write_tokens(codes_file, take.codes, token_meta(take.model, num_samples=take.num_samples), force=True)

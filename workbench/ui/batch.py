@@ -19,7 +19,8 @@ from workbench.ui.context import App, loudness_target, model_name, run_in_backgr
 from workbench.ui.library import key, libraries, prompt_files, summary
 
 JOB_HEADERS = ["#", "entry", "seed", "status", "file"]
-_SUFFIXES = {" (done earlier)": "skipped (done earlier)", " FAILED": "FAILED"}
+#: What the job table shows for each status of :class:`workbench.render.batch.JobUpdate`.
+STATUS_TEXT = {"done": "done", "skipped": "skipped (done earlier)", "failed": "FAILED"}
 
 
 class BatchTab:
@@ -29,7 +30,8 @@ class BatchTab:
         self.app = app
 
     @ui_errors
-    def batch(self, file: str | None = None, upload: str | None = None, seeds: str | None = None, subfolder: str = "batch",
+    def batch(self, file: str | None = None, upload: str | None = None, seeds: str | None = None,
+              subfolder: str = "batch",
               batch_size: float = 4, duration: float | None = None, model: str = DEFAULT_MODEL, folder: str = "",
               loudness: str = "off", flags: dict[str, bool] | None = None,
               progress: Any = gr.Progress()) -> Iterator[tuple[Any, ...]]:
@@ -54,7 +56,7 @@ class BatchTab:
         def work(emit: Any) -> Any:
             return render_jobs(jobs, out, load=self.app.cache.get, batch_size=int(batch_size), history=self.app.history,
                                loudness=loudness_target(loudness),
-                               on_take=lambda done, total, label: emit("take", (done, total, label)),
+                               on_take=lambda update: emit("take", update),
                                step_progress=lambda done, total: emit("progress", (done, total)),
                                should_stop=lambda: flags.get("stop", False) or cancel.is_set())
 
@@ -66,11 +68,8 @@ class BatchTab:
                         status.update({job.label: f"FAILED: {error}" for job, error in payload.failed})
                         yield table(), summary(payload), names
                         continue
-                    done, total, label = payload
-                    base, state = next(((label[: -len(s)], text) for s, text in _SUFFIXES.items() if label.endswith(s)),
-                                       (label, "done"))
-                    status[base] = state
-                    yield table(), f"{done}/{total} takes…", names
+                    status[payload.job.label] = STATUS_TEXT[payload.status]
+                    yield table(), f"{payload.done}/{payload.total} takes…", names
             except GenerationCancelled:
                 yield table(), "⏹ Stopped: finished takes are kept; run the same batch again to resume.", names
 
@@ -80,7 +79,8 @@ class BatchTab:
         w.libraries = gr.State("")
         with gr.Row(equal_height=False):
             with gr.Column(scale=2, min_width=260):
-                w.file = gr.Dropdown(files, value=files[0] if files else None, label="Prompt file", allow_custom_value=True)
+                w.file = gr.Dropdown(files, value=files[0] if files else None, label="Prompt file",
+                                     allow_custom_value=True)
                 w.upload = gr.File(label="…or upload one (.toml)", type="filepath", file_types=[".toml"], height=120)
                 w.seeds = gr.Textbox(label="Seeds", placeholder="from the file, e.g. 1-4", elem_id="batch-seeds")
                 w.subfolder = gr.Textbox("batch", label="Output sub-folder",
@@ -100,6 +100,7 @@ class BatchTab:
         inputs = [w.file, w.upload, w.seeds, w.subfolder, w.batch_size, w.duration, shared.model, shared.folder,
                   shared.loudness, shared.flags]
         w.event = w.run.click(self.batch, inputs, [w.jobs, w.summary, w.libraries], api_name="batch",
-                              concurrency_id="model", concurrency_limit=shared.concurrency, show_progress_on=[w.summary])
+                              concurrency_id="model", concurrency_limit=shared.concurrency,
+                              show_progress_on=[w.summary])
         w.stop.click(shared.stop, shared.flags, None, api_visibility="private", queue=False)
         return w

@@ -9,12 +9,12 @@ from typing import Any
 import gradio as gr
 
 from workbench.core.errors import GenerationCancelled
-from workbench.core.params import parse_seeds, validate_text
+from workbench.core.params import params_from_settings, parse_seeds, validate_text
 from workbench.models.registry import DEFAULT_MODEL
 from workbench.render.prompt import render_seeds
 from workbench.store.naming import adhoc_folder, spectrogram_path_for
 from workbench.ui.context import MAX_COMPARE, App, P, fmt, loudness_target, model_name, stars, ui_errors
-from workbench.ui.generate import sampling_params, take_facts
+from workbench.ui.generate import take_facts
 
 
 class CompareTab:
@@ -31,7 +31,8 @@ class CompareTab:
                 flags: dict[str, bool] | None = None, progress: Any = gr.Progress(),
                 ) -> tuple[list[dict[str, Any]], str, list[str] | None]:
         """Render ``text`` for every seed in one pass; returns ``(takes, status, files)``."""
-        params = sampling_params(duration, guidance, temperature, top_k, top_p)
+        params = params_from_settings(duration=duration, guidance=guidance, temperature=temperature,
+                                      top_k=top_k, top_p=top_p)
         text, seed_list = validate_text(text), parse_seeds((seeds or "").strip() or "1-4")
         if len(seed_list) > MAX_COMPARE:
             raise gr.Error(f"{len(seed_list)} seeds: the grid shows at most {MAX_COMPARE}; use Batch for more")

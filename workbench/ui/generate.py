@@ -13,7 +13,7 @@ import gradio as gr
 import numpy as np
 
 from workbench.core.errors import GenerationCancelled
-from workbench.core.params import GenerationParams, random_seed, validate_seed, validate_text
+from workbench.core.params import GenerationParams, params_from_settings, random_seed, validate_seed, validate_text
 from workbench.drafts.prepare import prepare_draft
 from workbench.models.registry import DEFAULT_MODEL
 from workbench.render.prompt import Rendered, render_prompt
@@ -33,13 +33,6 @@ from workbench.ui.context import (
 from workbench.ui.uploads import keep_draft
 
 DRAFT_MODES = ["none", "melody", "continuation"]
-
-
-def sampling_params(duration: float, guidance: float, temperature: float, top_k: float, top_p: float
-                    ) -> GenerationParams:
-    """The shared sampling widgets as validated parameters."""
-    return GenerationParams(duration_s=duration, guidance_scale=guidance, temperature=temperature, top_k=top_k,
-                            top_p=top_p)
 
 
 def take_facts(app: App, item: Rendered) -> dict[str, Any]:
@@ -78,7 +71,8 @@ class GenerateTab:
                  loudness: str = "off", flags: dict[str, bool] | None = None,
                  progress: Any = gr.Progress()) -> Iterator[tuple[Any, ...]]:
         """Render one take; yields preview updates, then ``(preview, audio, image, summary, seed, files, facts)``."""
-        params = sampling_params(duration, guidance, temperature, top_k, top_p)
+        params = params_from_settings(duration=duration, guidance=guidance, temperature=temperature,
+                                      top_k=top_k, top_p=top_p)
         text = validate_text(text)
         seed_value = validate_seed(seed) if str(seed or "").strip() else random_seed()
         path = adhoc_path(self.app.out, text, seed_value)
@@ -137,9 +131,9 @@ class GenerateTab:
         options = dict(melody_start=float(melody_start or 0.0), melody_end=melody_end or None,
                        prompt_seconds=float(prompt_seconds), include_prompt=bool(include_prompt),
                        duration_s=params.duration_s)
-        prepare_draft(engine, **keep, **options)  # check the upload first: a bad one is never kept
+        draft = prepare_draft(engine, **keep, **options)  # checked first: a bad upload is never kept
         kept = {role: keep_draft(path, self.app.out) if path else None for role, path in keep.items()}
-        return prepare_draft(engine, **kept, **options, record_base=base)
+        return draft.with_files(base, **kept)
 
     # --- layout --------------------------------------------------------------------------------------
     def build(self, shared: SimpleNamespace, library_choices: list[tuple[str, str]]) -> SimpleNamespace:
@@ -171,7 +165,8 @@ class GenerateTab:
                     w.run = gr.Button("Generate", variant="primary", size="lg", scale=3, elem_id="gen-run")
                     w.stop = gr.Button("Stop", variant="stop", size="lg", scale=1)
                 label = "Preview (streams while rendering)" if self.app.preview_streaming else "Preview (audio so far)"
-                w.preview = gr.Audio(label=label, streaming=self.app.preview_streaming, autoplay=self.app.preview_streaming,
+                w.preview = gr.Audio(label=label, streaming=self.app.preview_streaming,
+                                     autoplay=self.app.preview_streaming,
                                      interactive=False, elem_id="gen-preview")
             with gr.Column(scale=6):
                 w.audio = gr.Audio(label="Take", type="filepath", interactive=False, elem_id="gen-audio")

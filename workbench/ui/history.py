@@ -54,7 +54,8 @@ class HistoryTab:
         return (f"### take #{row['id']} · seed {row['seed']} · {row['model']}\n{row['prompt']}\n\n"
                 f"{where}{row['duration_s']:.2f} s · guidance {p['guidance_scale']} · temperature {p['temperature']}"
                 f" · top-k {p['top_k']} · top-p {p['top_p']} · {row['created'][:19].replace('T', ' ')}  \n"
-                f"`{row['audio']}` · codes `{row['codes_sha256'][:16]}`" + (f"  \nnotes: {row['notes']}" * bool(row["notes"])))
+                f"`{row['audio']}` · codes `{row['codes_sha256'][:16]}`"
+                + (f"  \nnotes: {row['notes']}" * bool(row["notes"])))
 
     @ui_errors
     def rate(self, take: str, rating: float | None = None, favorite: bool = False) -> str:

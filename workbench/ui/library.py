@@ -111,7 +111,8 @@ class LibraryTab:
         return "\n".join(lines), gr.Dataframe(expansion, headers=headers), chosen, key(prompt)
 
     @ui_errors
-    def render(self, names: list[str] | None = None, uploads: list[str] | None = None, selected: list[str] | None = None,
+    def render(self, names: list[str] | None = None, uploads: list[str] | None = None,
+               selected: list[str] | None = None,
                seeds: str | None = None, duration: float | None = None, model: str = DEFAULT_MODEL, folder: str = "",
                loudness: str = "off", flags: dict[str, bool] | None = None,
                progress: Any = gr.Progress()) -> tuple[list[list[Any]], str]:
@@ -131,7 +132,7 @@ class LibraryTab:
             result = render_jobs(
                 jobs, self.app.out, load=self.app.cache.get, history=self.app.history,
                 loudness=loudness_target(loudness), should_stop=lambda: flags.get("stop", False) or cancel.is_set(),
-                on_take=lambda done, total, label: progress((done, total), desc=label, unit="takes"))
+                on_take=lambda update: progress((update.done, update.total), desc=update.job.label, unit="takes"))
         except GenerationCancelled:
             return [], "⏹ Stopped: finished takes are kept; render again to resume."
         return results_table(self.app, result), summary(result)
@@ -148,7 +149,8 @@ class LibraryTab:
                 w.tags = gr.Dropdown([], multiselect=True, label="Tags (any of)")
                 w.text = gr.Textbox(label="Text filter", placeholder="e.g. night, 120 BPM")
             with gr.Column(scale=7):
-                w.table = gr.Dataframe(headers=TABLE_HEADERS, type="array", interactive=False, wrap=True, max_height=360,
+                w.table = gr.Dataframe(headers=TABLE_HEADERS, type="array", interactive=False, wrap=True,
+                                       max_height=360,
                                        column_widths=["9%", "13%", "8%", "12%", "7%", "6%", "45%"],
                                        label="Entries (click a row for details and to select it)")
                 with gr.Row(equal_height=False):

@@ -38,7 +38,7 @@ class TokenizeTab:
     @ui_errors
     def tokenize(self, audio: str | None, codec_name: str = "", model: str = DEFAULT_MODEL, folder: str = "",
                  progress: Any = gr.Progress()) -> tuple[Any, ...]:
-        """Tokenize an upload: ``(grid image, facts, reconstruction, token file, quality)``, all under ``<out>/tokens``."""
+        """Tokenize an upload: ``(grid image, facts, reconstruction, token file, quality)``, under ``<out>/tokens``."""
         if not audio:
             raise gr.Error("upload an audio file to tokenize")
         path = self.app.upload(audio)

@@ -1,0 +1,118 @@
+"""Jobs of a batch render: one take each (entry x seed), grouped into batched passes, generated and saved.
+
+What every runner shares: the local one (:mod:`workbench.render.batch`) and Ray's
+(:mod:`workbench.render.distributed`) generate and save a group of jobs with the same two functions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from workbench.core.errors import WorkbenchError
+from workbench.core.params import GenerationParams
+from workbench.core.take import Take
+from workbench.drafts.prepare import draft_identity, prepare_draft
+from workbench.library.prompts import Prompt
+from workbench.models.registry import DEFAULT_MODEL
+from workbench.render.prompt import Rendered, save_takes
+from workbench.store.naming import portable_path, take_path
+from workbench.store.sidecar import render_key
+
+
+@dataclass(frozen=True)
+class Job:
+    """One take to render: a prompt, a seed, where it goes and its resume key."""
+
+    prompt: Prompt
+    seed: int
+    model: str
+    params: GenerationParams
+    path: Path
+    key: str
+
+    @property
+    def label(self) -> str:
+        return f"{self.prompt.library}/{self.prompt.id} s{self.seed}"
+
+    @property
+    def group_key(self) -> tuple[Any, ...]:
+        """Jobs with equal keys can share one batched pass (same model, params and drafts)."""
+        p = self.prompt
+        return (self.model, self.params, p.melody, p.melody_start, p.melody_end, p.continue_from,
+                p.prompt_seconds, p.include_prompt)
+
+
+def _draft_options(prompt: Prompt, params: GenerationParams) -> dict[str, Any]:
+    options: dict[str, Any] = {"melody": prompt.melody, "melody_start": prompt.melody_start or 0.0,
+                               "melody_end": prompt.melody_end, "continue_from": prompt.continue_from}
+    if prompt.prompt_seconds is not None:
+        options["prompt_seconds"] = prompt.prompt_seconds
+    if prompt.include_prompt is not None:
+        options["include_prompt"] = prompt.include_prompt
+    return {**options, "duration_s": params.duration_s}
+
+
+def plan_jobs(prompts: Iterable[Prompt], out_dir: str | Path, *, seeds: Sequence[int] | None = None,
+              model: str | None = None, duration_s: float | None = None, ext: str = ".wav") -> list[Job]:
+    """Expand prompts into jobs. ``seeds``/``model``/``duration_s`` given here override the prompt files."""
+    jobs = []
+    for prompt in prompts:
+        params = prompt.params if duration_s is None else prompt.params.replace(duration_s=duration_s)
+        name = model or prompt.model or DEFAULT_MODEL
+        identity = draft_identity(**_draft_options(prompt, params))
+        for seed in (seeds or prompt.seeds or (1,)):
+            key = render_key(name, prompt.text, params.to_dict(), seed, identity)
+            jobs.append(Job(prompt, seed, name, params, take_path(out_dir, prompt.library, prompt.id, seed, ext), key))
+    return jobs
+
+
+def group_jobs(jobs: Sequence[Job], batch_size: int) -> list[list[Job]]:
+    """Batched passes: jobs sharing a model, params and drafts, at most ``batch_size`` takes each, in order."""
+    if batch_size < 1:
+        raise WorkbenchError(f"--batch-size must be at least 1, got {batch_size}")
+    buckets: dict[tuple[Any, ...], list[Job]] = {}
+    for job in jobs:
+        buckets.setdefault(job.group_key, []).append(job)
+    return [bucket[i:i + batch_size] for bucket in buckets.values() for i in range(0, len(bucket), batch_size)]
+
+
+def generate_group(engine: Any, group: Sequence[Job], *, progress: Callable[[int, int], None] | None = None,
+                   should_stop: Callable[[], bool] | None = None) -> list[Take]:
+    """Generate the finished takes of one batched pass (drafts applied), without writing anything."""
+    first = group[0]
+    draft = prepare_draft(engine, **_draft_options(first.prompt, first.params), record_base=first.path.parent)
+    texts = [job.prompt.text for job in group]
+    takes = engine.generate(texts if len(set(texts)) > 1 else texts[0], first.params, [job.seed for job in group],
+                            progress=progress, should_stop=should_stop, **draft.generate_kwargs())
+    return [draft.finish(take, engine) for take in takes]
+
+
+@dataclass(frozen=True)
+class WriteOptions:
+    """How takes are written: PCM subtype, loudness target, and the history to index them in."""
+
+    subtype: str | None = None
+    loudness: float | None = None
+    history: Any = None
+
+
+def save_group(group: Sequence[Job], takes: Sequence[Take], weights_sha256: str | None,
+               options: WriteOptions) -> list[Rendered]:
+    """Write the takes of one pass (overwriting leftovers of an interrupted run: the jobs are unfinished)."""
+    return save_takes(takes, [job.path for job in group], force=True, subtype=options.subtype,
+                      loudness=options.loudness, weights_sha256=weights_sha256, history=options.history,
+                      prompt_refs=[prompt_ref(job) for job in group])
+
+
+#: What a runner yields per batched pass: the pass's jobs and their written takes, or the error that stopped it.
+Outcome = tuple[Sequence[Job], "list[Rendered] | WorkbenchError"]
+
+
+def prompt_ref(job: Job) -> dict[str, Any]:
+    p = job.prompt
+    return {"library": p.library, "library_file": portable_path(p.source), "entry_id": p.id,
+            "template_id": p.template_id}
+
