@@ -144,3 +144,29 @@ def test_reproduce_exit_codes(tmp_path):
     (tmp_path / "t.json").write_text(json.dumps(record))
     changed = run("reproduce", "t.json", cwd=tmp_path)
     assert changed.returncode == 1 and "MISMATCH" in changed.stdout
+
+
+def test_an_unexpected_error_is_one_line_that_names_it(monkeypatch, capsys):
+    import workbench.models.catalog as catalog
+    from workbench.cli.app import main
+
+    def broken():
+        raise RuntimeError("the table fell over\nsecond line")
+
+    monkeypatch.setattr(catalog, "model_table", broken)
+    with pytest.raises(SystemExit) as exit_info:
+        main(["models"])
+    assert exit_info.value.code == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == ["error: unexpected RuntimeError: the table fell over second line (a bug: rerun with --debug for "
+                   "the traceback and report it)"]
+    with pytest.raises(RuntimeError, match="the table fell over"):  # --debug: the exception itself
+        main(["--debug", "models"])
+
+
+def test_no_arguments_prints_the_help(capsys):
+    from workbench.cli.app import COMMANDS, main
+
+    assert main([]) is None  # exit status 0
+    out = capsys.readouterr().out
+    assert all(name in out for name, _ in COMMANDS)

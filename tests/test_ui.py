@@ -367,3 +367,28 @@ def test_app_py_and_workbench_serve_launch_the_same_app(tmp_path, monkeypatch):
     main(["serve", "--model", "tiny", "--out", str(tmp_path), "--concurrency", "2"])
     assert served["build"]["concurrency"] == 2 and served["queue"]["default_concurrency_limit"] == 2
     assert served["launch"]["allowed_paths"] == [str(tmp_path.resolve())]
+
+
+def test_an_unexpected_ui_error_is_one_line_and_the_traceback_is_logged(caplog):
+    import logging
+
+    from workbench.ui.context import ui_errors
+
+    @ui_errors
+    def handler():
+        raise KeyError("missing-widget")
+
+    @ui_errors
+    def streaming():
+        yield 1
+        raise ZeroDivisionError("division by zero")
+
+    with caplog.at_level(logging.ERROR, logger="workbench"), pytest.raises(gr.Error) as shown:
+        handler()
+    assert "unexpected KeyError" in str(shown.value) and "server's log" in str(shown.value)
+    assert caplog.records[-1].exc_info[0] is KeyError  # the traceback went to the log
+    with pytest.raises(gr.Error, match="unexpected ZeroDivisionError"):
+        list(streaming())
+    with pytest.raises(gr.Error) as known:  # a known error stays its own line, not logged as a bug
+        ui_errors(lambda: GenerationParams(duration_s=-1))()
+    assert known.value.message == "duration_s must be in (0, 300] seconds, got -1"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import inspect
 import io
+import logging
 import queue
 import threading
 import wave
@@ -22,6 +23,8 @@ from workbench.engine.resident import EngineCache
 from workbench.models.registry import BUILTIN, MODELS
 from workbench.store.history import History
 from workbench.ui.uploads import MAX_UPLOAD_MB, MAX_UPLOAD_S, check_upload
+
+log = logging.getLogger("workbench")
 
 #: Model choices of the selector: built-in offline models first, then the Hub's short names.
 MODEL_CHOICES = [*BUILTIN, *MODELS]
@@ -88,15 +91,28 @@ def new_flags() -> dict[str, bool]:
     return {"stop": False}
 
 
+def _as_gradio_error(error: Exception) -> Exception:
+    """Known errors (``WorkbenchError``, bad values): their one line. Anything else: one line naming it, and the
+    traceback in the server's log (``workbench`` logger), never in the browser."""
+    if isinstance(error, gr.Error):
+        return error
+    if isinstance(error, (WorkbenchError, ValueError)):
+        return gr.Error(str(error).splitlines()[0] if str(error) else type(error).__name__)
+    log.error("unexpected error in the UI", exc_info=error)
+    detail = " ".join(str(error).split())[:200]
+    return gr.Error(f"unexpected {type(error).__name__}{': ' + detail if detail else ''} (a bug: the traceback is "
+                    "in the server's log)")
+
+
 def ui_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Show known errors (``WorkbenchError``, bad values) as a ``gr.Error`` line; works for generators too."""
+    """Show every error as one ``gr.Error`` line (see :func:`_as_gradio_error`); works for generators too."""
     if inspect.isgeneratorfunction(fn):
         @functools.wraps(fn)
         def gen_wrapper(*args: Any, **kwargs: Any) -> Iterator[Any]:
             try:
                 yield from fn(*args, **kwargs)
-            except (WorkbenchError, ValueError) as error:
-                raise gr.Error(str(error).splitlines()[0] if str(error) else type(error).__name__) from None
+            except Exception as error:  # noqa: BLE001 - turned into one line here, logged when unexpected
+                raise _as_gradio_error(error) from None
 
         return gen_wrapper
 
@@ -104,8 +120,8 @@ def ui_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return fn(*args, **kwargs)
-        except (WorkbenchError, ValueError) as error:
-            raise gr.Error(str(error).splitlines()[0] if str(error) else type(error).__name__) from None
+        except Exception as error:  # noqa: BLE001 - turned into one line here, logged when unexpected
+            raise _as_gradio_error(error) from None
 
     return wrapper
 
