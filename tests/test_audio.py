@@ -86,7 +86,7 @@ def test_kill_during_write_never_leaves_a_partial_file(tmp_path):
     # either no file at all, or (if the write won the race) a complete one
     if (tmp_path / "big.wav").exists():
         assert sf.info(tmp_path / "big.wav").frames == 32000 * 120
-    assert clean_temp_files(tmp_path) >= 0
+    clean_temp_files(tmp_path)  # the killed writer is gone: its temp file is stale
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
 
 

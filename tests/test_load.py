@@ -148,3 +148,61 @@ def test_a_full_queue_turns_requests_away_clearly(tmp_path):
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+def _concurrent_clients(clients: int, tmp_path: Path) -> None:
+    """``clients`` clients at once, each sending 3 requests without waiting (different prompts, seeds and
+    durations) to a server running ``clients`` jobs at a time: every take equals the same request rendered alone,
+    none is lost or duplicated, and each client's takes are rendered in the order it sent them."""
+    from workbench.core.params import GenerationParams
+    from workbench.engine.load import load_engine
+
+    proc, url = start_server(tmp_path / "out", "--concurrency", str(clients), "--max-queue", "64")
+    requests = {(c, r): (f"client {c} request {r}, dub techno", 100 * c + r, 1.0 + 0.5 * ((c + r) % 3))
+                for c in range(clients) for r in range(3)}
+    results: dict[tuple[int, int], dict] = {}
+    errors: list[BaseException] = []
+
+    def client_loop(index: int) -> None:
+        try:
+            client = Client(url, verbose=False)
+            jobs = []
+            for (c, r), (text, seed, duration) in requests.items():
+                if c == index:  # sent one after another, as fast as a person clicks, without waiting
+                    jobs.append((r, client.submit(text=text, seed=str(seed), duration=duration, api_name="/generate")))
+                    time.sleep(0.1)
+            for request, job in jobs:
+                *_, take = job.result(timeout=600)
+                results[(index, request)] = take
+        except BaseException as error:  # noqa: BLE001 - collected and asserted below
+            errors.append(error)
+
+    try:
+        threads = [threading.Thread(target=client_loop, args=(i,)) for i in range(clients)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=900)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+    assert not errors, errors
+    assert sorted(results) == sorted(requests)  # nothing lost
+    assert len({take["sidecar"] for take in results.values()}) == len(requests)  # nothing duplicated
+    alone = load_engine("tiny")
+    for key, (text, seed, duration) in requests.items():
+        [expected] = alone.generate(text, GenerationParams(duration_s=duration), [seed])
+        assert results[key]["codes_sha256"] == expected.codes_sha256, key
+    out = tmp_path / "out"
+    for c in range(clients):  # each client's jobs ran in the order it sent them
+        created = [json.loads((out / results[(c, r)]["sidecar"]).read_text())["created"] for r in range(3)]
+        assert created == sorted(created), created
+
+
+def test_two_jobs_at_once_render_exactly_as_alone(tmp_path):
+    _concurrent_clients(2, tmp_path)
+
+
+@pytest.mark.slow
+def test_four_jobs_at_once_render_exactly_as_alone(tmp_path):
+    _concurrent_clients(4, tmp_path)

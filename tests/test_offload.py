@@ -76,3 +76,30 @@ def test_cli_low_memory_flag_gives_the_same_take(tmp_path):
         assert done.returncode == 0, done.stderr
     a, b = (json.loads((tmp_path / f"{n}.json").read_text()) for n in "ab")
     assert a["codes_sha256"] == b["codes_sha256"] and a["audio_sha256"] == b["audio_sha256"]
+
+
+def test_the_weights_fingerprint_does_not_depend_on_memory_mode():
+    normal, low = load_engine("tiny"), load_engine("tiny", low_memory=True)
+    low.generate("lofi", GenerationParams(duration_s=0.2), [1])  # the text encoder's weights are released now
+    assert low.weights_sha256() == normal.weights_sha256()
+
+
+def test_concurrent_calls_on_one_engine_are_each_exact():
+    """Threads sharing one low-memory engine (a UI with --concurrency > 1) each get the take they would alone."""
+    import threading
+
+    engine = load_engine("tiny", low_memory=True)
+    params = GenerationParams(duration_s=0.5)
+    requests = [("soft pads", 1), ("dark techno", 2), ("lofi piano", 3), ("glassy arps", 4)]
+    alone = {r: engine.generate(r[0], params, [r[1]])[0].codes_sha256 for r in requests}
+    together: dict = {}
+
+    def render(request):
+        together[request] = engine.generate(request[0], params, [request[1]])[0].codes_sha256
+
+    threads = [threading.Thread(target=render, args=(r,)) for r in requests]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert together == alone

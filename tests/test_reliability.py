@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from workbench.core.atomic import is_temp
 from workbench.core.errors import ParamsError, WorkbenchError
 from workbench.core.hashing import file_sha256
 from workbench.library.prompts import load_library, select
@@ -33,7 +34,7 @@ def render_cmd(out: Path) -> list[str]:
 def assert_intact(out: Path, expected: int) -> None:
     audio = sorted(out.rglob("s*.wav"))
     assert len(audio) == expected
-    assert not [p for p in out.rglob(".*") if p.is_file()], "temp files left behind"
+    assert not [p for p in out.rglob(".*") if is_temp(p)], "temp files left behind"
     for wav in audio:
         record = read_sidecar(wav.with_suffix(".json"))
         assert record["audio_sha256"] == file_sha256(wav)
@@ -60,7 +61,7 @@ def test_ctrl_c_stops_cleanly_and_says_how_to_resume(tmp_path):
     _, stderr = proc.communicate(timeout=120)
     assert proc.returncode == 130, stderr
     assert "re-run resumes" in stderr and "Traceback" not in stderr
-    assert not [p for p in out.rglob(".*") if p.is_file()]
+    assert not [p for p in out.rglob(".*") if is_temp(p)]
     done = subprocess.run(render_cmd(out), env=env, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr
     assert_intact(out, 8)

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from workbench.core.atomic import is_temp
 from workbench.core.hashing import file_sha256
 from workbench.library.prompts import load_library, select
 from workbench.render.batch import group_jobs, plan_jobs, render_jobs
@@ -100,7 +101,7 @@ def test_kill_minus_nine_then_resume(tmp_path):
     assert "skipped" in done.stdout
     audio = sorted(out.rglob("*.wav"))
     assert len(audio) == 8  # none missing, none duplicated
-    assert not [p for p in out.rglob(".*") if p.is_file()]  # no temp leftovers
+    assert not [p for p in out.rglob(".*") if is_temp(p)]  # no temp leftovers
     for wav in audio:
         record = read_sidecar(wav.with_suffix(".json"))
         assert record["audio_sha256"] == file_sha256(wav) and record["num_samples"] == 32000

@@ -73,10 +73,15 @@ def h(demo):
 
 
 def generate(h, text="warm noise, 90 BPM", seed="7", *, mode="none", melody=None, cont=None, duration=1.0,
-             model="tiny", flags=None, progress=noop, prompt_seconds=0.5):
+             model="tiny", stops=None, progress=noop, prompt_seconds=0.5):
     sampling = (model, "", duration, *SAMPLING[3:])
     return list(h.generate(text, seed, mode, melody, 0.0, None, cont, prompt_seconds, True, *sampling,
-                           {} if flags is None else flags, progress=progress))
+                           {} if stops is None else stops, progress=progress))
+
+
+def final(outputs):
+    """The last thing a generator handler yields (heartbeats come before it)."""
+    return list(outputs)[-1]
 
 
 def sine(path: Path, seconds: float = 2.0, rate: int = 32000) -> Path:
@@ -142,14 +147,43 @@ def test_unknown_model_is_refused_quickly(h):
 
 
 def test_stop_cancels_and_writes_nothing(h, demo):
-    flags = {}
+    from workbench.ui.context import stop_handler
+
+    stops = {}
 
     def progress(*_args, **_kwargs):
-        flags["stop"] = True  # the Stop button, pressed during the first step
+        stop_handler("generate")(stops)  # the Generate tab's Stop button, pressed during the first step
 
-    outputs = generate(h, seed="5", flags=flags, progress=progress)
+    outputs = generate(h, seed="5", stops=stops, progress=progress)
     assert "Stopped" in outputs[-1][3]
     assert not list((demo.workbench.out / "takes").glob("*.wav"))
+
+
+def test_stop_belongs_to_its_tab_and_to_jobs_already_running(h, demo):
+    from workbench.ui.context import stop_handler
+
+    stops = {}
+    presses = []
+
+    def press_compare_stop(*_args, **_kwargs):  # another tab's Stop, pressed while Generate runs
+        if not presses:
+            presses.append(stop_handler("compare")(stops))
+
+    outputs = generate(h, seed="6", stops=stops, progress=press_compare_stop)
+    assert outputs[-1][-1]["seed"] == 6  # Generate went on: the Stop was Compare's
+    stop_handler("generate")(stops)  # pressed before the next job starts: that job is not stopped
+    assert generate(h, seed="8", stops=stops)[-1][-1]["seed"] == 8
+    assert len(list((demo.workbench.out / "takes").glob("*.wav"))) == 2
+
+
+def test_reproduce_can_be_stopped(h, demo):
+    from workbench.ui.context import stop_handler
+
+    take = str(generate(h, seed="9")[-1][-1]["take_id"])
+    stops = {}
+    stopped = final(h.reproduce(take, stops, progress=lambda *a, **k: stop_handler("history")(stops)))
+    assert "stopped" in stopped
+    assert "identical" in final(h.reproduce(take, stops, progress=noop))
 
 
 def test_melody_draft_scores_adherence_and_reproduces(h, demo, tmp_path):
@@ -161,7 +195,7 @@ def test_melody_draft_scores_adherence_and_reproduces(h, demo, tmp_path):
     assert len(kept) == 1  # the upload is kept under the output folder, so the take reproduces later
     sidecar = json.loads((demo.workbench.out / facts["sidecar"]).read_text())
     assert sidecar["draft"]["melody"]["file"] == "../drafts/" + kept[0].name
-    assert "identical" in h.reproduce(str(facts["take_id"]), progress=noop)
+    assert "identical" in final(h.reproduce(str(facts["take_id"]), progress=noop))
 
 
 def test_melody_on_a_text_model_says_which_models_can(h, tmp_path):
@@ -180,7 +214,7 @@ def test_uploads_over_the_limits_are_refused(tmp_path, prompts, cache):
 
 
 def test_compare_renders_a_grid_and_saves_ratings(h, demo, tiny):
-    takes, status, files = h.compare("glassy arps, 120 BPM", "1-4", *SAMPLING, {}, progress=noop)
+    takes, status, files = final(h.compare("glassy arps, 120 BPM", "1-4", *SAMPLING, {}, progress=noop))
     assert [t["seed"] for t in takes] == [1, 2, 3, 4] and "one batched pass" in status
     assert all(Path(f).is_file() for f in files) and files[-1].endswith("index.html")
     alone = tiny.generate("glassy arps, 120 BPM", GenerationParams(duration_s=1.0), [3])[0]
@@ -197,11 +231,11 @@ def test_compare_renders_a_grid_and_saves_ratings(h, demo, tiny):
 
 def test_compare_refuses_more_seeds_than_the_grid(h):
     with pytest.raises(gr.Error, match="at most 8"):
-        h.compare("x", "1-9", *SAMPLING, {}, progress=noop)
+        final(h.compare("x", "1-9", *SAMPLING, {}, progress=noop))
 
 
 def test_extend_a_compared_take_as_a_continuation(h, demo):
-    takes, _, _ = h.compare("dusty drums", "1-2", *SAMPLING, {}, progress=noop)
+    takes, _, _ = final(h.compare("dusty drums", "1-2", *SAMPLING, {}, progress=noop))
     compare_tab = demo.handlers.compare.__self__
     prompt, mode, codes, _, _ = compare_tab.extend(0, takes)
     assert mode == "continuation" and codes.endswith(".codes.npz")
@@ -219,9 +253,9 @@ def test_history_search_rate_and_reproduce(h, demo):
     assert h.history("", True, 0, "") == []
     with pytest.raises(gr.Error, match="rating must be 1 to 5"):
         h.rate(take, 7, False)
-    assert "identical" in h.reproduce(take, progress=noop)
+    assert "identical" in final(h.reproduce(take, progress=noop))
     with pytest.raises(gr.Error, match="no take"):
-        h.reproduce("999", progress=noop)
+        final(h.reproduce("999", progress=noop))
 
 
 def test_library_browse_filter_expand_and_render(h, demo):
@@ -234,11 +268,12 @@ def test_library_browse_filter_expand_and_render(h, demo):
     details, expansion, chosen, clicked = library.details(["demo.toml"], None, [], event)
     assert "template **grid** → 4 prompts" in details and clicked == "demo/grid-dark-90"
     assert expansion.value["headers"] == ["id", "mood", "bpm", "text"] and len(expansion.value["data"]) == 4
-    results, status = h.library_render(["demo.toml"], None, ["demo/calm", *chosen], "", 0, "tiny", "", "off", {},
-                                       progress=noop)
+    results, status = final(h.library_render(["demo.toml"], None, ["demo/calm", *chosen], "", 0, "tiny", "", "off",
+                                             {}, progress=noop))
     assert [r[2] for r in results] == ["done", "done"] and "2 rendered" in status
     assert (demo.workbench.out / "demo" / "calm" / "s1.wav").is_file()
-    again, status = h.library_render(["demo.toml"], None, ["demo/calm"], "", 0, "tiny", "", "off", {}, progress=noop)
+    again, status = final(h.library_render(["demo.toml"], None, ["demo/calm"], "", 0, "tiny", "", "off", {},
+                                           progress=noop))
     assert again[0][2] == "skipped (done earlier)" and "1 done earlier" in status
     assert h.fill_from("demo/calm") == ("calm ambient pads, slow, 60 BPM", 1.0, 3.0, 1.0, 250, 1.0, "1")
 

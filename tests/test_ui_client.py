@@ -173,3 +173,26 @@ def test_files_outside_the_output_folder_are_not_served(server):
     assert response.status_code in (403, 404)
     take = next(server.out.rglob("*.wav"))  # the output folder itself is served
     assert httpx.get(f"{server.url}gradio_api/file={take.resolve()}").status_code == 200
+
+
+def test_a_client_that_goes_away_cancels_its_running_and_queued_jobs(server):
+    """Cancelling (what closing the page does) stops the running job (a seed sweep that yields nothing until it
+    ends but its heartbeats) and drops the queued ones: none of them is written, and the next client is served."""
+    from gradio_client.utils import Status
+
+    client = Client(server.url, verbose=False)
+    jobs = [client.submit(text="abandoned sweep", seeds="1-2", duration=60.0, api_name="/compare"),
+            *(client.submit(text=f"abandoned take {i}", seed=str(500 + i), duration=60.0, api_name="/generate")
+              for i in range(2))]
+    deadline = time.time() + 120
+    while jobs[0].status().code != Status.PROCESSING and time.time() < deadline:
+        time.sleep(0.1)
+    time.sleep(1.0)  # a few decoding steps into the first take
+    for job in jobs:
+        job.cancel()
+    other = Client(server.url, verbose=False)
+    *_, take = other.predict(text="the next client", seed="9", duration=1.0, api_name="/generate")
+    assert take["seed"] == 9
+    time.sleep(2.0)  # anything still running would write now
+    written = [p.name for p in server.out.rglob("*abandoned*") if p.is_file()]
+    assert written == [], written

@@ -5,7 +5,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from workbench.cli.options import console, err_console
+from workbench.cli.options import console, err_console, progress_bar
 
 
 def history(
@@ -65,15 +65,21 @@ def reproduce(
     sidecar: Annotated[Path, typer.Argument(help="A take's .json sidecar.")],
     output: Annotated[Optional[Path], typer.Option("-o", "--output", help="Also write the re-rendered take.")] = None,
     model: Annotated[Optional[str], typer.Option(help="Load this model instead of the recorded one.")] = None,
-    device: Annotated[Optional[str], typer.Option(help="cpu, cuda, mps...")] = None,
+    device: Annotated[Optional[str], typer.Option(help="Device instead of the recorded one (cpu, cuda, mps...).")
+                      ] = None,
+    dtype: Annotated[Optional[str], typer.Option(help="Dtype instead of the recorded one (float32, float16...).")
+                     ] = None,
+    kernels: Annotated[Optional[str], typer.Option(help="CPU kernels instead of the recorded ones (torch, "
+                                                   "onednn-packed).")] = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite --output.")] = False,
 ) -> None:
-    """Re-render a take from its sidecar alone; exit 0 if the codes are identical, 1 if not."""
+    """Re-render a take from its sidecar alone (its recorded model, device, dtype and kernels); exit 0 if the
+    codes are identical, 1 if not."""
     from workbench.render.reproduce import reproduce as run
     from workbench.store.takes import save_take
 
-    with console.status("re-rendering"):
-        report = run(sidecar, model=model, device=device)
+    with progress_bar("re-rendering") as progress:
+        report = run(sidecar, model=model, device=device, dtype=dtype, kernels=kernels, progress=progress)
     for warning in report.warnings:
         err_console.print(f"warning: {warning}")
     if output is not None and report.take is not None:

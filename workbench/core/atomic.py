@@ -1,26 +1,68 @@
-"""Atomic file writes: a temp file in the same folder, flushed, then renamed over the target."""
+"""Atomic file writes: a temp file in the same folder, flushed, then renamed over the target.
+
+A temp file's name says who writes it: ``.<stem>.tmp-<host>-<pid>-<random><suffix>``. Cleaning up after an
+interrupted run removes only temp files whose writer is gone (its process no longer runs on this host, or the
+file is older than a day), never one that another process (a UI take, another batch) is writing now.
+"""
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
+import re
 import secrets
+import socket
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from workbench.core.errors import OutputExistsError, WorkbenchError
 
 TEMP_MARK = ".tmp-"
+#: A temp file of another host (a shared output folder) is stale after this many seconds.
+STALE_AFTER_S = 24 * 3600
+_TEMP_NAME = re.compile(rf"^\..*{re.escape(TEMP_MARK)}(?P<host>[0-9a-f]{{8}})-(?P<pid>\d+)-[0-9a-f]+")
+
+
+def _host() -> str:
+    return hashlib.sha256(socket.gethostname().encode()).hexdigest()[:8]
 
 
 def temp_path_for(path: Path) -> Path:
-    """A hidden sibling of ``path`` that keeps its suffix (writers pick the format from it)."""
-    return path.with_name(f".{path.stem}{TEMP_MARK}{secrets.token_hex(4)}{path.suffix}")
+    """A hidden sibling of ``path`` naming this host and process, keeping the suffix (writers pick formats by it)."""
+    return path.with_name(f".{path.stem}{TEMP_MARK}{_host()}-{os.getpid()}-{secrets.token_hex(4)}{path.suffix}")
 
 
 def is_temp(path: Path) -> bool:
-    """Whether ``path`` is a leftover of an interrupted atomic write."""
+    """Whether ``path`` is a temp file of an atomic write (finished or not)."""
     return path.name.startswith(".") and TEMP_MARK in path.name
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # exists, owned by someone else
+        return True
+    return True
+
+
+def is_stale(path: Path, *, now: float | None = None) -> bool:
+    """Whether a temp file's writer is gone: its process is not running on this host, or (another host, or a
+    name without a writer) it is older than :data:`STALE_AFTER_S`."""
+    match = _TEMP_NAME.match(path.name)
+    try:
+        age = (time.time() if now is None else now) - path.stat().st_mtime
+    except OSError:
+        return False
+    if match and match["host"] == _host():
+        pid = int(match["pid"])
+        if pid == os.getpid():
+            return False  # this process is writing it now
+        return not _process_alive(pid) or age > STALE_AFTER_S
+    return age > STALE_AFTER_S
 
 
 @contextlib.contextmanager
@@ -69,13 +111,14 @@ def write_with(path: str | Path, writer: Callable[[Path], None], *, force: bool 
 
 
 def clean_temp_files(folder: str | Path) -> int:
-    """Remove leftovers of interrupted writes below ``folder``; returns how many were removed."""
+    """Remove leftovers of interrupted writes below ``folder`` (stale ones only, see :func:`is_stale`); returns
+    how many were removed."""
     folder = Path(folder)
     if not folder.is_dir():
         return 0
     removed = 0
     for path in folder.rglob(f".*{TEMP_MARK}*"):
-        if path.is_file() and is_temp(path):
+        if path.is_file() and is_temp(path) and is_stale(path):
             with contextlib.suppress(OSError):
                 path.unlink()
                 removed += 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import threading
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -28,6 +29,11 @@ Progress = Callable[[int, int], None]
 
 class Engine:
     """A loaded model. Stateless between calls: parameters travel with every call.
+
+    Thread-safe by a lock per engine: concurrent calls (a UI serving several clients, ``--concurrency`` > 1)
+    run one pass at a time, each exactly as it would alone. One engine per worker would let passes overlap at
+    the cost of one model's memory per worker; on one CPU or GPU the passes compete for the same compute, and
+    batching seeds into one pass is the way to more takes per minute (``docs/benchmarks.md``).
 
     Args:
         model: A ``MusicgenForConditionalGeneration`` or ``MusicgenMelodyForConditionalGeneration``.
@@ -63,6 +69,7 @@ class Engine:
         #: True: the text encoder's weights leave memory between uses (see ``load_engine``).
         self.low_memory = False
         self._text_weights = Offloader(model.text_encoder)
+        self._lock = threading.RLock()
         #: The model's EnCodec (shares its weights): what takes are decoded and drafts encoded with.
         self.codec = musicgen_codec(model, name=ref_name, source=source, revision=revision, kind=kind)
 
@@ -102,10 +109,19 @@ class Engine:
         return round(duration_s * self.sample_rate)
 
     def weights_sha256(self) -> str:
-        """A fingerprint of the weights (cached): file hashes for Hub/local models, tensor bytes for built-ins."""
-        if self._weights_sha256 is None:
-            self._weights_sha256 = weights_fingerprint(self.model, self.info)
-        return self._weights_sha256
+        """A fingerprint of the weights (cached): file hashes for Hub/local models, tensor bytes for built-ins.
+
+        The same in every memory mode: in low-memory mode the text encoder's weights are brought back for it.
+        """
+        with self._lock:
+            if self._weights_sha256 is None:
+                self._text_weights.restore()
+                try:
+                    self._weights_sha256 = weights_fingerprint(self.model, self.info)
+                finally:
+                    if self.low_memory:
+                        self._text_weights.release()
+            return self._weights_sha256
 
     # --- generation ----------------------------------------------------------------------------------
     def generate(
@@ -146,26 +162,28 @@ class Engine:
                 f"model {self.info.name!r} cannot take a melody; use a melody model "
                 "(melody, melody-large, stereo-melody, stereo-melody-large, or tiny-melody offline)"
             )
-        started = time.perf_counter()
-        previewer = Previewer(self, preview) if preview is not None else None
-        self._text_weights.restore()
-        try:
-            codes, windows = self._generate_codes(texts_list, seed_list, params, melody, prompt_codes, progress,
-                                                  should_stop, previewer)
-        finally:
-            if self.low_memory:
-                self._text_weights.release()
-        wall = time.perf_counter() - started
-        samples = self.samples_for(params.duration_s) + (self._prompt_samples(prompt_codes))
-        takes, kernels = [], self.kernels
-        for index, (text, seed) in enumerate(zip(texts_list, seed_list)):
-            take_codes = codes[index]
-            audio = self.decode(take_codes)[:, :samples]
-            takes.append(Take(
-                audio=audio, sample_rate=self.sample_rate, codes=take_codes, seed=seed, text=text,
-                params=params, model=self.info, device=str(self.device), dtype=str(self.dtype).removeprefix("torch."),
-                kernels=kernels, windows=windows, wall_s=wall, batch_size=len(seed_list),
-            ))
+        with self._lock:  # one pass at a time on this model (see the class docstring)
+            started = time.perf_counter()
+            previewer = Previewer(self, preview) if preview is not None else None
+            self._text_weights.restore()
+            try:
+                codes, windows = self._generate_codes(texts_list, seed_list, params, melody, prompt_codes, progress,
+                                                      should_stop, previewer)
+            finally:
+                if self.low_memory:
+                    self._text_weights.release()
+            wall = time.perf_counter() - started
+            samples = self.samples_for(params.duration_s) + (self._prompt_samples(prompt_codes))
+            takes, kernels = [], self.kernels
+            for index, (text, seed) in enumerate(zip(texts_list, seed_list)):
+                take_codes = codes[index]
+                audio = self.decode(take_codes)[:, :samples]
+                takes.append(Take(
+                    audio=audio, sample_rate=self.sample_rate, codes=take_codes, seed=seed, text=text,
+                    params=params, model=self.info, device=str(self.device),
+                    dtype=str(self.dtype).removeprefix("torch."), kernels=kernels, windows=windows, wall_s=wall,
+                    batch_size=len(seed_list),
+                ))
         return takes
 
     def _prompt_samples(self, prompt_codes: np.ndarray | None) -> int:
@@ -263,8 +281,10 @@ class Engine:
         grid = np.asarray(codes)
         if grid.ndim != 2 or grid.shape[0] != self.num_codebooks:
             raise ParamsError(f"codes must be [{self.num_codebooks}, T], got {list(grid.shape)}")
-        return decode_grid(self.codec, grid)
+        with self._lock:
+            return decode_grid(self.codec, grid)
 
     def encode(self, audio: np.ndarray) -> np.ndarray:
         """Encode ``[channels, samples]`` audio at the model's rate to ``[K, T]`` codes (T = ceil(samples / hop))."""
-        return encode(self.codec, audio, self.sample_rate).codes
+        with self._lock:
+            return encode(self.codec, audio, self.sample_rate).codes

@@ -11,7 +11,6 @@ import numpy as np
 from workbench.codec.tokens import read_tokens
 from workbench.core.errors import ProvenanceError
 from workbench.core.take import Take
-from workbench.store.naming import codes_path_for
 from workbench.store.sidecar import read_sidecar, sidecar_params, versions
 
 
@@ -26,6 +25,7 @@ class ReproduceReport:
             was available to compare against; None when identical or unknown.
         warnings: Environment differences that may legitimately change the numbers.
         take: The re-rendered take.
+        frame_rate: Codec frames per second of the take's model (for the time of the first mismatch).
     """
 
     identical: bool
@@ -34,6 +34,7 @@ class ReproduceReport:
     first_mismatch: tuple[int, int] | None
     warnings: list[str] = field(default_factory=list)
     take: Take | None = None
+    frame_rate: int = 50
 
     @property
     def message(self) -> str:
@@ -42,7 +43,8 @@ class ReproduceReport:
         where = ""
         if self.first_mismatch is not None:
             frame, codebook = self.first_mismatch
-            where = f" first at frame {frame} (t={frame / 50:.2f} s at 50 Hz), codebook {codebook};"
+            seconds = frame / self.frame_rate
+            where = f" first at frame {frame} (t={seconds:.2f} s at {self.frame_rate} Hz), codebook {codebook};"
         return (f"MISMATCH:{where} recorded codes {self.expected_sha256[:16]}, "
                 f"re-rendered {self.actual_sha256[:16]}")
 
@@ -79,15 +81,76 @@ def environment_warnings(record: dict[str, Any], device: str, dtype: str, kernel
     return notes
 
 
-def reproduce(sidecar: str | Path, *, engine: Any = None, device: str | None = None,
-              model: str | None = None) -> ReproduceReport:
-    """Re-render the take a sidecar describes and compare its codes with the recorded ones.
+def device_available(device: str) -> bool:
+    """Whether this machine has ``device`` (``cpu``, ``cuda``, ``cuda:1``, ``mps``)."""
+    import torch
+
+    kind, _, index = device.partition(":")
+    if kind == "cpu":
+        return True
+    if kind == "cuda":
+        return torch.cuda.is_available() and (not index or int(index) < torch.cuda.device_count())
+    if kind == "mps":
+        return getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available()
+    return False
+
+
+@dataclass(frozen=True)
+class Environment:
+    """Where and how a take is re-rendered: the recorded facts unless the caller overrides them."""
+
+    model: str
+    device: str
+    dtype: str
+    kernels: str
+
+    @classmethod
+    def of(cls, record: dict[str, Any], sidecar: Path, *, model: str | None = None, device: str | None = None,
+           dtype: str | None = None, kernels: str | None = None) -> Environment:
+        """The environment ``record`` asks for, with overrides; refuses one this machine cannot give.
+
+        Raises:
+            ProvenanceError: the recorded device is not on this machine and no ``device`` was given, or a local
+                model folder that is not where it was (``model`` names it).
+        """
+        recorded = cls(record["model"]["name"], record.get("device", "cpu"), record.get("dtype", "float32"),
+                       record.get("kernels", "torch"))
+        wanted = cls(model or recorded.model, device or recorded.device, dtype or recorded.dtype,
+                     kernels or recorded.kernels)
+        if device is None and not device_available(recorded.device):
+            raise ProvenanceError(
+                f"{sidecar}: the take was rendered on {recorded.device} in {recorded.dtype}, which this machine does "
+                f"not have; re-render it where it was made, or here with --device cpu --dtype float32 (the codes "
+                "may then differ)")
+        if model is None and record["model"].get("kind") == "local" and not Path(recorded.model).is_dir():
+            raise ProvenanceError(
+                f"{sidecar}: the take was rendered with the local model folder {recorded.model!r} (weights "
+                f"{str(record['model'].get('weights_sha256'))[:16]}), not found from here; pass --model PATH")
+        return wanted
+
+
+def _fits(engine: Any, env: Environment) -> bool:
+    """Whether an already loaded engine is the one ``env`` asks for."""
+    return (engine.info.name == env.model and str(engine.device).split(":")[0] == env.device.split(":")[0]
+            and str(engine.dtype).removeprefix("torch.") == env.dtype and engine.kernels == env.kernels)
+
+
+def reproduce(sidecar: str | Path, *, engine: Any = None, device: str | None = None, model: str | None = None,
+              dtype: str | None = None, kernels: str | None = None, progress: Any = None,
+              should_stop: Any = None) -> ReproduceReport:
+    """Re-render the take a sidecar describes, on the recorded device, dtype and kernels, and compare codes.
 
     Args:
         sidecar: The take's ``.json`` sidecar.
-        engine: An already loaded engine (must be the recorded model); loaded from the sidecar otherwise.
-        device: Device for a freshly loaded engine.
-        model: Model name to load instead of the recorded one (e.g. the folder of a local model).
+        engine: An already loaded engine, used when it is the recorded model on the recorded device, dtype and
+            kernels (else the recorded one is loaded).
+        device, dtype, kernels: Override the recorded ones (warnings say what differs).
+        model: Model name or folder to load instead of the recorded one (e.g. a local model that moved).
+        progress, should_stop: As for :meth:`workbench.engine.Engine.generate` (``GenerationCancelled``).
+
+    Raises:
+        ProvenanceError: unreadable sidecar, or a recorded device / model folder this machine does not have.
+        GenerationCancelled: ``should_stop`` said so.
     """
     from workbench.drafts.prepare import draft_from_record
     from workbench.engine.load import load_engine
@@ -95,10 +158,12 @@ def reproduce(sidecar: str | Path, *, engine: Any = None, device: str | None = N
     path = Path(sidecar)
     record = read_sidecar(path)
     params = sidecar_params(record)
-    if engine is None:
-        engine = load_engine(model or record["model"]["name"], device=device, kernels=record.get("kernels", "torch"))
+    env = Environment.of(record, path, model=model, device=device, dtype=dtype, kernels=kernels)
+    if engine is None or not _fits(engine, env):
+        engine = load_engine(env.model, device=env.device, dtype=env.dtype, kernels=env.kernels)
     draft = draft_from_record(record.get("draft"), base=path.parent, engine=engine)
-    takes = engine.generate(record["prompt"]["text"], params, [record["seed"]], **draft.generate_kwargs())
+    takes = engine.generate(record["prompt"]["text"], params, [record["seed"]], progress=progress,
+                            should_stop=should_stop, **draft.generate_kwargs())
     take = draft.finish(takes[0], engine)
     expected, actual = record["codes_sha256"], take.codes_sha256
     mismatch = None
@@ -110,7 +175,12 @@ def reproduce(sidecar: str | Path, *, engine: Any = None, device: str | None = N
             mismatch = None
     warnings = environment_warnings(record, str(engine.device), str(engine.dtype).removeprefix("torch."),
                                     engine.kernels)
-    return ReproduceReport(expected == actual, expected, actual, mismatch, warnings, take)
+    recorded_weights = record["model"].get("weights_sha256")
+    if recorded_weights and recorded_weights != engine.weights_sha256():
+        warnings.append(f"the model's weights differ from the recorded ones ({recorded_weights[:16]} recorded, "
+                        f"{engine.weights_sha256()[:16]} loaded)")
+    frame_rate = int(record["model"].get("frame_rate") or engine.frame_rate)
+    return ReproduceReport(expected == actual, expected, actual, mismatch, warnings, take, frame_rate)
 
 
-__all__ = ["ReproduceReport", "reproduce", "first_difference", "codes_path_for"]
+__all__ = ["Environment", "ReproduceReport", "reproduce", "first_difference"]

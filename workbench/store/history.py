@@ -2,7 +2,9 @@
 
 Sidecars are the source of truth; the database is an index plus the user's ratings, favourites, notes
 and tags, which are mirrored into the sidecars so that ``rebuild`` loses nothing. WAL mode, a busy
-timeout and one short transaction per call keep concurrent writers (the UI and a batch render) safe.
+timeout and one short transaction per call keep concurrent writers (the UI and a batch render) safe; a
+lock on ``<out>/.history.lock`` makes each sidecar update (read, change, write, index) one step, so two
+clients rating the same take at once both land.
 """
 
 from __future__ import annotations
@@ -16,10 +18,12 @@ from pathlib import Path
 from typing import Any
 
 from workbench.core.errors import HistoryError, ProvenanceError
+from workbench.core.locks import file_lock
 from workbench.store.naming import sidecar_path_for
 from workbench.store.sidecar import read_sidecar, write_sidecar
 
 DB_NAME = "history.sqlite"
+LOCK_NAME = ".history.lock"
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS takes (
@@ -85,9 +89,16 @@ class History:
         except ValueError:
             return str(path)
 
+    def _locked(self) -> contextlib.AbstractContextManager[None]:
+        """The folder's record lock: sidecar read-modify-writes and index updates, one at a time."""
+        return file_lock(self.root / LOCK_NAME)
+
     def add(self, sidecar: str | Path, record: dict[str, Any]) -> int:
         """Index (or re-index) the take described by ``record``, whose sidecar is at ``sidecar``."""
-        sidecar = Path(sidecar)
+        with self._locked():
+            return self._add(Path(sidecar), record)
+
+    def _add(self, sidecar: Path, record: dict[str, Any]) -> int:
         user = record.get("user") or {}
         prompt = record["prompt"]
         row = (self._rel(sidecar), self._rel(sidecar.parent / record["audio"]["file"]), prompt["text"],
@@ -164,15 +175,17 @@ class History:
             raise HistoryError(f"unknown field(s) {', '.join(sorted(unknown))}")
         row = self.get(take)
         sidecar = self.root / row["sidecar"] if not os.path.isabs(row["sidecar"]) else Path(row["sidecar"])
-        try:
-            record = read_sidecar(sidecar)
-        except ProvenanceError as error:
-            raise HistoryError(f"cannot update take {row['id']}: {error}") from None
-        user = {"rating": None, "favorite": False, "notes": "", "tags": [], **(record.get("user") or {}), **changes}
-        user["favorite"] = bool(user["favorite"])
-        record["user"] = user
-        write_sidecar(sidecar, record)
-        self.add(sidecar, record)
+        with self._locked():  # read, change and write as one step: a concurrent update is never lost
+            try:
+                record = read_sidecar(sidecar)
+            except ProvenanceError as error:
+                raise HistoryError(f"cannot update take {row['id']}: {error}") from None
+            user = {"rating": None, "favorite": False, "notes": "", "tags": [], **(record.get("user") or {}),
+                    **changes}
+            user["favorite"] = bool(user["favorite"])
+            record["user"] = user
+            write_sidecar(sidecar, record)
+            self._add(sidecar, record)
         return self.get(row["id"])
 
     def rebuild(self) -> tuple[int, list[str]]:
@@ -187,12 +200,13 @@ class History:
             except ProvenanceError as error:
                 if "not a workbench take sidecar" not in str(error):
                     problems.append(str(error))
-        with self._connect() as db:
-            db.execute("BEGIN IMMEDIATE")
-            db.execute("DELETE FROM takes")
-            db.execute("COMMIT")
-        for sidecar, record in records:
-            self.add(sidecar, record)
+        with self._locked():
+            with self._connect() as db:
+                db.execute("BEGIN IMMEDIATE")
+                db.execute("DELETE FROM takes")
+                db.execute("COMMIT")
+            for sidecar, record in records:
+                self._add(sidecar, record)
         return len(records), problems
 
     def count(self) -> int:

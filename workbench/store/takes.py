@@ -16,11 +16,12 @@ from typing import Any
 import numpy as np
 
 from workbench.codec.tokens import token_meta, write_tokens
+from workbench.core.atomic import temp_path_for
 from workbench.core.audio import check_format, loudness_lufs, normalize_loudness, peak_dbfs, peak_safe, write_audio
 from workbench.core.errors import OutputExistsError, ParamsError, WorkbenchError
 from workbench.core.hashing import file_sha256
 from workbench.core.take import Take
-from workbench.store.naming import codes_path_for, sidecar_path_for
+from workbench.store.naming import codes_path_for, portable_path, sidecar_path_for
 from workbench.store.sidecar import now_iso, render_key, versions, write_sidecar
 
 
@@ -53,9 +54,9 @@ def check_outputs(paths: list[Path], *, force: bool, subtype: str | None = None)
 def model_record(take: Take, weights_sha256: str | None) -> dict[str, Any]:
     """The sidecar's ``model`` field: no absolute paths (a local folder is recorded by name + hash)."""
     record = dataclasses.asdict(take.model)
-    if take.model.kind == "local":
+    if take.model.kind == "local":  # relative to the working folder when inside it (reproduce finds it there)
         record["source"] = Path(take.model.source).name
-        record["name"] = take.model.name if not os.path.isabs(take.model.name) else Path(take.model.name).name
+        record["name"] = take.model.name if not os.path.isabs(take.model.name) else portable_path(take.model.name)
     record["weights_sha256"] = weights_sha256
     return record
 
@@ -105,30 +106,37 @@ def save_take(
         audio = peak_safe(take.audio)
     else:
         audio = normalize_loudness(take.audio, take.sample_rate, loudness)
-    written: list[Path] = []
+    # Every file goes to a temp sibling first; only when all three are written do they replace the take's files,
+    # the sidecar (which vouches for the other two) removed first and written last. Until then an existing take
+    # stays whole; a failure or a kill at any point never leaves a sidecar beside files it does not describe.
+    staged = {final: temp_path_for(final) for final in (codes_file, path, sidecar)}
     try:
-        write_tokens(codes_file, take.codes, token_meta(take.model, num_samples=take.num_samples), force=True)
-        written.append(codes_file)
+        write_tokens(staged[codes_file], take.codes, token_meta(take.model, num_samples=take.num_samples), force=True)
         tags = {"title": take.text, "software": f"musicgen-workbench {versions()['workbench']}",
                 "comment": f"seed={take.seed} model={take.model.name} params={take.params.to_dict()}"}
-        write_audio(path, audio, take.sample_rate, subtype=subtype, force=True, tags=tags)
-        written.append(path)
-        record = _record(take, path, audio, subtype, loudness, weights_sha256, prompt_ref)
-        write_sidecar(sidecar, record)
-        written.append(sidecar)
-        if history is not None:
-            history.add(sidecar, record)
-    except BaseException:
-        for leftover in written:  # never leave half a take behind
+        write_audio(staged[path], audio, take.sample_rate, subtype=subtype, force=True, tags=tags)
+        record = _record(take, path, staged[path], audio, subtype, loudness, weights_sha256, prompt_ref)
+        write_sidecar(staged[sidecar], record)
+        if sidecar.exists() and not force:
+            raise OutputExistsError(f"{sidecar} appeared while writing; pass --force to overwrite it")
+        with contextlib.suppress(FileNotFoundError):
+            sidecar.unlink()
+        for final, temp in staged.items():
+            os.replace(temp, final)
+    except OSError as error:
+        raise WorkbenchError(f"cannot write the take {path}: {error.strerror or error}") from None
+    finally:
+        for temp in staged.values():
             with contextlib.suppress(OSError):
-                leftover.unlink()
-        raise
+                temp.unlink()
+    if history is not None:
+        history.add(sidecar, record)
     return record
 
 
-def _record(take: Take, path: Path, audio: np.ndarray, subtype: str | None, loudness: float | None,
+def _record(take: Take, path: Path, written: Path, audio: np.ndarray, subtype: str | None, loudness: float | None,
             weights_sha256: str | None, prompt_ref: dict[str, Any] | None) -> dict[str, Any]:
-    audio_sha = file_sha256(path)
+    audio_sha = file_sha256(written)
     prompt = {"text": take.text, "library": None, "library_file": None, "entry_id": None, **(prompt_ref or {})}
     return {
         "created": now_iso(),

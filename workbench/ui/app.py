@@ -19,7 +19,7 @@ import gradio as gr
 from workbench.engine.resident import EngineCache
 from workbench.ui.batch import BatchTab
 from workbench.ui.compare import CompareTab
-from workbench.ui.context import LOUDNESS_CHOICES, MODEL_CHOICES, App, P, model_name, new_flags, ui_errors
+from workbench.ui.context import LOUDNESS_CHOICES, MODEL_CHOICES, App, P, model_name, new_stops, stop_handler, ui_errors
 from workbench.ui.generate import GenerateTab
 from workbench.ui.history import HistoryTab
 from workbench.ui.library import LibraryTab, fill_from, library_choices
@@ -35,11 +35,6 @@ CSS = """
 footer {display: none !important}
 .align-end {align-self: flex-end; margin-bottom: 4px}
 """
-
-
-def _stop(flags: dict[str, bool]) -> None:
-    """Ask the user's running job to stop at its next decoding step."""
-    flags["stop"] = True
 
 
 def build_ui(model: str = "small", out: str | Path = "outputs", *, prompts: str | Path = "prompts",
@@ -69,7 +64,7 @@ def build_ui(model: str = "small", out: str | Path = "outputs", *, prompts: str 
     gen, cmp, lib, bat, tok, hist = (GenerateTab(app), CompareTab(app), LibraryTab(app), BatchTab(app),
                                      TokenizeTab(app), HistoryTab(app))
     with gr.Blocks(title="MusicGen Workbench") as demo:
-        shared = SimpleNamespace(concurrency=concurrency, stop=_stop, flags=gr.State(new_flags()))
+        shared = SimpleNamespace(concurrency=concurrency, stop=stop_handler, stops=gr.State(new_stops()))
         gr.Markdown(f"# MusicGen Workbench\nPrompt, compare, batch-render and reproduce MusicGen takes · "
                     f"outputs in `{app.out}`", elem_classes=["wb-header"])
         _settings(shared, model)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from contextlib import closing
 from types import SimpleNamespace
@@ -15,7 +14,7 @@ from workbench.core.params import parse_seeds
 from workbench.models.registry import DEFAULT_MODEL
 from workbench.render.batch import plan_jobs, render_jobs
 from workbench.store.naming import output_subfolder
-from workbench.ui.context import App, loudness_target, model_name, run_in_background, ui_errors
+from workbench.ui.context import App, Job, loudness_target, model_name, run_in_background, skips, ui_errors
 from workbench.ui.library import key, libraries, prompt_files, summary
 
 JOB_HEADERS = ["#", "entry", "seed", "status", "file"]
@@ -33,7 +32,7 @@ class BatchTab:
     def batch(self, file: str | None = None, upload: str | None = None, seeds: str | None = None,
               subfolder: str = "batch",
               batch_size: float = 4, duration: float | None = None, model: str = DEFAULT_MODEL, folder: str = "",
-              loudness: str = "off", flags: dict[str, bool] | None = None,
+              loudness: str = "off", stops: dict[str, int] | None = None,
               progress: Any = gr.Progress()) -> Iterator[tuple[Any, ...]]:
         """Render every entry of a prompt file; yields ``(jobs table, summary, library names)`` as takes finish."""
         libs = libraries(self.app, [file] if file else [], [upload] if upload else [])
@@ -50,20 +49,22 @@ class BatchTab:
             return [[n + 1, key(job.prompt), job.seed, status[job.label], self.app.rel(job.path)]
                     for n, job in enumerate(jobs)]
 
-        flags = flags if flags is not None else {}
-        flags["stop"], cancel = False, threading.Event()
+        job = Job.start(stops, "batch")
 
         def work(emit: Any) -> Any:
             return render_jobs(jobs, out, load=self.app.cache.get, batch_size=int(batch_size), history=self.app.history,
                                loudness=loudness_target(loudness),
                                on_take=lambda update: emit("take", update),
                                step_progress=lambda done, total: emit("progress", (done, total)),
-                               should_stop=lambda: flags.get("stop", False) or cancel.is_set())
+                               should_stop=job.should_stop)
 
         yield table(), f"{len(jobs)} takes planned into `{self.app.rel(out) if out != self.app.out else '.'}`…", names
-        with closing(run_in_background(work, progress, desc="decoding", cancel=cancel)) as events:
+        with closing(run_in_background(work, progress, desc="decoding", cancel=job.cancel)) as events:
             try:
                 for kind, payload in events:
+                    if kind == "tick":
+                        yield skips(3)
+                        continue
                     if kind == "result":
                         status.update({job.label: f"FAILED: {error}" for job, error in payload.failed})
                         yield table(), summary(payload), names
@@ -98,9 +99,9 @@ class BatchTab:
                                       column_widths=["5%", "30%", "8%", "22%", "35%"], label="Jobs")
                 w.to_history = gr.Button("Show these takes in History", size="sm")
         inputs = [w.file, w.upload, w.seeds, w.subfolder, w.batch_size, w.duration, shared.model, shared.folder,
-                  shared.loudness, shared.flags]
+                  shared.loudness, shared.stops]
         w.event = w.run.click(self.batch, inputs, [w.jobs, w.summary, w.libraries], api_name="batch",
                               concurrency_id="model", concurrency_limit=shared.concurrency,
                               show_progress_on=[w.summary])
-        w.stop.click(shared.stop, shared.flags, None, api_visibility="private", queue=False)
+        w.stop.click(shared.stop("batch"), shared.stops, None, api_visibility="private", queue=False)
         return w

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Iterator
+from contextlib import closing
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
@@ -11,9 +14,21 @@ import gradio as gr
 from workbench.core.errors import GenerationCancelled
 from workbench.core.params import params_from_settings, parse_seeds, validate_text
 from workbench.models.registry import DEFAULT_MODEL
-from workbench.render.prompt import render_seeds
+from workbench.render.prompt import Rendered, render_seeds
 from workbench.store.naming import adhoc_folder, spectrogram_path_for
-from workbench.ui.context import MAX_COMPARE, App, P, fmt, loudness_target, model_name, stars, ui_errors
+from workbench.ui.context import (
+    MAX_COMPARE,
+    App,
+    Job,
+    P,
+    fmt,
+    loudness_target,
+    model_name,
+    run_in_background,
+    skips,
+    stars,
+    ui_errors,
+)
 from workbench.ui.generate import take_facts
 
 
@@ -28,24 +43,34 @@ class CompareTab:
     def compare(self, text: str, seeds: str = "1-4", model: str = DEFAULT_MODEL, folder: str = "",
                 duration: float = P.duration_s, guidance: float = P.guidance_scale, temperature: float = P.temperature,
                 top_k: float = P.top_k, top_p: float = P.top_p, loudness: str = "off",
-                flags: dict[str, bool] | None = None, progress: Any = gr.Progress(),
-                ) -> tuple[list[dict[str, Any]], str, list[str] | None]:
-        """Render ``text`` for every seed in one pass; returns ``(takes, status, files)``."""
+                stops: dict[str, int] | None = None, progress: Any = gr.Progress(),
+                ) -> Iterator[tuple[Any, ...]]:
+        """Render ``text`` for every seed in one pass; yields heartbeats, then ``(takes, status, files)``."""
         params = params_from_settings(duration=duration, guidance=guidance, temperature=temperature,
                                       top_k=top_k, top_p=top_p)
         text, seed_list = validate_text(text), parse_seeds((seeds or "").strip() or "1-4")
         if len(seed_list) > MAX_COMPARE:
             raise gr.Error(f"{len(seed_list)} seeds: the grid shows at most {MAX_COMPARE}; use Batch for more")
         engine = self.app.cache.get(model_name(model, folder))
-        flags = flags if flags is not None else {}
-        flags["stop"] = False
-        try:
-            rendered, index = render_seeds(
-                engine, text, params, seed_list, adhoc_folder(self.app.out, text), loudness=loudness_target(loudness),
-                history=self.app.history, should_stop=lambda: flags.get("stop", False),
-                progress=lambda done, total: progress((done, total), desc=f"{len(seed_list)} seeds", unit="steps"))
-        except GenerationCancelled:
-            return [], "⏹ Stopped before the end: nothing was written.", None
+        job = Job.start(stops, "compare")
+
+        def work(emit: Any) -> tuple[list[Rendered], Path]:
+            return render_seeds(engine, text, params, seed_list, adhoc_folder(self.app.out, text),
+                                loudness=loudness_target(loudness), history=self.app.history,
+                                should_stop=job.should_stop,
+                                progress=lambda done, total: emit("progress", (done, total)))
+
+        with closing(run_in_background(work, progress, desc=f"{len(seed_list)} seeds", cancel=job.cancel)) as events:
+            try:
+                for kind, payload in events:
+                    if kind == "tick":
+                        yield skips(3)
+                    elif kind == "result":
+                        yield self._finished(text, *payload)
+            except GenerationCancelled:
+                yield [], "⏹ Stopped before the end: nothing was written.", None
+
+    def _finished(self, text: str, rendered: list[Rendered], index: Path) -> tuple[Any, ...]:
         takes = [{**take_facts(self.app, item), "image": self.app.rel(spectrogram_path_for(item.path))}
                  for item in rendered]
         files = [str(p) for item in rendered for p in (item.path, item.sidecar)] + [str(index)]
@@ -125,13 +150,13 @@ class CompareTab:
         with gr.Accordion("Takes (JSON) and downloads", open=False):
             w.json = gr.JSON(label="Takes")
             w.files = gr.File(label="Audio, sidecars and contact sheet", file_count="multiple", interactive=False)
-        inputs = [w.prompt, w.seeds, *shared.sampling, shared.flags]
+        inputs = [w.prompt, w.seeds, *shared.sampling, shared.stops]
         slot_outputs = [c for group in zip(w.cards, w.facts, w.audios, w.images, w.ratings, w.favorites) for c in group]
         w.event = w.run.click(self.compare, inputs, [w.json, w.status, w.files], api_name="compare",
                               concurrency_id="model", concurrency_limit=shared.concurrency, show_progress_on=[w.status])
         w.event.then(lambda takes: (takes, *self.slots(takes)), w.json, [w.takes, *slot_outputs],
                      api_visibility="private", queue=False)
-        w.stop.click(shared.stop, shared.flags, None, api_visibility="private", queue=False)
+        w.stop.click(shared.stop("compare"), shared.stops, None, api_visibility="private", queue=False)
         return w
 
     def _wire_slot(self, index: int, w: SimpleNamespace, use: Any, extend: Any, shared: SimpleNamespace,

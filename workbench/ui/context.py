@@ -8,6 +8,7 @@ import io
 import logging
 import queue
 import threading
+import time
 import wave
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -41,7 +42,7 @@ MAX_COMPARE = 8
 class App:
     """What every handler needs: the output folder, the prompt folder, limits, the model cache, the history.
 
-    Per-user values (stop flags, selections) are ``gr.State`` passed to handlers, never fields here.
+    Per-user values (Stop presses, selections) are ``gr.State`` passed to handlers, never fields here.
     """
 
     out: Path
@@ -86,9 +87,52 @@ def loudness_target(choice: str | None) -> float | None:
         raise gr.Error(f"loudness must be 'off' or a LUFS number like -14, got {choice!r}") from None
 
 
-def new_flags() -> dict[str, bool]:
-    """A user's stop flag (``gr.State`` value): the Stop buttons set it, the running job polls it."""
-    return {"stop": False}
+def new_stops() -> dict[str, int]:
+    """A session's Stop presses per tab (a ``gr.State`` value): a tab's Stop stops that tab's jobs, no other."""
+    return {}
+
+
+def stop_handler(tab: str) -> Callable[[dict[str, int]], None]:
+    """The Stop button of ``tab``: every job of this session and tab started before the press stops at its next
+    step (a job started after it runs)."""
+    def press(stops: dict[str, int]) -> None:
+        stops[tab] = stops.get(tab, 0) + 1
+
+    return press
+
+
+@dataclass
+class Job:
+    """One long action of a session: stopped by its tab's Stop button or when its client goes away.
+
+    Attributes:
+        stops: The session's Stop presses (see :func:`new_stops`).
+        tab: Which tab's Stop button stops it.
+        started: The tab's count of presses when the job started.
+        cancel: Set when the client disconnects or the handler ends early (see :func:`run_in_background`).
+    """
+
+    stops: dict[str, int]
+    tab: str
+    started: int
+    cancel: threading.Event = field(default_factory=threading.Event)
+
+    @classmethod
+    def start(cls, stops: dict[str, int] | None, tab: str) -> Job:
+        stops = stops if stops is not None else {}
+        return cls(stops, tab, stops.get(tab, 0))
+
+    def should_stop(self) -> bool:
+        return self.cancel.is_set() or self.stops.get(self.tab, 0) != self.started
+
+
+#: Seconds between heartbeats of a background job: gradio notices a client that went away at a yield.
+HEARTBEAT_S = 1.0
+
+
+def skips(count: int) -> tuple[Any, ...]:
+    """``count`` unchanged outputs: what a handler yields on a heartbeat."""
+    return tuple(gr.skip() for _ in range(count))
 
 
 def _as_gradio_error(error: Exception) -> Exception:
@@ -157,8 +201,10 @@ def run_in_background(work: Callable[[Callable[[str, Any], None]], Any], progres
     """Run ``work(emit)`` in a thread; yield what it emits as ``(kind, payload)``, then ``("result", value)``.
 
     ``emit("progress", (done, total))`` updates ``progress`` (a ``gr.Progress``) from the handler's own
-    thread, where gradio can see it. The work's exception is raised here. If the consumer stops iterating
-    (client gone, error) and closes this generator, ``cancel`` is set so that the work's ``should_stop`` ends it.
+    thread, where gradio can see it; ``("tick", None)`` comes at least every :data:`HEARTBEAT_S` seconds so
+    that the handler yields and gradio can stop it when its client is gone. The work's exception is raised
+    here. If the consumer stops iterating (client gone, error) and closes this generator, ``cancel`` is set so
+    that the work's ``should_stop`` ends it.
     """
     events: queue.Queue[tuple[str, Any]] = queue.Queue()
     outcome: dict[str, Any] = {}
@@ -173,14 +219,21 @@ def run_in_background(work: Callable[[Callable[[str, Any], None]], Any], progres
 
     thread = threading.Thread(target=target, name="workbench-job", daemon=True)
     thread.start()
+    beat = time.monotonic()
     try:
         while True:
-            kind, payload = events.get()
+            try:
+                kind, payload = events.get(timeout=HEARTBEAT_S)
+            except queue.Empty:
+                kind, payload = "tick", None
             if kind == "done":
                 break
             if kind == "progress":
                 progress(payload, desc=desc, unit="steps")
-                continue
+                if time.monotonic() - beat < HEARTBEAT_S:
+                    continue
+                kind, payload = "tick", None
+            beat = time.monotonic()
             yield kind, payload
     finally:
         cancel.set()

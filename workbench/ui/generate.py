@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from contextlib import closing
 from pathlib import Path
@@ -21,12 +20,14 @@ from workbench.store.contact import write_spectrogram
 from workbench.store.naming import adhoc_path, spectrogram_path_for
 from workbench.ui.context import (
     App,
+    Job,
     P,
     fmt,
     int16,
     loudness_target,
     model_name,
     run_in_background,
+    skips,
     ui_errors,
     wav_bytes,
 )
@@ -68,7 +69,7 @@ class GenerateTab:
                  prompt_seconds: float = 5.0, include_prompt: bool = True, model: str = DEFAULT_MODEL,
                  folder: str = "", duration: float = P.duration_s, guidance: float = P.guidance_scale,
                  temperature: float = P.temperature, top_k: float = P.top_k, top_p: float = P.top_p,
-                 loudness: str = "off", flags: dict[str, bool] | None = None,
+                 loudness: str = "off", stops: dict[str, int] | None = None,
                  progress: Any = gr.Progress()) -> Iterator[tuple[Any, ...]]:
         """Render one take; yields preview updates, then ``(preview, audio, image, summary, seed, files, facts)``."""
         params = params_from_settings(duration=duration, guidance=guidance, temperature=temperature,
@@ -79,23 +80,24 @@ class GenerateTab:
         engine = self.app.cache.get(model_name(model, folder))
         draft = self._draft(engine, draft_mode, melody, melody_start, melody_end, continue_from, prompt_seconds,
                             include_prompt, params, path.parent)
-        flags = flags if flags is not None else {}
-        flags["stop"], cancel = False, threading.Event()
+        job = Job.start(stops, "generate")
 
         def work(emit: Any) -> list[Rendered]:
             return render_prompt(engine, text, params, [seed_value], [path], draft=draft,
                                  preview=lambda chunks: emit("preview", chunks[0]),
                                  loudness=loudness_target(loudness), history=self.app.history,
                                  progress=lambda done, total: emit("progress", (done, total)),
-                                 should_stop=lambda: flags.get("stop", False) or cancel.is_set())
+                                 should_stop=job.should_stop)
 
         skip = gr.skip()
         yield skip, None, None, f"Rendering seed {seed_value}…", str(seed_value), None, None
         heard: list[np.ndarray] = []
-        with closing(run_in_background(work, progress, desc=f"seed {seed_value}", cancel=cancel)) as events:
+        with closing(run_in_background(work, progress, desc=f"seed {seed_value}", cancel=job.cancel)) as events:
             try:
                 for kind, payload in events:
-                    if kind == "result":
+                    if kind == "tick":
+                        yield skips(7)
+                    elif kind == "result":
                         yield (skip, *self.outputs(payload[0]))
                     else:
                         heard.append(payload)
@@ -183,9 +185,9 @@ class GenerateTab:
                             w.draft_mode, [w.melody_box, w.continue_box], api_visibility="private", queue=False)
         w.reuse.click(lambda s: s, w.used_seed, w.seed, api_visibility="private", queue=False)
         inputs = [w.prompt, w.seed, w.draft_mode, w.melody, w.melody_start, w.melody_end, w.continue_from,
-                  w.prompt_seconds, w.include_prompt, *shared.sampling, shared.flags]
+                  w.prompt_seconds, w.include_prompt, *shared.sampling, shared.stops]
         outputs = [w.preview, w.audio, w.image, w.summary, w.used_seed, w.files, w.facts]
         w.event = w.run.click(self.generate, inputs, outputs, api_name="generate", concurrency_id="model",
                               concurrency_limit=shared.concurrency, show_progress_on=[w.audio])
-        w.stop.click(shared.stop, shared.flags, None, api_visibility="private", queue=False)
+        w.stop.click(shared.stop("generate"), shared.stops, None, api_visibility="private", queue=False)
         return w

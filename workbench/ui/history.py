@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import closing
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
 import gradio as gr
 
+from workbench.core.errors import GenerationCancelled
 from workbench.render.reproduce import reproduce
 from workbench.store.naming import codes_path_for
-from workbench.ui.context import App, stars, ui_errors
+from workbench.ui.context import App, Job, run_in_background, stars, ui_errors
 
 HEADERS = ["id", "created", "prompt", "seed", "model", "rating", "♥", "s", "file"]
 RATINGS = [("–", 0), *((str(n), n) for n in range(1, 6))]
@@ -65,16 +68,29 @@ class HistoryTab:
         return f"take #{row['id']}: {stars(row['rating']) or 'no rating'}{' · ♥ favourite' * row['favorite']} — saved"
 
     @ui_errors
-    def reproduce(self, take: str, progress: Any = gr.Progress()) -> str:
-        """Re-render a take from its sidecar and say whether the codes came out identical."""
+    def reproduce(self, take: str, stops: dict[str, int] | None = None,
+                  progress: Any = gr.Progress()) -> Iterator[str]:
+        """Re-render a take from its sidecar (its recorded model, device, dtype and kernels; the model in memory
+        when it is that one) and say whether the codes came out identical. Stoppable."""
         row = self._row(take)
-        progress(None, desc=f"loading {row['model']}")
-        engine = self.app.cache.get(row["model"])
-        progress(None, desc="re-rendering")
-        report = reproduce(self.app.out / row["sidecar"], engine=engine)
-        head = "✅ **identical**" if report.identical else "❌ **mismatch**"
-        notes = "".join(f"\n- {w}" for w in report.warnings)
-        return f"take #{row['id']}: {head} — {report.message}{notes}"
+        job = Job.start(stops, "history")
+
+        def work(emit: Any) -> Any:
+            return reproduce(self.app.out / row["sidecar"], engine=self.app.cache.peek(), should_stop=job.should_stop,
+                             progress=lambda done, total: emit("progress", (done, total)))
+
+        yield f"take #{row['id']}: re-rendering with {row['model']}…"
+        with closing(run_in_background(work, progress, desc="re-rendering", cancel=job.cancel)) as events:
+            try:
+                for kind, report in events:
+                    if kind == "tick":
+                        yield gr.skip()
+                        continue
+                    head = "✅ **identical**" if report.identical else "❌ **mismatch**"
+                    notes = "".join(f"\n- {w}" for w in report.warnings)
+                    yield f"take #{row['id']}: {head} — {report.message}{notes}"
+            except GenerationCancelled:
+                yield f"take #{row['id']}: ⏹ stopped before the end."
 
     def use_as_melody(self, take: str) -> tuple[Any, ...]:
         row = self._row(take)
@@ -112,6 +128,7 @@ class HistoryTab:
                 w.message = gr.Markdown()
                 with gr.Row():
                     w.reproduce = gr.Button("Reproduce", size="sm")
+                    w.stop = gr.Button("Stop", size="sm", variant="stop")
                     w.melody = gr.Button("Use as melody", size="sm")
                     w.cont = gr.Button("Continue", size="sm")
         search_in = [w.text, w.favorites, w.min_rating, w.model]
@@ -122,8 +139,9 @@ class HistoryTab:
                        concurrency_limit=None)
         w.save.click(self.rate, [w.take, w.rating, w.favorite], w.message, api_name="rate",
                      concurrency_limit=None).then(self.search, search_in, w.table, api_visibility="private")
-        w.reproduce.click(self.reproduce, w.take, w.message, api_name="reproduce", concurrency_id="model",
-                          concurrency_limit=shared.concurrency)
+        w.reproduce.click(self.reproduce, [w.take, shared.stops], w.message, api_name="reproduce",
+                          concurrency_id="model", concurrency_limit=shared.concurrency)
+        w.stop.click(shared.stop("history"), shared.stops, None, api_visibility="private", queue=False)
         targets = [gen.prompt, gen.draft_mode, gen.melody, gen.draft_box, shared.tabs]
         w.melody.click(ui_errors(self.use_as_melody), w.take, targets, api_visibility="private", queue=False)
         w.cont.click(ui_errors(self.continue_take), w.take,

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import closing
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -15,7 +15,7 @@ from workbench.core.params import parse_seeds
 from workbench.library.prompts import Library, Prompt, load_libraries, select
 from workbench.models.registry import DEFAULT_MODEL
 from workbench.render.batch import plan_jobs, render_jobs
-from workbench.ui.context import App, loudness_target, model_name, ui_errors
+from workbench.ui.context import App, Job, loudness_target, model_name, run_in_background, skips, ui_errors
 
 TABLE_HEADERS = ["library", "id", "template", "tags", "duration", "seeds", "text"]
 RESULT_HEADERS = ["entry", "seed", "status", "file"]
@@ -114,9 +114,10 @@ class LibraryTab:
     def render(self, names: list[str] | None = None, uploads: list[str] | None = None,
                selected: list[str] | None = None,
                seeds: str | None = None, duration: float | None = None, model: str = DEFAULT_MODEL, folder: str = "",
-               loudness: str = "off", flags: dict[str, bool] | None = None,
-               progress: Any = gr.Progress()) -> tuple[list[list[Any]], str]:
-        """Render the selected entries (entry x seed) resumably into ``<out>/<library>/<entry>/s<seed>.wav``."""
+               loudness: str = "off", stops: dict[str, int] | None = None,
+               progress: Any = gr.Progress()) -> Iterator[tuple[Any, ...]]:
+        """Render the selected entries (entry x seed) resumably into ``<out>/<library>/<entry>/s<seed>.wav``;
+        yields heartbeats, then ``(results table, summary)``."""
         if not selected:
             raise gr.Error("select entries first: click rows of the table, or 'Select all shown'")
         wanted = set(selected)
@@ -126,16 +127,22 @@ class LibraryTab:
             raise gr.Error(f"no entry {', '.join(sorted(unknown))} in the chosen prompt files")
         jobs = plan_jobs(prompts, self.app.out, seeds=parse_seeds(seeds) if (seeds or "").strip() else None,
                          model=model_name(model, folder), duration_s=duration or None)
-        flags = flags if flags is not None else {}
-        flags["stop"], cancel = False, threading.Event()
-        try:
-            result = render_jobs(
-                jobs, self.app.out, load=self.app.cache.get, history=self.app.history,
-                loudness=loudness_target(loudness), should_stop=lambda: flags.get("stop", False) or cancel.is_set(),
-                on_take=lambda update: progress((update.done, update.total), desc=update.job.label, unit="takes"))
-        except GenerationCancelled:
-            return [], "⏹ Stopped: finished takes are kept; render again to resume."
-        return results_table(self.app, result), summary(result)
+        job = Job.start(stops, "library")
+
+        def work(emit: Any) -> Any:
+            return render_jobs(jobs, self.app.out, load=self.app.cache.get, history=self.app.history,
+                               loudness=loudness_target(loudness), should_stop=job.should_stop,
+                               on_take=lambda update: emit("progress", (update.done, update.total)))
+
+        with closing(run_in_background(work, progress, desc="takes", cancel=job.cancel)) as events:
+            try:
+                for kind, result in events:
+                    if kind == "tick":
+                        yield skips(2)
+                    else:
+                        yield results_table(self.app, result), summary(result)
+            except GenerationCancelled:
+                yield [], "⏹ Stopped: finished takes are kept; render again to resume."
 
     # --- layout --------------------------------------------------------------------------------------
     def build(self, shared: SimpleNamespace) -> SimpleNamespace:
@@ -178,10 +185,10 @@ class LibraryTab:
         w.select_all.click(lambda rows: [f"{r[0]}/{r[1]}" for r in rows or [] if len(r) > 1 and r[1]],
                            w.table, w.selected, api_visibility="private", queue=False)
         inputs = [w.names, w.uploads, w.selected, w.seeds, w.duration, shared.model, shared.folder, shared.loudness,
-                  shared.flags]
+                  shared.stops]
         w.event = w.run.click(self.render, inputs, [w.results, w.status], api_name="library_render",
                               concurrency_id="model", concurrency_limit=shared.concurrency)
-        w.stop.click(shared.stop, shared.flags, None, api_visibility="private", queue=False)
+        w.stop.click(shared.stop("library"), shared.stops, None, api_visibility="private", queue=False)
         return w
 
 
