@@ -24,8 +24,8 @@ class KillOneWorker:
     def __init__(self, inner: RayRunner) -> None:
         self.inner = inner
 
-    def run(self, groups, options):
-        for index, outcome in enumerate(self.inner.run(groups, options)):
+    def run(self, groups, options, **kwargs):
+        for index, outcome in enumerate(self.inner.run(groups, options, **kwargs)):
             if index == 0:
                 os.kill(self.inner.worker_pids()[0], signal.SIGKILL)
             yield outcome
@@ -60,3 +60,25 @@ def test_ray_matches_local_survives_a_lost_worker_and_resumes(tmp_path, jobs_and
     again = render_jobs(jobs, tmp_path, runner=RayRunner(workers=1), batch_size=2)
     assert len(again.skipped) == 12 and not again.done
     assert not ray.is_initialized()
+
+
+def test_ray_passes_device_dtype_and_memory_mode_reports_steps_and_stops(tmp_path, jobs_and_local):
+    from workbench.core.errors import GenerationCancelled
+    from workbench.render.jobs import WriteOptions, group_jobs
+
+    prompts, _ = jobs_and_local
+    jobs = plan_jobs(prompts[:2], tmp_path, seeds=[1], model="tiny", duration_s=2.0)
+    runner = RayRunner(workers=1, cpus_per_worker=1, device="cpu", dtype="float32", low_memory=True)
+    steps: list[tuple[int, int]] = []
+    outcomes = runner.run(group_jobs(jobs, 1), WriteOptions(), step_progress=lambda d, t: steps.append((d, t)))
+    group, rendered = next(outcomes)
+    assert runner.describe() == [{"tiny": {"device": "cpu", "dtype": "float32", "low_memory": True}}]
+    assert steps and steps[-1] == (103, 103)  # a 2 s take: 100 frames + the delay of 3 codebooks
+    outcomes.close()  # the driver ends the run: actors go, Ray stops
+    assert not ray.is_initialized()
+    pressed = []
+    stopper = RayRunner(workers=1)
+    with pytest.raises(GenerationCancelled):
+        render_jobs(jobs, tmp_path / "stopped", runner=stopper, batch_size=1,
+                    step_progress=lambda d, t: pressed.append(d), should_stop=lambda: bool(pressed))
+    assert pressed and not list((tmp_path / "stopped").rglob("*.wav")) and not ray.is_initialized()

@@ -32,11 +32,10 @@ def render(
         from workbench.render.distributed import RayRunner
 
         runner = RayRunner(address=ray_address, workers=ray_workers, cpus_per_worker=ray_cpus, device=gen.device,
-                           write_on=ray_write_on)
+                           dtype=gen.dtype, low_memory=gen.low_memory, write_on=ray_write_on)
     ok = run_render(read_libraries(paths), gen, only=only or [], tags=tags or [], seed_list=seed_list,
                     batch_size=batch_size, dry_run=dry_run, runner=runner)
     raise typer.Exit(0 if ok else 1)
-
 
 
 def run_render(libraries: list, gen: GenOpts, *, only: list[str], tags: list[str], seed_list: str | None,

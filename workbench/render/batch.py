@@ -60,15 +60,16 @@ class BatchResult:
 class LocalRunner:
     """Runs batched passes one after another in this process, one model in memory at a time.
 
+    A runner's ``run(groups, options, *, step_progress, should_stop)`` yields an :data:`Outcome` per pass;
+    ``step_progress(done, total)`` reports the decoding steps of the pass under way and ``should_stop()``,
+    polled at least once per step, ends the run with ``GenerationCancelled``.
+
     Args:
         load: ``load(model_name) -> Engine``.
-        step_progress: Decoding-step progress of the current pass.
-        should_stop: Polled every decoding step (cancellation).
     """
 
-    def __init__(self, load: Callable[[str], Any], *, step_progress: Callable[[int, int], None] | None = None,
-                 should_stop: Callable[[], bool] | None = None) -> None:
-        self.load, self.step_progress, self.should_stop = load, step_progress, should_stop
+    def __init__(self, load: Callable[[str], Any]) -> None:
+        self.load = load
         self._engines: dict[str, Any] = {}
 
     def _engine(self, name: str) -> Any:
@@ -77,11 +78,13 @@ class LocalRunner:
             self._engines[name] = self.load(name)
         return self._engines[name]
 
-    def run(self, groups: Sequence[Sequence[Job]], options: WriteOptions) -> Iterator[Outcome]:
+    def run(self, groups: Sequence[Sequence[Job]], options: WriteOptions, *,
+            step_progress: Callable[[int, int], None] | None = None,
+            should_stop: Callable[[], bool] | None = None) -> Iterator[Outcome]:
         for group in groups:
             try:
                 engine = self._engine(group[0].model)
-                takes = generate_group(engine, group, progress=self.step_progress, should_stop=self.should_stop)
+                takes = generate_group(engine, group, progress=step_progress, should_stop=should_stop)
                 yield group, save_group(group, takes, engine.weights_sha256(), options)
             except GenerationCancelled:
                 raise
@@ -132,16 +135,16 @@ def render_jobs(
         jobs: From :func:`plan_jobs`.
         out_dir: The output folder (manifest, history and the takes' tree).
         load: ``load(model_name) -> Engine`` for the default :class:`LocalRunner`.
-        runner: Anything with ``run(groups, options) -> Iterator[Outcome]`` instead of the local runner.
+        runner: A runner (see :class:`LocalRunner`) instead of the local one, e.g. ``RayRunner``.
         batch_size: Most takes per batched pass.
         force: Re-render takes even when finished.
         on_take: Called with a :class:`JobUpdate` after each take is written, skipped or failed.
-        step_progress, should_stop: For the local runner (decoding-step progress, cancellation).
+        step_progress, should_stop: Decoding-step progress and cancellation, for any runner.
     """
     if runner is None:
         if load is None:
             raise ValueError("render_jobs needs load= or runner=")
-        runner = LocalRunner(load, step_progress=step_progress, should_stop=should_stop)
+        runner = LocalRunner(load)
     out = check_writable(out_dir)
     clean_temp_files(out)
     result = BatchResult()
@@ -160,7 +163,9 @@ def render_jobs(
             todo.append(job)
     started = time.perf_counter()
     try:
-        for group, outcome in runner.run(group_jobs(todo, batch_size), WriteOptions(subtype, loudness, history)):
+        passes = runner.run(group_jobs(todo, batch_size), WriteOptions(subtype, loudness, history),
+                            step_progress=step_progress, should_stop=should_stop)
+        for group, outcome in passes:
             wall = round(time.perf_counter() - started, 3)
             started = time.perf_counter()
             if isinstance(outcome, WorkbenchError):

@@ -3,17 +3,20 @@
 The plan, resume keys, naming, sidecars and history are those of the local renderer: :class:`RayRunner`
 is a drop-in ``runner`` for :func:`workbench.batch.render_jobs`, and its actors call the same
 ``generate_group`` / ``save_group`` functions. One actor per GPU (or per ``cpus_per_worker`` CPUs) loads
-the model once; free actors pull the next pass; a pass whose actor dies is retried on a fresh actor.
+the model once (with the device, dtype and memory mode asked for); free actors pull the next pass; a pass
+whose actor dies is retried on a fresh actor. Actors report decoding steps through a Ray queue; the driver polls
+it, and ``should_stop`` (Ctrl-C in the CLI, Stop in the UI) cancels the passes under way and ends the actors.
 """
 
 from __future__ import annotations
 
 import os
+import time
 from collections import deque
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
-from workbench.core.errors import WorkbenchError
+from workbench.core.errors import GenerationCancelled, WorkbenchError
 from workbench.render.jobs import Job, Outcome, WriteOptions, generate_group, save_group
 from workbench.render.prompt import Rendered
 from workbench.store.naming import sidecar_path_for
@@ -30,15 +33,22 @@ def _require_ray() -> Any:
     return ray
 
 
+#: Seconds between the driver's looks at progress and cancellation while passes run.
+POLL_S = 0.25
+#: Seconds between an actor's progress reports (one remote call each).
+REPORT_S = 0.5
+
+
 class RenderWorker:
     """A Ray actor: keeps one model loaded and renders passes with it (see ``RayRunner``)."""
 
-    def __init__(self, device: str | None, threads: int | None) -> None:
+    def __init__(self, device: str | None, threads: int | None, dtype: str | None = None,
+                 low_memory: bool = False) -> None:
         if threads:
             import torch
 
             torch.set_num_threads(threads)  # the actor's own process: its share of the node's CPUs
-        self.device = device
+        self.device, self.dtype, self.low_memory = device, dtype, low_memory
         self.engines: dict[str, Any] = {}
 
     def pid(self) -> int:
@@ -49,17 +59,34 @@ class RenderWorker:
             from workbench.engine.load import load_engine
 
             self.engines.clear()
-            self.engines[name] = load_engine(name, device=self.device)
+            self.engines[name] = load_engine(name, device=self.device, dtype=self.dtype, low_memory=self.low_memory)
         return self.engines[name]
 
-    def generate(self, group: Sequence[Job]) -> tuple[list[Any], str]:
-        """Finished takes of a pass and the weights fingerprint (the driver writes them)."""
-        engine = self._engine(group[0].model)
-        return generate_group(engine, group), engine.weights_sha256()
+    def describe(self) -> dict[str, Any]:
+        """The loaded engines' device, dtype and memory mode (what the driver asked for)."""
+        return {name: {"device": str(e.device), "dtype": str(e.dtype).removeprefix("torch."),
+                       "low_memory": e.low_memory} for name, e in self.engines.items()}
 
-    def render(self, group: Sequence[Job], subtype: str | None, loudness: float | None) -> list[tuple[Any, dict]]:
+    def generate(self, group: Sequence[Job], progress: Any = None) -> tuple[list[Any], str]:
+        """Finished takes of a pass and the weights fingerprint (the driver writes them); decoding steps go to
+        ``progress`` (a Ray queue), at most every :data:`REPORT_S` seconds."""
+        engine = self._engine(group[0].model)
+        report = None
+        if progress is not None:
+            last = [0.0]
+
+            def report(done: int, total: int) -> None:
+                now = time.monotonic()
+                if done == total or now - last[0] >= REPORT_S:
+                    last[0] = now
+                    progress.put_nowait((done, total))
+
+        return generate_group(engine, group, progress=report), engine.weights_sha256()
+
+    def render(self, group: Sequence[Job], subtype: str | None, loudness: float | None,
+               progress: Any = None) -> list[tuple[Any, dict]]:
         """Generate and write a pass to the shared folder; returns ``(path, record)`` per take."""
-        takes, weights = self.generate(group)
+        takes, weights = self.generate(group, progress)
         written = save_group(group, takes, weights, WriteOptions(subtype, loudness, None))
         return [(item.path, item.record) for item in written]
 
@@ -73,17 +100,21 @@ class RayRunner:
         workers: Number of model actors (default: the cluster's GPUs, else 1).
         cpus_per_worker: CPUs reserved per actor on CPU-only clusters (also its torch threads).
         device: Device for the actors' models (default: theirs, cuda when they have a GPU).
+        dtype: Dtype for the actors' models (default: the engine's, float16 on CUDA).
+        low_memory: Load the actors' models in low-memory mode.
         write_on: ``"driver"`` (takes travel back and the driver writes them) or ``"workers"`` (actors
             write to the output folder, which must then be shared storage).
         max_retries: Times a pass is retried after its actor died.
     """
 
     def __init__(self, *, address: str | None = None, workers: int | None = None, cpus_per_worker: int = 1,
-                 device: str | None = None, write_on: str = "driver", max_retries: int = 2) -> None:
+                 device: str | None = None, dtype: str | None = None, low_memory: bool = False,
+                 write_on: str = "driver", max_retries: int = 2) -> None:
         if write_on not in ("driver", "workers"):
             raise WorkbenchError(f"write_on must be 'driver' or 'workers', got {write_on!r}")
         self.address, self.workers, self.cpus = address, workers, cpus_per_worker
-        self.device, self.write_on, self.max_retries = device, write_on, max_retries
+        self.device, self.dtype, self.low_memory = device, dtype, low_memory
+        self.write_on, self.max_retries = write_on, max_retries
         self.actors: list[Any] = []
         self.retries = 0
         self._started_ray = False
@@ -103,16 +134,21 @@ class RayRunner:
         return ray
 
     def _new_actor(self) -> Any:
-        return self._actor_class.remote(self.device, None if self.device == "cuda" else self.cpus)
+        return self._actor_class.remote(self.device, None if self.device == "cuda" else self.cpus, self.dtype,
+                                        self.low_memory)
 
     def worker_pids(self) -> list[int]:
         ray = _require_ray()
         return ray.get([actor.pid.remote() for actor in self.actors])
 
-    def _submit(self, actor: Any, group: Sequence[Job], options: WriteOptions) -> Any:
+    def describe(self) -> list[dict[str, Any]]:
+        ray = _require_ray()
+        return ray.get([actor.describe.remote() for actor in self.actors])
+
+    def _submit(self, actor: Any, group: Sequence[Job], options: WriteOptions, progress: Any) -> Any:
         if self.write_on == "driver":
-            return actor.generate.remote(list(group))
-        return actor.render.remote(list(group), options.subtype, options.loudness)
+            return actor.generate.remote(list(group), progress)
+        return actor.render.remote(list(group), options.subtype, options.loudness, progress)
 
     def _finish(self, group: Sequence[Job], value: Any, options: WriteOptions) -> list[Rendered]:
         if self.write_on == "driver":
@@ -125,13 +161,21 @@ class RayRunner:
             rendered.append(Rendered(None, path, record))
         return rendered
 
-    def run(self, groups: Sequence[Sequence[Job]], options: WriteOptions) -> Iterator[Outcome]:
-        """Yield ``(group, rendered | error)`` as passes complete (in completion order)."""
+    def run(self, groups: Sequence[Sequence[Job]], options: WriteOptions, *,
+            step_progress: Callable[[int, int], None] | None = None,
+            should_stop: Callable[[], bool] | None = None) -> Iterator[Outcome]:
+        """Yield ``(group, rendered | error)`` as passes complete (in completion order).
+
+        Raises:
+            GenerationCancelled: ``should_stop`` said so (the passes under way are cancelled, the actors ended).
+        """
         if not groups:
             return
         ray = self._start()
         from ray.exceptions import RayActorError, RayTaskError
+        from ray.util.queue import Empty, Queue
 
+        steps = Queue() if step_progress is not None else None
         queue = deque((group, 0) for group in groups)
         idle = deque(self.actors)
         pending: dict[Any, tuple[Sequence[Job], int, Any]] = {}
@@ -140,8 +184,18 @@ class RayRunner:
                 while queue and idle:
                     group, attempt = queue.popleft()
                     actor = idle.popleft()
-                    pending[self._submit(actor, group, options)] = (group, attempt, actor)
-                [ref], _ = ray.wait(list(pending), num_returns=1)
+                    pending[self._submit(actor, group, options, steps)] = (group, attempt, actor)
+                ready: list[Any] = []
+                while not ready:
+                    if should_stop is not None and should_stop():
+                        raise GenerationCancelled("render stopped; finished takes are kept: a re-run resumes")
+                    ready, _ = ray.wait(list(pending), num_returns=1, timeout=POLL_S)
+                    while steps is not None:
+                        try:
+                            step_progress(*steps.get_nowait())
+                        except Empty:
+                            break
+                [ref] = ready
                 group, attempt, actor = pending.pop(ref)
                 try:
                     value = ray.get(ref)
@@ -167,11 +221,13 @@ class RayRunner:
                 except WorkbenchError as error:
                     yield group, error
         finally:
-            for ref in pending:
-                ray.cancel(ref, force=True)
+            for ref in pending:  # then ending the actors stops the passes they run
+                ray.cancel(ref)
             for actor in self.actors:
                 ray.kill(actor)
             self.actors = []
+            if steps is not None:
+                steps.shutdown(force=True)
             if self._started_ray:
                 ray.shutdown()
                 self._started_ray = False
