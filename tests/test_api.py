@@ -57,3 +57,35 @@ def test_the_readme_lists_the_public_api():
     assert listed, "README.md should list workbench.__all__"
     names = re.findall(r"`([A-Za-z_]+)`", listed.group(1))
     assert sorted(names) == sorted(n for n in workbench.__all__ if n != "__version__")
+
+
+def _docs() -> list[Path]:
+    return [ROOT / "README.md", ROOT / "prompts" / "README.md", ROOT / "benchmarks" / "intro.md",
+            *sorted((ROOT / "docs").glob("*.md"))]
+
+
+def test_every_module_path_the_docs_name_exists():
+    for doc in _docs():
+        for path in re.findall(r"\bworkbench/[a-z_/]+\.py\b", doc.read_text()):
+            assert (ROOT / path).is_file(), f"{doc.name} names {path}"
+
+
+def test_every_dotted_name_the_docs_use_resolves():
+    """``workbench.render.batch.render_jobs`` and the like (the architecture page's table of old paths excepted)."""
+    import importlib
+
+    for doc in _docs():
+        text = doc.read_text()
+        if doc.name == "architecture.md":
+            text = text.split("## Import paths that changed")[0]
+        for dotted in set(re.findall(r"`(workbench(?:\.[A-Za-z_][A-Za-z0-9_]*)+)", text)):
+            parts = dotted.split(".")
+            for split in range(len(parts), 0, -1):  # the longest importable module, then attributes
+                try:
+                    obj = importlib.import_module(".".join(parts[:split]))
+                except ModuleNotFoundError:
+                    continue
+                for attribute in parts[split:]:
+                    assert hasattr(obj, attribute), f"{doc.name} uses {dotted}"
+                    obj = getattr(obj, attribute)
+                break

@@ -60,7 +60,8 @@ class Take:
         dtype: Torch dtype name of the model weights.
         kernels: Which kernels ran the decoder's linear layers (``torch`` or ``onednn-packed``).
         draft: Draft (melody / continuation) record, or None.
-        windows: For pieces longer than one window: ``[{"start_s", "end_s", "prompt_s"}, ...]``.
+        windows: For pieces longer than one window: ``[{"start_s", "end_s", "context_s"}, ...]`` (seconds of the
+            take each pass made, and of earlier codes it continued from).
         wall_s: Seconds the batch that made it took (shared by the takes of one batch).
         batch_size: How many takes were rendered together.
         extra: Free-form facts to record (melody adherence, library entry...).

@@ -16,6 +16,7 @@ from typing import Any
 
 import gradio as gr
 
+from workbench.core.params import MAX_DURATION_S
 from workbench.engine.resident import EngineCache
 from workbench.ui.batch import BatchTab
 from workbench.ui.compare import CompareTab
@@ -104,7 +105,8 @@ def _settings(shared: SimpleNamespace, model: str) -> None:
             shared.load = gr.Button("Load now", size="sm", variant="secondary")
     with gr.Accordion("Sampling", open=True):
         with gr.Row():
-            duration = gr.Slider(1, 120, value=P.duration_s, step=0.5, label="Duration (s)", elem_id="duration")
+            duration = gr.Slider(1, MAX_DURATION_S, value=P.duration_s, step=0.5, label="Duration (s)",
+                                 elem_id="duration")
             guidance = gr.Slider(0, 10, value=P.guidance_scale, step=0.1, label="Guidance", info="≤ 1: off")
             temperature = gr.Slider(0.05, 2, value=P.temperature, step=0.05, label="Temperature")
             top_k = gr.Slider(0, 1000, value=P.top_k, step=1, label="Top-k", info="0: off")
