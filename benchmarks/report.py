@@ -86,6 +86,19 @@ def low_memory_lines(result: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _overhead_rows(c: dict[str, Any]) -> list[str]:
+    """The workbench's own cost (same kernels as plain) and its speed-up as loaded; older files had one mixed ratio."""
+    if "workbench_reference_b1" not in c:
+        return [f"| workbench vs plain transformers, optimisations included (median of paired runs; this file "
+                f"predates the same-kernel overhead) | {c['overhead_vs_plain'] * 100:+.1f} % | |"]
+    return [
+        f"| workbench on the reference kernels and cache (batch 1) | {_range(c['workbench_reference_b1'])} | |",
+        f"| overhead of the workbench's loop and per-take sampling vs plain (same kernels; median of paired runs) | "
+        f"{c['overhead_vs_plain'] * 100:+.1f} % | ≤ +5 %: {_ok(c['overhead_vs_plain'] <= TARGETS['overhead'])} |",
+        f"| speed-up of the workbench as loaded vs plain (median of paired runs) | {c['speedup_vs_plain']:.2f}× | |",
+    ]
+
+
 def section(result: dict[str, Any], out: Path) -> str:
     c, m, p = result["core"], result["machine"], result["preview"]
     b = c["batch"]
@@ -105,8 +118,7 @@ def section(result: dict[str, Any], out: Path) -> str:
         "|---|---|---|",
         f"| plain `model.generate` (batch 1) | {_range(c['plain_b1'])} | |",
         f"| workbench `generate` (batch 1) | {_range(c['workbench_b1'])} | |",
-        f"| overhead vs plain transformers (median of paired runs) | {c['overhead_vs_plain'] * 100:+.1f} % | ≤ +5 %: "
-        f"{_ok(c['overhead_vs_plain'] <= TARGETS['overhead'])} |",
+        *_overhead_rows(c),
         f"| {b} seeds in one pass | {_range(c[f'workbench_b{b}'])} | |",
         f"| throughput, {b} seeds in one pass vs {b} single renders (paired) | {c['batch_speedup']:.2f}× | ≥ 3.5×: "
         f"{_ok(c['batch_speedup'] >= TARGETS['batch'])} |",
