@@ -9,6 +9,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -178,15 +179,27 @@ def test_files_outside_the_output_folder_are_not_served(server):
 def test_a_client_that_goes_away_cancels_its_running_and_queued_jobs(server):
     """Cancelling (what closing the page does) stops the running job (a seed sweep that yields nothing until it
     ends but its heartbeats) and drops the queued ones: none of them is written, and the next client is served."""
+    import httpx
     from gradio_client.utils import Status
 
     client = Client(server.url, verbose=False)
-    jobs = [client.submit(text="abandoned sweep", seeds="1-2", duration=60.0, api_name="/compare"),
-            *(client.submit(text=f"abandoned take {i}", seed=str(500 + i), duration=60.0, api_name="/generate")
-              for i in range(2))]
-    deadline = time.time() + 120
-    while jobs[0].status().code != Status.PROCESSING and time.time() < deadline:
-        time.sleep(0.1)
+    running = {Status.PROCESSING, Status.PROGRESS, Status.ITERATING}
+
+    def queued() -> int:  # events waiting in the server's queue (gradio's public queue status route)
+        return httpx.get(f"{server.url}gradio_api/queue/status").json()["queue_size"]
+
+    def wait_for(condition: Callable[[], bool]) -> None:
+        deadline = time.time() + 60
+        while not condition():
+            assert time.time() < deadline, ([job.status().code for job in jobs], queued())
+            time.sleep(0.05)
+
+    # The sweep first (submissions from one client race each other), then two takes queued behind it.
+    jobs = [client.submit(text="abandoned sweep", seeds="1-2", duration=60.0, api_name="/compare")]
+    wait_for(lambda: jobs[0].status().code in running)
+    jobs += [client.submit(text=f"abandoned take {i}", seed=str(500 + i), duration=60.0, api_name="/generate")
+             for i in range(2)]
+    wait_for(lambda: queued() == 2)
     time.sleep(1.0)  # a few decoding steps into the first take
     for job in jobs:
         job.cancel()
@@ -194,5 +207,6 @@ def test_a_client_that_goes_away_cancels_its_running_and_queued_jobs(server):
     *_, take = other.predict(text="the next client", seed="9", duration=1.0, api_name="/generate")
     assert take["seed"] == 9
     time.sleep(2.0)  # anything still running would write now
-    written = [p.name for p in server.out.rglob("*abandoned*") if p.is_file()]
+    written = [p.relative_to(server.out).as_posix() for p in server.out.rglob("*")
+               if p.is_file() and "abandoned" in p.relative_to(server.out).as_posix()]
     assert written == [], written

@@ -129,7 +129,7 @@ def progress_bar(label: str) -> Iterator[Callable[[int, int], None]]:
 
 
 def resolve_draft(engine: Any, opts: DraftOpts, params: Any, base: Path) -> Any:
-    """Turn draft options into a :class:`workbench.drafts.Draft` (no draft: nothing to load)."""
+    """Turn draft options into a :class:`workbench.drafts.prepare.Draft` (no draft: nothing to load)."""
     from workbench.drafts.prepare import prepare_draft
 
     return prepare_draft(engine, melody=opts.melody, melody_start=opts.melody_start, melody_end=opts.melody_end,

@@ -24,9 +24,9 @@ class Codec:
         name: The name it was loaded by (``tiny``, ``small``, ``encodec_24khz``, a Hub id or a folder).
         source: Hub repository id, absolute folder path or built-in name.
         revision: Hub commit hash when known.
-        kind: ``builtin``, ``hub`` or ``local`` (as in :class:`~workbench.models.ModelRef`).
+        kind: ``builtin``, ``hub`` or ``local`` (as in :class:`~workbench.models.registry.ModelRef`).
         channels: Audio channels of the codes: 1, or 2 for stereo MusicGen (each channel encoded on its own, rows
-            interleaved as in :mod:`workbench.tokens`) or a natively stereo codec (``encodec_48khz``).
+            interleaved as in :mod:`workbench.codec.tokens`) or a natively stereo codec (``encodec_48khz``).
         bandwidth: Chosen bandwidth in kbit/s (one of :attr:`bandwidths`); None means the highest.
         processor: The checkpoint's ``AutoProcessor`` for standalone EnCodec models; None for MusicGen's codec.
     """
@@ -87,7 +87,7 @@ class Codec:
 
     @property
     def audio_channels(self) -> int:
-        """Alias of :attr:`channels` (the name :func:`workbench.tokens.token_meta` reads)."""
+        """Alias of :attr:`channels` (the name :func:`workbench.codec.tokens.token_meta` reads)."""
         return self.channels
 
     @property

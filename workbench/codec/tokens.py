@@ -100,7 +100,7 @@ def read_tokens(path: str | Path) -> Codes:
 
 
 def token_meta(info: Any, *, num_samples: int, source_sha256: str | None = None) -> dict[str, Any]:
-    """Metadata for codes made by a model described by ``info`` (a :class:`~workbench.take.ModelInfo`)."""
+    """Metadata for codes made by a model described by ``info`` (a :class:`~workbench.core.take.ModelInfo`)."""
     bits = int(np.log2(info.codebook_size))
     return {
         "codec": {"model": info.name, "source": info.source if info.kind != "local" else Path(info.source).name,

@@ -30,7 +30,7 @@ class Draft:
 
     Attributes:
         record: What the sidecar records (file names relative to the sidecar, hashes, options), or None.
-        melody: A :class:`workbench.melody.Melody` for melody models, or None.
+        melody: A :class:`workbench.drafts.melody.Melody` for melody models, or None.
         prompt_codes: ``[K, P]`` codes to continue from, or None.
         include_prompt: Whether finished takes start with the prompt audio.
     """

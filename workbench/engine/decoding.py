@@ -4,11 +4,11 @@ MusicGen predicts K codebooks per frame with a delay: codebook ``q`` of frame ``
 position ``1 + t + q`` (position 0 holds the start token; stereo models interleave left/right rows that
 share a delay). Each step feeds the newest position of every row to the decoder's public forward (with
 the conditional and unconditional rows of classifier-free guidance in the same forward), samples one
-token per row (:class:`workbench.sampling.SeededSampler`) and writes it into the sequence unless the
+token per row (:class:`workbench.engine.sampling.SeededSampler`) and writes it into the sequence unless the
 pattern already knows that position (the start padding, the context being continued, the end padding).
 
 One pass = one window: prefill the start token and ``c`` context frames once, then ``new + delay`` steps.
-The KV cache is allocated once per pass (:func:`workbench.compat.new_cache`). Progress, cancellation
+The KV cache is allocated once per pass (:func:`workbench.engine.compat.new_cache`). Progress, cancellation
 and previews are plain callbacks between steps. The numbers are those of transformers' own
 ``MusicgenForConditionalGeneration.generate`` (same positions, same masks, same padding tokens):
 ``tests/test_engine.py`` checks that with ``top_k=1`` both give identical codes.
@@ -118,7 +118,7 @@ def decode_pass(model: Any, conditioning: Conditioning, sampler: SeededSampler, 
 
     Args:
         model: A MusicGen or MusicGen-Melody model (its ``decoder`` is called).
-        conditioning: From :mod:`workbench.conditioning`, with ``2B`` rows when ``sampler.guided``.
+        conditioning: From :mod:`workbench.engine.conditioning`, with ``2B`` rows when ``sampler.guided``.
         sampler: Draws the tokens (its seeds fix the batch size ``B``).
         pattern: The sequence to fill; its context is prefilled once.
         on_step: Called after every step.

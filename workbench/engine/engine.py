@@ -63,7 +63,7 @@ class Engine:
         #: The start / padding token of every codebook row (MusicGen: the codebook size).
         start = model.generation_config.decoder_start_token_id
         self.pad_token = int(start if start is not None else codec.codebook_size)
-        #: True: self-attention keys/values in one buffer per pass (:func:`workbench.compat.new_cache`);
+        #: True: self-attention keys/values in one buffer per pass (:func:`workbench.engine.compat.new_cache`);
         #: False: transformers' ``DynamicCache`` (the reference the benchmarks compare against).
         self.preallocate_cache = True
         #: True: the text encoder's weights leave memory between uses (see ``load_engine``).
@@ -84,7 +84,7 @@ class Engine:
 
     @property
     def kernels(self) -> str:
-        """Which kernels run the decoder's linear layers now (:mod:`workbench.kernels`)."""
+        """Which kernels run the decoder's linear layers now (:mod:`workbench.engine.kernels`)."""
         return cpu_kernels.kind(self.model.decoder)
 
     @property
@@ -145,12 +145,12 @@ class Engine:
             texts: One prompt (shared by all seeds) or one per seed.
             params: Generation parameters; default ``GenerationParams()``.
             seeds: One seed per take; ``None`` draws a fresh seed per text (recorded on the take).
-            melody: A :class:`workbench.melody.Melody` (chroma) for melody models, shared by all takes.
+            melody: A :class:`workbench.drafts.melody.Melody` (chroma) for melody models, shared by all takes.
             prompt_codes: ``[K, P]`` codes to continue from (shared); the take starts with them.
             progress: Called with ``(done_steps, total_steps)`` after each decoding step.
             should_stop: Polled every step; True stops with ``GenerationCancelled``.
             preview: Receives the audio generated so far, as new chunks per take, every ~2 s of audio
-                (see :class:`workbench.preview.Previewer`), so the first sound plays long before the end.
+                (see :class:`workbench.engine.preview.Previewer`), so the first sound plays long before the end.
 
         Returns:
             One :class:`Take` per seed, in order.

@@ -11,7 +11,7 @@ The packed product sums in a different order than ``sgemm``, so logits differ in
 result is independent of the other rows of the batch (``sgemm``'s is not), which is what the workbench
 wants: a take must not depend on its batch.
 
-The ops are private PyTorch calls; :func:`workbench.compat.packed_linear_ops` probes them and the
+The ops are private PyTorch calls; :func:`workbench.engine.compat.packed_linear_ops` probes them and the
 decoder keeps ``nn.Linear`` where they are missing.
 
 ``state_dict()`` of a packed module holds the plain dense weights, so fingerprints, saving and the

@@ -25,7 +25,7 @@ def load_engine(name: str = "small", *, device: str | None = None, dtype: str | 
             ``kernels.PACK_MIN_HIDDEN`` wide: every published MusicGen; ``tiny`` runs faster unpacked).
             Recorded on every take; ``workbench reproduce`` re-renders with the recorded kernels.
         low_memory: Keep the text encoder out of memory while it is not encoding (a temporary file on
-            the CPU, host memory on a GPU; :mod:`workbench.offload`): less memory, the same takes, a
+            the CPU, host memory on a GPU; :mod:`workbench.engine.offload`): less memory, the same takes, a
             short re-read per call.
 
     Raises:

@@ -8,7 +8,7 @@ Gumbel-max trick, an exact sample from ``softmax(warped_logits)``. Temperature, 
 transformers' own public warpers, applied in the order ``generate`` applies them, so they keep their
 documented meaning.
 
-The decoding loop (:mod:`workbench.decoding`) calls :meth:`SeededSampler.sample` once per step with the
+The decoding loop (:mod:`workbench.engine.decoding`) calls :meth:`SeededSampler.sample` once per step with the
 decoder's last-position logits.
 """
 

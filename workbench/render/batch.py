@@ -129,7 +129,7 @@ def render_jobs(
     """Render jobs, resuming finished takes; a failing pass is recorded and the rest goes on.
 
     The bookkeeping (resume, manifest, results) is the same for every runner: the local one by default,
-    or :class:`workbench.distributed.RayRunner`.
+    or :class:`workbench.render.distributed.RayRunner`.
 
     Args:
         jobs: From :func:`plan_jobs`.

@@ -1,7 +1,7 @@
 """Scale-out: render batched passes on a Ray cluster with long-lived model actors.
 
 The plan, resume keys, naming, sidecars and history are those of the local renderer: :class:`RayRunner`
-is a drop-in ``runner`` for :func:`workbench.batch.render_jobs`, and its actors call the same
+is a drop-in ``runner`` for :func:`workbench.render.batch.render_jobs`, and its actors call the same
 ``generate_group`` / ``save_group`` functions. One actor per GPU (or per ``cpus_per_worker`` CPUs) loads
 the model once (with the device, dtype and memory mode asked for); free actors pull the next pass; a pass
 whose actor dies is retried on a fresh actor. Actors report decoding steps through a Ray queue; the driver polls

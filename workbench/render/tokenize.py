@@ -57,7 +57,7 @@ def detokenize_file(path: str | Path, *, codec: Any = None, out: str | Path | No
     """Decode a token file to a WAV (default ``<stem>.wav`` beside it, ``x.codes.npz`` -> ``x.wav``).
 
     Args:
-        path: A ``.codes.npz`` token file (:mod:`workbench.tokens`).
+        path: A ``.codes.npz`` token file (:mod:`workbench.codec.tokens`).
         codec: A :class:`Codec`, an Engine or a codec name; default: load the codec the file's metadata names.
         out: The WAV to write (16-bit PCM at the codec's rate; samples beyond ±1 clip).
         force: Overwrite ``out``.

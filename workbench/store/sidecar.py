@@ -51,7 +51,7 @@ def render_key(model: str, text: str, params: dict[str, Any], seed: int, draft: 
     Args:
         model: The model name as given (``small``, ``tiny``, a Hub id).
         text, params, seed: The request.
-        draft: :func:`workbench.drafts.draft_identity` of the job's drafts (file hashes and options), or None.
+        draft: :func:`workbench.drafts.prepare.draft_identity` of the job's drafts (file hashes and options), or None.
     """
     identity = {"model": model, "text": text, "params": params, "seed": seed, "draft": draft}
     return hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()[:32]

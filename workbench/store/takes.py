@@ -62,7 +62,7 @@ def model_record(take: Take, weights_sha256: str | None) -> dict[str, Any]:
 
 
 def take_key(take: Take) -> str:
-    """The render key of a take (see :func:`workbench.provenance.render_key`)."""
+    """The render key of a take (see :func:`workbench.store.sidecar.render_key`)."""
     identity = (take.draft or {}).get("identity")
     return render_key(take.model.name, take.text, take.params.to_dict(), take.seed, identity)
 
@@ -89,7 +89,7 @@ def save_take(
         loudness: Target LUFS (ITU-R BS.1770) or None; the peak always stays under -1 dBFS.
         weights_sha256: Fingerprint of the model weights (``engine.weights_sha256()``).
         prompt_ref: ``{"library", "library_file", "entry_id"}`` when the prompt came from a library.
-        history: A :class:`workbench.history.History` to index the take in.
+        history: A :class:`workbench.store.history.History` to index the take in.
 
     Returns:
         The sidecar record as written.

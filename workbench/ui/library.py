@@ -193,7 +193,7 @@ class LibraryTab:
 
 
 def results_table(app: App, result: Any) -> list[list[Any]]:
-    """One row per job of a :class:`~workbench.batch.BatchResult`: entry, seed, status, file."""
+    """One row per job of a :class:`~workbench.render.batch.BatchResult`: entry, seed, status, file."""
     rows = [[f"{item.record['prompt']['library']}/{item.record['prompt']['entry_id']}",
              item.take.seed, "done", app.rel(item.path)] for item in result.done]
     rows += [[key(job.prompt), job.seed, "skipped (done earlier)", app.rel(job.path)] for job in result.skipped]
