@@ -92,6 +92,25 @@ def test_generate_and_compare_endpoints_match_the_cli(server):
     assert takes[1]["codes_sha256"] == expected  # seed 7 in a batch of three == seed 7 alone == the CLI
 
 
+def test_a_chords_draft_through_the_api_matches_the_library(server, tiny_melody):
+    client = Client(server.url, verbose=False)
+    model, folder, *rest = SAMPLING
+    *_, facts = client.predict("chord test", "5", "chords", None, 0.0, None, None, 5.0, True, "tiny-melody", folder,
+                               *rest, chords="Am | F", bpm=90, beats_per_chord=2, time_signature="4/4",
+                               voicing="arpeggio", api_name="/generate")
+    record = json.loads((server.out / facts["sidecar"]).read_text())["draft"]["chords"]
+    assert (record["chords"], record["bpm"], record["voicing"]) == ("Am F", 90.0, "arpeggio")
+    from workbench.core.params import GenerationParams
+    from workbench.drafts.prepare import prepare_draft
+
+    draft = prepare_draft(tiny_melody, chords="Am F", bpm=90, beats_per_chord=2, voicing="arpeggio", duration_s=1.0)
+    [take] = tiny_melody.generate("chord test", GenerationParams(duration_s=1.0), seeds=[5], **draft.generate_kwargs())
+    assert facts["codes_sha256"] == take.codes_sha256 and facts["adherence"] is not None
+    with pytest.raises(Exception, match="unknown chord 'H' at position 1"):
+        client.predict("x", "1", "chords", None, 0.0, None, None, 5.0, True, "tiny-melody", folder, *rest,
+                       chords="H", bpm=90, api_name="/generate")
+
+
 def test_four_clients_get_their_own_takes_in_order(server):
     clients = [Client(server.url, verbose=False) for _ in range(4)]
     finished: list[int] = []

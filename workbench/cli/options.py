@@ -67,11 +67,19 @@ class DraftOpts:
     melody: Annotated[Optional[Path], typer.Option(help="Audio or MIDI draft whose melody to follow.")] = None
     melody_start: Annotated[float, typer.Option(help="Start of the melody window, s.")] = 0.0
     melody_end: Annotated[Optional[float], typer.Option(help="End of the melody window, s.")] = None
-    melody_stem: Annotated[Optional[str], typer.Option(help="'harmonic' to ignore drums.")] = None
+    melody_stem: Annotated[Optional[str], typer.Option(help="'harmonic' to ignore drums (the bass stays).")] = None
     midi_track: Annotated[Optional[str], typer.Option(help="MIDI track index or name.")] = None
     continue_from: Annotated[Optional[Path], typer.Option(help="Audio or .codes.npz to continue.")] = None
     prompt_seconds: Annotated[float, typer.Option(help="Seconds of --continue-from used.")] = 5.0
     include_prompt: Annotated[bool, typer.Option(help="Start the take with the prompt audio.")] = True
+    chords: Annotated[Optional[str], typer.Option(
+        help="Chord progression to follow instead of --melody, e.g. 'Am F C G' (N.C. = rest; melody models).")] = None
+    bpm: Annotated[Optional[float], typer.Option(help="Tempo of --chords, beats per minute.")] = None
+    beats_per_chord: Annotated[Optional[float], typer.Option(help="Beats per chord (default: one bar).")] = None
+    time_signature: Annotated[str, typer.Option(help="Time signature of --chords, e.g. 4/4, 3/4, 6/8.")] = "4/4"
+    voicing: Annotated[str, typer.Option(
+        help="What a chord becomes in the one-pitch-per-frame chroma: 'root', or 'arpeggio' (tones, one per beat).")
+        ] = "root"
 
 
 def with_options(**groups: type) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -135,4 +143,6 @@ def resolve_draft(engine: Any, opts: DraftOpts, params: Any, base: Path) -> Any:
     return prepare_draft(engine, melody=opts.melody, melody_start=opts.melody_start, melody_end=opts.melody_end,
                          melody_stem=opts.melody_stem, midi_track=opts.midi_track, continue_from=opts.continue_from,
                          prompt_seconds=opts.prompt_seconds, include_prompt=opts.include_prompt,
+                         chords=opts.chords, bpm=opts.bpm, beats_per_chord=opts.beats_per_chord,
+                         time_signature=opts.time_signature, voicing=opts.voicing,
                          duration_s=params.duration_s, record_base=base)

@@ -65,7 +65,7 @@ def _extractor() -> Any:
     return MusicgenMelodyFeatureExtractor()
 
 
-def _one_hot(pitch: np.ndarray) -> np.ndarray:
+def one_hot(pitch: np.ndarray) -> np.ndarray:
     """``[frames]`` pitch classes (-1: none) to ``[frames, 12]`` float32 one-hot rows (zeros for -1)."""
     chroma = np.zeros((len(pitch), 12), dtype=np.float32)
     known = pitch >= 0
@@ -73,7 +73,7 @@ def _one_hot(pitch: np.ndarray) -> np.ndarray:
     return chroma
 
 
-def _hold(pitch: np.ndarray) -> np.ndarray:
+def hold(pitch: np.ndarray) -> np.ndarray:
     """Frames without a pitch class (-1) hold the previous one; leading ones take the first known one."""
     known = np.flatnonzero(pitch >= 0)
     if known.size == 0:
@@ -117,7 +117,7 @@ def chroma_of_audio(audio: np.ndarray, sample_rate: int) -> np.ndarray:
     energy = cumulative[starts + n_fft] - cumulative[starts]
     assert 1 + len(wav) // CHROMA_HOP == len(pitch), "chroma frames and energy frames disagree"
     sounding = energy > max(energy.max() * SILENT_FRAME, n_fft * SILENCE_RMS ** 2)
-    return _one_hot(_hold(np.where(sounding, pitch, -1)))
+    return one_hot(hold(np.where(sounding, pitch, -1)))
 
 
 def adherence(melody: Melody, audio: np.ndarray, sample_rate: int) -> float:
@@ -231,7 +231,7 @@ def _midi_chroma(path: Path, start_s: float, end_s: float | None, track: str | i
         best_pitch[lo:hi] = np.where(wins, note.pitch, best_pitch[lo:hi])
     if np.all(best_pitch < 0):
         raise DraftError(f"melody draft {path}: no notes sound between {start:g} and {end:g} s")
-    return _one_hot(_hold(np.where(best_pitch >= 0, best_pitch % 12, -1))), start, end
+    return one_hot(hold(np.where(best_pitch >= 0, best_pitch % 12, -1))), start, end
 
 
 def load_melody(path: str | Path, *, start_s: float = 0.0, end_s: float | None = None, stem: str | None = None,

@@ -117,7 +117,10 @@ class DraftOptions:
         continue_from: Audio file or token file (``.codes.npz``) whose last ``prompt_seconds`` start the take.
         prompt_seconds: Seconds of ``continue_from`` used as the audio prompt.
         include_prompt: Whether the take starts with the prompt audio.
-        duration_s: Take length, for the default melody window.
+        duration_s: Take length, for the default melody window and for chords.
+        chords: A chord progression (``"Am F C G"``) to follow instead of a melody file (see
+            :mod:`workbench.drafts.chords`), with ``bpm``, ``beats_per_chord``, ``time_signature`` and
+            ``voicing``.
     """
 
     melody: str | Path | None = None
@@ -129,6 +132,11 @@ class DraftOptions:
     prompt_seconds: float = 5.0
     include_prompt: bool = True
     duration_s: float | None = None
+    chords: str | None = None
+    bpm: float | None = None
+    beats_per_chord: float | None = None
+    time_signature: str = "4/4"
+    voicing: str = "root"
 
     @property
     def melody_stop(self) -> float | None:
@@ -142,7 +150,7 @@ class DraftOptions:
 
         Missing files are left to :func:`prepare_draft` to report; their hash is recorded as None here.
         """
-        if self.melody is None and self.continue_from is None:
+        if self.melody is None and self.continue_from is None and self.chords is None:
             return None
 
         def sha(path: str | Path) -> str | None:
@@ -152,6 +160,9 @@ class DraftOptions:
         if self.melody is not None:
             identity["melody"] = {"sha256": sha(self.melody), "start_s": self.melody_start, "end_s": self.melody_stop,
                                   "stem": self.melody_stem, "track": self.midi_track}
+        if self.chords is not None:
+            identity["chords"] = {"chords": self.chords, "bpm": self.bpm, "beats_per_chord": self.beats_per_chord,
+                                  "time_signature": self.time_signature, "voicing": self.voicing}
         if self.continue_from is not None:
             identity["continuation"] = {"sha256": sha(self.continue_from), "prompt_seconds": self.prompt_seconds,
                                         "include_prompt": self.include_prompt}
@@ -174,16 +185,28 @@ def prepare_draft(engine: Any, *, record_base: str | Path | None = None, max_dra
         **options: :class:`DraftOptions` fields.
     """
     opts = DraftOptions(**options)
-    if opts.melody is None and opts.continue_from is None:
+    if opts.melody is None and opts.continue_from is None and opts.chords is None:
         return NO_DRAFT
     base = Path(record_base) if record_base is not None else None
     record: dict[str, Any] = {"identity": opts.identity()}
     melody_obj = None
-    if opts.melody is not None:
+    if opts.melody is not None or opts.chords is not None:
+        option = "--melody" if opts.melody is not None else "--chords"
         if not engine.melody:
             raise ModelCapabilityError(
-                f"--melody needs a melody model (melody, melody-large, stereo-melody, stereo-melody-large, or "
+                f"{option} needs a melody model (melody, melody-large, stereo-melody, stereo-melody-large, or "
                 f"tiny-melody offline); {engine.info.name!r} cannot follow a melody")
+    if opts.chords is not None:
+        from workbench.drafts.chords import ChordDraft, load_chords
+
+        if opts.melody is not None:
+            raise DraftError("give --melody or --chords, not both: a take follows one melody")
+        if opts.bpm is None:
+            raise DraftError("--chords needs --bpm (the tempo the chords change at)")
+        melody_obj = load_chords(ChordDraft(opts.chords, opts.bpm, opts.beats_per_chord, opts.time_signature,
+                                            opts.voicing), opts.duration_s)
+        record["chords"] = melody_obj.record
+    if opts.melody is not None:
         from workbench.drafts.melody import load_melody
 
         melody_obj = load_melody(opts.melody, start_s=opts.melody_start, end_s=opts.melody_stop,
@@ -242,6 +265,14 @@ def draft_from_record(record: dict[str, Any] | None, *, base: Path, engine: Any)
     options: dict[str, Any] = {"record_base": base}
     for key, info in record.items():
         if key == "identity":
+            continue
+        if key == "chords" and isinstance(info, dict):
+            from workbench.drafts.chords import chords_from_record
+
+            chords_from_record(info)  # the chroma hashes as recorded
+            options.update(chords=info["chords"], bpm=info["bpm"], beats_per_chord=info["beats_per_chord"],
+                           time_signature=info["time_signature"], voicing=info["voicing"],
+                           duration_s=info["duration_s"])
             continue
         if key not in ("melody", "continuation") or not isinstance(info, dict) or not isinstance(info.get("file"), str):
             raise ProvenanceError(f"sidecar field 'draft.{key}' is not a draft record")

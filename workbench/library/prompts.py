@@ -40,6 +40,11 @@ class Prompt:
         prompt_seconds: Seconds of ``continue_from`` used as the audio prompt, or None.
         include_prompt: Whether the take keeps the audio prompt at its start, or None.
         notes: Free text.
+        bpm: Tempo, beats per minute (said in ``text`` unless the text already said one), or None.
+        key: Key as ``"A minor"`` (said in ``text`` likewise), or None.
+        time_signature: Time signature such as ``"4/4"``, or None.
+        chords: A chord progression to follow (melody models), or None; with ``beats_per_chord`` and
+            ``voicing`` (see :mod:`workbench.drafts.chords`).
         line: 1-based line of the entry's ``[[prompt]]`` header in the file.
         template_id: Id of the template entry this expands, or None.
         slot_values: Slot name -> value text for template expansions (empty otherwise).
@@ -64,6 +69,12 @@ class Prompt:
     line: int = 1
     template_id: str | None = None
     slot_values: dict[str, str] = field(default_factory=dict, compare=False)
+    bpm: float | None = None
+    key: str | None = None
+    time_signature: str | None = None
+    chords: str | None = None
+    beats_per_chord: float | None = None
+    voicing: str | None = None
 
 
 @dataclass(frozen=True)

@@ -11,8 +11,10 @@ from pathlib import Path
 from typing import Any
 
 from workbench.core.errors import ParamsError
+from workbench.core.music import with_tempo_and_key
 from workbench.core.params import MAX_PROMPT_CHARS, GenerationParams, field_names, validate_seed
 from workbench.core.slugs import is_slug, slugify
+from workbench.library.music import MUSIC_KEYS, check_music
 from workbench.library.templates import MAX_ID, check_slots, expand
 from workbench.library.text import bad_chars, finite_number, key_lines, one_line, type_name
 
@@ -22,7 +24,7 @@ MAX_TEXT = MAX_PROMPT_CHARS  # the same limit as prompts typed anywhere else
 MATRIX_CEILING = 4096
 _LIBRARY_KEYS = ("name", "description", "model", "seeds", "max_matrix", "defaults")
 _ENTRY_KEYS = ("id", "text", "template", "slots", "tags", "seeds", "model", "melody", "melody_start",
-               "melody_end", "continue_from", "prompt_seconds", "include_prompt", "notes")
+               "melody_end", "continue_from", "prompt_seconds", "include_prompt", "notes", *MUSIC_KEYS)
 class _Checker:
     """Collects every problem of one file, each as ``FILE:LINE: [entry] key: message``."""
 
@@ -202,6 +204,9 @@ class _Checker:
             bad("include_prompt", "only applies with continue_from = \"...\"")
         if not isinstance(raw.get("notes", ""), str):
             bad("notes", f"must be a string, got {type_name(raw['notes'])}")
+        music, problems = check_music(raw)
+        for key, message in problems:
+            bad(key, message)
         slots: dict[str, list[str]] = {}
         if label == entry_id:
             self.claim(path, entry_id, label)
@@ -216,16 +221,20 @@ class _Checker:
         except ParamsError as error:
             bad(None, str(error))
             return []
-        base = dict(library=lib["name"], source=self.source, id=entry_id, text=text or "", tags=tuple(tags),
+        def say(words: str) -> str:  # tempo and key added to the text the one canonical way
+            return with_tempo_and_key(words, music.get("bpm"), music.get("key"))
+
+        base = dict(library=lib["name"], source=self.source, id=entry_id, text=say(text or ""), tags=tuple(tags),
                     seeds=seeds, params=params, overrides={**lib["defaults"], **overrides}, model=model,
                     melody=drafts.get("melody"), melody_start=numbers.get("melody_start"),
                     melody_end=numbers.get("melody_end"), continue_from=drafts.get("continue_from"),
                     prompt_seconds=numbers.get("prompt_seconds"), include_prompt=raw.get("include_prompt"),
-                    notes=raw.get("notes", ""), line=self.line(path), template_id=None, slot_values={})
+                    notes=raw.get("notes", ""), line=self.line(path), template_id=None, slot_values={}, **music)
         if template is None:
             return [base]
         prompts = []
         for expanded_id, expanded_text, values in expand(entry_id, template, slots):
+            expanded_text = say(expanded_text)
             too_long = f"is longer than {MAX_ID} characters; shorten the id or slot values"
             problem = _text_problem(expanded_text) or (too_long if len(expanded_id) > MAX_ID else None)
             if problem:

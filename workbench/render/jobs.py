@@ -52,6 +52,9 @@ def _draft_options(prompt: Prompt, params: GenerationParams) -> dict[str, Any]:
         options["prompt_seconds"] = prompt.prompt_seconds
     if prompt.include_prompt is not None:
         options["include_prompt"] = prompt.include_prompt
+    if prompt.chords is not None:
+        options.update(chords=prompt.chords, bpm=prompt.bpm, beats_per_chord=prompt.beats_per_chord,
+                       time_signature=prompt.time_signature or "4/4", voicing=prompt.voicing or "root")
     return {**options, "duration_s": params.duration_s}
 
 

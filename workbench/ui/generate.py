@@ -33,7 +33,7 @@ from workbench.ui.context import (
 )
 from workbench.ui.uploads import keep_draft
 
-DRAFT_MODES = ["none", "melody", "continuation"]
+DRAFT_MODES = ["none", "melody", "chords", "continuation"]
 
 
 def take_facts(app: App, item: Rendered) -> dict[str, Any]:
@@ -69,17 +69,22 @@ class GenerateTab:
                  prompt_seconds: float = 5.0, include_prompt: bool = True, model: str = DEFAULT_MODEL,
                  folder: str = "", duration: float = P.duration_s, guidance: float = P.guidance_scale,
                  temperature: float = P.temperature, top_k: float = P.top_k, top_p: float = P.top_p,
-                 loudness: str = "off", stops: dict[str, int] | None = None,
-                 progress: Any = gr.Progress()) -> Iterator[tuple[Any, ...]]:
-        """Render one take; yields preview updates, then ``(preview, audio, image, summary, seed, files, facts)``."""
+                 loudness: str = "off", stops: dict[str, int] | None = None, chords: str = "",
+                 bpm: float | None = None, beats_per_chord: float | None = None, time_signature: str = "4/4",
+                 voicing: str = "root", progress: Any = gr.Progress()) -> Iterator[tuple[Any, ...]]:
+        """Render one take; yields preview updates, then ``(preview, audio, image, summary, seed, files, facts)``.
+
+        The draft mode ``chords`` follows ``chords`` at ``bpm`` (see :mod:`workbench.drafts.chords`)."""
         params = params_from_settings(duration=duration, guidance=guidance, temperature=temperature,
                                       top_k=top_k, top_p=top_p)
         text = validate_text(text)
         seed_value = validate_seed(seed) if str(seed or "").strip() else random_seed()
         path = adhoc_path(self.app.out, text, seed_value)
         engine = self.app.cache.get(model_name(model, folder))
+        music = dict(chords=chords, bpm=bpm, beats_per_chord=beats_per_chord, time_signature=time_signature,
+                     voicing=voicing)
         draft = self._draft(engine, draft_mode, melody, melody_start, melody_end, continue_from, prompt_seconds,
-                            include_prompt, params, path.parent)
+                            include_prompt, params, path.parent, music)
         job = Job.start(stops, "generate")
 
         def work(emit: Any) -> list[Rendered]:
@@ -119,9 +124,11 @@ class GenerateTab:
 
     def _draft(self, engine: Any, mode: str, melody: str | None, melody_start: float | None,
                melody_end: float | None, continue_from: str | None, prompt_seconds: float, include_prompt: bool,
-               params: GenerationParams, base: Path) -> Any:
-        """The melody or continuation draft the mode selects (uploads checked and kept under the output folder)."""
+               params: GenerationParams, base: Path, music: dict[str, Any]) -> Any:
+        """The melody, chords or continuation draft the mode selects (uploads checked and kept under the output
+        folder)."""
         keep: dict[str, Any] = {"melody": None, "continue_from": None}
+        chords: dict[str, Any] = {}
         if mode == "melody":
             if not melody:
                 raise gr.Error("choose a melody file (audio or MIDI), or set the draft to 'none'")
@@ -130,10 +137,16 @@ class GenerateTab:
             if not continue_from:
                 raise gr.Error("choose audio or a .codes.npz token file to continue, or set the draft to 'none'")
             keep["continue_from"] = self.app.upload(continue_from)
+        elif mode == "chords":
+            if not str(music["chords"] or "").strip():
+                raise gr.Error("type a chord progression such as 'Am F C G', or set the draft to 'none'")
+            beats = music["beats_per_chord"]
+            chords = {**music, "chords": str(music["chords"]), "beats_per_chord": float(beats) if beats else None,
+                      "time_signature": str(music["time_signature"] or "4/4")}
         options = dict(melody_start=float(melody_start or 0.0), melody_end=melody_end or None,
                        prompt_seconds=float(prompt_seconds), include_prompt=bool(include_prompt),
                        duration_s=params.duration_s)
-        draft = prepare_draft(engine, **keep, **options)  # checked first: a bad upload is never kept
+        draft = prepare_draft(engine, **keep, **options, **chords)  # checked first: a bad upload is never kept
         kept = {role: keep_draft(path, self.app.out) if path else None for role, path in keep.items()}
         return draft.with_files(base, **kept)
 
@@ -149,7 +162,7 @@ class GenerateTab:
                                             info="Sets the prompt and its sampling settings", scale=3)
                     w.seed = gr.Textbox(label="Seed", placeholder="random", scale=1, elem_id="gen-seed",
                                         info="Blank: a fresh one")
-                with gr.Accordion("Draft: melody to follow or audio to continue", open=False) as w.draft_box:
+                with gr.Accordion("Draft: melody or chords to follow, or audio to continue", open=False) as w.draft_box:
                     w.draft_mode = gr.Radio(DRAFT_MODES, value="none", label="Draft", show_label=False)
                     with gr.Group(visible=False) as w.melody_box:
                         w.melody = gr.File(label="Melody (audio or MIDI)", type="filepath", height=120,
@@ -157,6 +170,17 @@ class GenerateTab:
                         with gr.Row():
                             w.melody_start = gr.Number(0.0, label="Start (s)", minimum=0)
                             w.melody_end = gr.Number(None, label="End (s)", minimum=0, info="Blank: start + duration")
+                    with gr.Group(visible=False) as w.chords_box:
+                        w.chords = gr.Textbox(label="Chords", placeholder="Am F C G", elem_id="gen-chords",
+                                              info="Symbols like Am7, F/C; N.C. is a rest (melody models only)")
+                        with gr.Row():
+                            w.bpm = gr.Number(100, label="BPM", minimum=20, maximum=400)
+                            w.beats_per_chord = gr.Number(None, label="Beats per chord", minimum=0,
+                                                          info="Blank: one bar")
+                            w.time_signature = gr.Textbox("4/4", label="Time signature")
+                        w.voicing = gr.Radio(["root", "arpeggio"], value="root", label="A chord becomes",
+                                             info="its root, or its tones one per beat (the chroma holds one "
+                                                  "pitch per frame)")
                     with gr.Group(visible=False) as w.continue_box:
                         w.continue_from = gr.File(label="Audio or .codes.npz to continue", type="filepath",
                                                   height=120, file_types=[".wav", ".flac", ".ogg", ".mp3", ".npz"])
@@ -181,11 +205,13 @@ class GenerateTab:
                                   height=190)
                 with gr.Accordion("Take details (JSON)", open=False):
                     w.facts = gr.JSON(label="Take", open=True)
-        w.draft_mode.change(lambda m: (gr.Group(visible=m == "melody"), gr.Group(visible=m == "continuation")),
-                            w.draft_mode, [w.melody_box, w.continue_box], api_visibility="private", queue=False)
+        w.draft_mode.change(lambda m: tuple(gr.Group(visible=m == mode) for mode in DRAFT_MODES[1:]),
+                            w.draft_mode, [w.melody_box, w.chords_box, w.continue_box], api_visibility="private",
+                            queue=False)
         w.reuse.click(lambda s: s, w.used_seed, w.seed, api_visibility="private", queue=False)
         inputs = [w.prompt, w.seed, w.draft_mode, w.melody, w.melody_start, w.melody_end, w.continue_from,
-                  w.prompt_seconds, w.include_prompt, *shared.sampling, shared.stops]
+                  w.prompt_seconds, w.include_prompt, *shared.sampling, shared.stops, w.chords, w.bpm,
+                  w.beats_per_chord, w.time_signature, w.voicing]
         outputs = [w.preview, w.audio, w.image, w.summary, w.used_seed, w.files, w.facts]
         w.event = w.run.click(self.generate, inputs, outputs, api_name="generate", concurrency_id="model",
                               concurrency_limit=shared.concurrency, show_progress_on=[w.audio])

@@ -1,0 +1,46 @@
+"""The musical fields of a prompt-file entry: ``bpm``, ``key``, ``time_signature``, ``chords``,
+``beats_per_chord`` and ``voicing``, checked one problem per key."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from workbench.core.errors import DraftError
+from workbench.core.music import VOICINGS, beats_per_bar, canonical_key, check_bpm, parse_progression, progression_text
+from workbench.library.text import finite_number
+
+MUSIC_KEYS = ("bpm", "key", "time_signature", "chords", "beats_per_chord", "voicing")
+
+
+def check_music(raw: dict[str, Any]) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+    """The entry's musical fields (normalised) and its problems as ``(key, message)`` pairs."""
+    values: dict[str, Any] = {}
+    problems: list[tuple[str, str]] = []
+    checks = {"bpm": lambda v: check_bpm(v, "bpm"), "key": canonical_key,
+              "time_signature": lambda v: (beats_per_bar(v), v.strip())[1],
+              "chords": lambda v: (parse_progression(v), progression_text(v))[1]}
+    for key, check in checks.items():
+        if key in raw:
+            try:
+                values[key] = check(raw[key])
+            except DraftError as error:
+                problems.append((key, str(error).removeprefix(f"{key} ")))
+    if "beats_per_chord" in raw:
+        number = finite_number(raw["beats_per_chord"])
+        if number is None or not 0 < number <= 64:
+            problems.append(("beats_per_chord", f"must be beats in (0, 64], got {raw['beats_per_chord']!r}"))
+        else:
+            values["beats_per_chord"] = number
+    if "voicing" in raw:
+        if raw["voicing"] in VOICINGS:
+            values["voicing"] = raw["voicing"]
+        else:
+            problems.append(("voicing", f"must be one of {', '.join(VOICINGS)}, got {raw['voicing']!r}"))
+    for key in ("beats_per_chord", "voicing"):
+        if key in raw and "chords" not in raw:
+            problems.append((key, "only applies with chords = \"...\""))
+    if "chords" in raw and "bpm" not in raw:
+        problems.append(("chords", "needs bpm = ... (the tempo the chords change at)"))
+    if "chords" in raw and "melody" in raw:
+        problems.append(("chords", "give melody or chords, not both: a take follows one melody"))
+    return values, problems
