@@ -15,6 +15,8 @@ def generate(
     draft: DraftOpts,
     seed: Annotated[Optional[str], typer.Option(help="Sampling seed (default: a fresh one, shown).")] = None,
     output: Annotated[Optional[Path], typer.Option("-o", "--output", help="Audio file (.wav or .flac).")] = None,
+    loop_bars: Annotated[Optional[int], typer.Option(
+        help="Also write NAME.loop.wav: this many bars at --bpm (else estimated), seamless.")] = None,
 ) -> None:
     """Render one take of TEXT to a file (+ a JSON provenance sidecar and a token file)."""
     from workbench.core.params import random_seed, validate_seed, validate_text
@@ -23,6 +25,10 @@ def generate(
 
     validate_text(text)  # every cheap check before torch is imported and the model loaded
     params, seed_value = gen.params(), validate_seed(seed) if seed is not None else random_seed()
+    if loop_bars is not None:
+        from workbench.render.loops import check_loop_request
+
+        check_loop_request(loop_bars, params.duration_s, draft.bpm)
     path = output or adhoc_path(gen.out, text, seed_value, ".wav")
     check_outputs([path], force=gen.force, subtype=gen.format)
     from workbench.render.prompt import render_prompt
@@ -32,6 +38,11 @@ def generate(
         [item] = render_prompt(engine, text, params, [seed_value], [path], progress=progress,
                                draft=resolve_draft(engine, draft, params, path.parent), **gen.write_options())
     gen.report(item)
+    if loop_bars is not None:
+        from workbench.cli.loop import report
+        from workbench.render.loops import write_loop
+
+        report(*write_loop(item.sidecar, bars=loop_bars, bpm=draft.bpm, time_signature=draft.time_signature))
 
 
 @with_options(gen=GenOpts, draft=DraftOpts)

@@ -74,7 +74,7 @@ class DraftOpts:
     include_prompt: Annotated[bool, typer.Option(help="Start the take with the prompt audio.")] = True
     chords: Annotated[Optional[str], typer.Option(
         help="Chord progression to follow instead of --melody, e.g. 'Am F C G' (N.C. = rest; melody models).")] = None
-    bpm: Annotated[Optional[float], typer.Option(help="Tempo of --chords, beats per minute.")] = None
+    bpm: Annotated[Optional[float], typer.Option(help="Tempo of --chords and --loop-bars, beats per minute.")] = None
     beats_per_chord: Annotated[Optional[float], typer.Option(help="Beats per chord (default: one bar).")] = None
     time_signature: Annotated[str, typer.Option(help="Time signature of --chords, e.g. 4/4, 3/4, 6/8.")] = "4/4"
     voicing: Annotated[str, typer.Option(

@@ -116,6 +116,8 @@ Outcome = tuple[Sequence[Job], "list[Rendered] | WorkbenchError"]
 
 def prompt_ref(job: Job) -> dict[str, Any]:
     p = job.prompt
-    return {"library": p.library, "library_file": portable_path(p.source), "entry_id": p.id,
-            "template_id": p.template_id}
+    ref = {"library": p.library, "library_file": portable_path(p.source), "entry_id": p.id,
+           "template_id": p.template_id}
+    music = {"bpm": p.bpm, "key": p.key, "time_signature": p.time_signature}  # what loops and readers use
+    return {**ref, **{k: v for k, v in music.items() if v is not None}}
 

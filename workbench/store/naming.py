@@ -1,10 +1,11 @@
 """Every name the workbench gives a file, in one place: where takes go and what sits beside them.
 
-A take ``x.wav`` (or ``.flac``) has companions beside it: ``x.json`` (sidecar), ``x.codes.npz`` (codes),
-``x.png`` (spectrogram). A token file ``x.codes.npz`` has ``x.wav`` (decoded), ``x.recon.wav`` (codec round
-trip) and ``x.tokens.png`` (token grid). Folders under the output folder: ``<library>/<entry>/`` (library
-renders), ``takes/`` (one-off takes), ``seeds/`` (seed sweeps), ``tokens/`` (tokenized uploads),
-``drafts/`` (copies of uploaded drafts). Every path built from user text stays inside the output folder.
+A take ``x.wav`` (or ``.flac``) has companions beside it: ``x.json`` (sidecar), ``x.codes.npz`` (codes), ``x.png``
+(spectrogram), and once cut ``x.loop.wav`` + ``x.loop.json`` (a loop). A token file ``x.codes.npz`` has ``x.wav``
+(decoded), ``x.recon.wav`` (codec round trip) and ``x.tokens.png`` (token grid). Folders under the output folder:
+``<library>/<entry>/`` (library renders), ``takes/`` (one-off takes), ``seeds/`` (seed sweeps), ``tokens/``
+(tokenized uploads), ``drafts/`` (copies of uploaded drafts). Every path built from user text stays inside the
+output folder.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from workbench.core.slugs import is_slug, slug
 
 #: Suffixes of a take's (or a token file's) companions.
 SIDECAR, CODES, SPECTROGRAM, RECONSTRUCTION, TOKEN_IMAGE = ".json", ".codes.npz", ".png", ".recon.wav", ".tokens.png"
+#: A take's loop (``x.loop.wav``) and the loop's record (``x.loop.json``, see :mod:`workbench.render.loops`).
+LOOP, LOOP_SIDECAR = ".loop.wav", ".loop.json"
 
 
 def _stamp() -> str:

@@ -171,7 +171,7 @@ class GenerateTab:
                             w.melody_start = gr.Number(0.0, label="Start (s)", minimum=0)
                             w.melody_end = gr.Number(None, label="End (s)", minimum=0, info="Blank: start + duration")
                     with gr.Group(visible=False) as w.chords_box:
-                        w.chords = gr.Textbox(label="Chords", placeholder="Am F C G", elem_id="gen-chords",
+                        w.chords = gr.Textbox("", label="Chords", placeholder="Am F C G", elem_id="gen-chords",
                                               info="Symbols like Am7, F/C; N.C. is a rest (melody models only)")
                         with gr.Row():
                             w.bpm = gr.Number(100, label="BPM", minimum=20, maximum=400)
