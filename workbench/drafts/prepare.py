@@ -1,15 +1,9 @@
-"""Drafts: a melody to follow (audio or MIDI -> chroma) or audio to continue, prepared for the engine.
-
-A :class:`Draft` turns user options into ``engine.generate`` keyword arguments, then finishes the takes
-(attaches the draft record for the sidecar, strips the prompt when asked, scores melody adherence).
-"""
+"""Drafts from user options: a melody to follow (audio or MIDI -> chroma), chords, or audio to continue, checked
+and prepared as a :class:`workbench.drafts.draft.Draft` for the engine; and rebuilt from a sidecar's record."""
 
 from __future__ import annotations
 
-import copy
-import dataclasses
 import math
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,63 +14,11 @@ from workbench.codec.tokens import read_tokens
 from workbench.core.audio import read_audio, resample, to_channels
 from workbench.core.errors import AudioFileError, DraftError, ModelCapabilityError, ProvenanceError
 from workbench.core.hashing import file_sha256
-from workbench.core.take import Take
 from workbench.drafts.checks import MAX_DRAFT_S, check_length, check_samples
+from workbench.drafts.draft import NO_DRAFT, Draft, relative
 
-
-@dataclass(frozen=True)
-class Draft:
-    """Prepared draft inputs for one or more takes.
-
-    Attributes:
-        record: What the sidecar records (file names relative to the sidecar, hashes, options), or None.
-        melody: A :class:`workbench.drafts.melody.Melody` for melody models, or None.
-        prompt_codes: ``[K, P]`` codes to continue from, or None.
-        include_prompt: Whether finished takes start with the prompt audio.
-    """
-
-    record: dict[str, Any] | None = None
-    melody: Any = None
-    prompt_codes: np.ndarray | None = None
-    include_prompt: bool = True
-
-    def generate_kwargs(self) -> dict[str, Any]:
-        """Keyword arguments for :meth:`workbench.engine.Engine.generate`."""
-        return {"melody": self.melody, "prompt_codes": self.prompt_codes}
-
-    def with_files(self, base: str | Path, *, melody: str | Path | None = None,
-                   continue_from: str | Path | None = None) -> Draft:
-        """This draft recorded with its files elsewhere (e.g. kept copies of uploads), relative to ``base``.
-
-        Nothing is read again: the copies hold the same bytes, so hashes and prepared inputs still hold.
-        """
-        if self.record is None:
-            return self
-        record = copy.deepcopy(self.record)
-        for key, path in (("melody", melody), ("continuation", continue_from)):
-            if path is not None and key in record:
-                record[key]["file"] = _relative(Path(path), Path(base))
-        return dataclasses.replace(self, record=record)
-
-    def finish(self, take: Take, engine: Any) -> Take:
-        """Attach the draft record; drop the prompt if not wanted; score melody adherence."""
-        if self.record is None:
-            return take
-        codes, audio = take.codes, take.audio
-        if self.prompt_codes is not None and not self.include_prompt:
-            codes = codes[:, self.prompt_codes.shape[-1]:]
-            audio = engine.decode(codes)[:, :engine.samples_for(take.params.duration_s)]
-        extra = dict(take.extra)
-        if self.melody is not None:
-            from workbench.drafts.melody import adherence
-
-            # score only the new music: a kept prompt would shift the take against the melody
-            new_audio = audio[:, audio.shape[-1] - engine.samples_for(take.params.duration_s):]
-            extra["melody_adherence"] = round(adherence(self.melody, new_audio, take.sample_rate), 4)
-        return dataclasses.replace(take, codes=codes, audio=audio, draft=self.record, extra=extra)
-
-
-NO_DRAFT = Draft()
+__all__ = ["NO_DRAFT", "Draft", "DraftOptions", "draft_from_record", "draft_identity", "load_draft_audio",
+           "prepare_draft"]
 
 
 def load_draft_audio(path: str | Path, sample_rate: int, channels: int, *, max_s: float = MAX_DRAFT_S
@@ -94,15 +36,6 @@ def load_draft_audio(path: str | Path, sample_rate: int, channels: int, *, max_s
     check_length("draft", path, audio.shape[-1] / rate, max_s=max_s)
     check_samples("draft", path, audio)
     return to_channels(resample(audio, rate, sample_rate), channels)
-
-
-def _relative(path: Path, base: Path | None) -> str:
-    if base is not None:
-        try:
-            return os.path.relpath(path.resolve(), base.resolve())
-        except ValueError:
-            pass
-    return path.name
 
 
 @dataclass(frozen=True)
@@ -211,11 +144,11 @@ def prepare_draft(engine: Any, *, record_base: str | Path | None = None, max_dra
 
         melody_obj = load_melody(opts.melody, start_s=opts.melody_start, end_s=opts.melody_stop,
                                  stem=opts.melody_stem, track=opts.midi_track, max_s=max_draft_s)
-        record["melody"] = {**melody_obj.record, "file": _relative(Path(opts.melody), base)}
+        record["melody"] = {**melody_obj.record, "file": relative(Path(opts.melody), base)}
     prompt_codes = None
     if opts.continue_from is not None:
         prompt_codes, info = _prompt_codes(engine, Path(opts.continue_from), opts.prompt_seconds, max_draft_s)
-        record["continuation"] = {**info, "file": _relative(Path(opts.continue_from), base),
+        record["continuation"] = {**info, "file": relative(Path(opts.continue_from), base),
                                   "prompt_seconds": opts.prompt_seconds, "include_prompt": opts.include_prompt}
     return Draft(record=record, melody=melody_obj, prompt_codes=prompt_codes, include_prompt=opts.include_prompt)
 
@@ -262,6 +195,10 @@ def draft_from_record(record: dict[str, Any] | None, *, base: Path, engine: Any)
         return NO_DRAFT
     if not isinstance(record, dict):
         raise ProvenanceError("sidecar field 'draft' must be an object")
+    if isinstance(record.get("branch"), dict):
+        from workbench.drafts.branch import branch_from_record
+
+        return branch_from_record(record["branch"], base=base, engine=engine)
     options: dict[str, Any] = {"record_base": base}
     for key, info in record.items():
         if key == "identity":

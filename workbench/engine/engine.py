@@ -207,14 +207,14 @@ class Engine:
         return texts_list, seed_list
 
     def _plan(self, prompt_frames: int, frames: int, stride_s: float) -> list[tuple[int, int]]:
-        """Passes as ``(context frames carried in, new frames)``; later passes keep ``window - stride`` frames."""
+        """Passes as ``(context frames carried in, new frames)``; later passes keep ``window - stride`` frames.
+
+        A prompt longer than half a window (a retake from late in a take) is all kept in the take, but only its
+        last half window conditions the first pass."""
         window = int(self.info.max_window_s * self.frame_rate)
         stride = int(stride_s * self.frame_rate)
-        if prompt_frames > window // 2:
-            raise ParamsError(f"the audio prompt is {prompt_frames / self.frame_rate:g} s; at most "
-                              f"{window // 2 / self.frame_rate:g} s fit one window")
         plan: list[tuple[int, int]] = []
-        context, remaining = prompt_frames, frames
+        context, remaining = min(prompt_frames, window // 2), frames
         while remaining > 0:
             new = min(remaining, window - context)
             plan.append((context, new))

@@ -96,15 +96,19 @@ def render_seeds(
 ) -> tuple[list[Rendered], Path]:
     """Render one prompt for several seeds side by side into ``folder`` (``s<seed>.wav`` + sidecars +
     spectrogram PNGs) and write the ``index.html`` contact sheet. ``options`` go to :func:`render_prompt`."""
-    from workbench.store.contact import write_contact_sheet, write_spectrogram
+    from workbench.store.contact import write_contact_sheet
 
     folder = Path(folder)
     rendered = render_prompt(engine, text, params, seeds, [folder / seed_name(seed, ext) for seed in seeds], **options)
-    rows = []
-    for item in rendered:
-        image = write_spectrogram(spectrogram_path_for(item.path), item.take.audio, item.take.sample_rate)
-        audio = item.record["audio"]
-        rows.append({"audio": item.path, "image": image, "seed": item.take.seed, "duration_s": item.take.duration_s,
-                     "peak_dbfs": audio["peak_dbfs"], "loudness_lufs": audio["loudness_lufs"],
-                     "adherence": item.take.extra.get("melody_adherence"), "sidecar": item.sidecar})
-    return rendered, write_contact_sheet(folder, text, rows)
+    return rendered, write_contact_sheet(folder, text, [contact_row(item) for item in rendered])
+
+
+def contact_row(item: Rendered) -> dict[str, Any]:
+    """A written take's card on a contact sheet (its spectrogram PNG is written beside it)."""
+    from workbench.store.contact import write_spectrogram
+
+    image = write_spectrogram(spectrogram_path_for(item.path), item.take.audio, item.take.sample_rate)
+    audio = item.record["audio"]
+    return {"audio": item.path, "image": image, "seed": item.take.seed, "duration_s": item.take.duration_s,
+            "peak_dbfs": audio["peak_dbfs"], "loudness_lufs": audio["loudness_lufs"],
+            "adherence": item.take.extra.get("melody_adherence"), "sidecar": item.sidecar}

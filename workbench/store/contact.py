@@ -62,7 +62,8 @@ def write_contact_sheet(folder: str | Path, title: str, rows: Sequence[dict[str,
         folder: Where the sheet goes; every path in it is relative to this folder.
         title: Heading (the prompt).
         rows: One per take: ``audio`` (Path), ``image`` (Path), ``seed``, ``duration_s``, ``peak_dbfs``,
-            ``loudness_lufs``, ``adherence`` (or None), ``sidecar`` (Path).
+            ``loudness_lufs``, ``adherence`` (or None), ``sidecar`` (Path), and optionally ``label`` (the
+            card's heading instead of ``seed N``).
     """
     folder = Path(folder)
     cards = []
@@ -73,8 +74,9 @@ def write_contact_sheet(folder: str | Path, title: str, rows: Sequence[dict[str,
                  f"{_fmt(row.get('loudness_lufs'))} LUFS"]
         if row.get("adherence") is not None:
             facts.append(f"melody adherence {row['adherence']:.3f}")
+        label = row.get("label") or f"seed {row['seed']}"
         cards.append(
-            f'<figure class="take"><figcaption>seed {row["seed"]}</figcaption>'
+            f'<figure class="take"><figcaption>{html.escape(label)}</figcaption>'
             f'<img src="{image_rel}" alt="spectrogram of seed {row["seed"]}" width="600" height="160">'
             f'<audio controls preload="none" src="{audio_rel}"></audio>'
             f'<p>{html.escape(" · ".join(facts))}</p>'

@@ -103,6 +103,12 @@ def adhoc_folder(out_dir: str | Path, text: str) -> Path:
     return Path(out_dir) / "seeds" / f"{_stamp()}-{slug(text)}"
 
 
+def branch_folder(parent: str | Path, at_s: float) -> Path:
+    """``<take>-from-<at>s/`` beside the parent take's sidecar: where its retakes from ``at_s`` go."""
+    at = f"{at_s:g}".replace(".", "p")
+    return Path(parent).parent / f"{stem(parent).name}-from-{at}s"
+
+
 def token_path(out_dir: str | Path, source: str | Path) -> Path:
     """``<out>/tokens/<YYYYmmdd-HHMMSS>-<source-slug>.codes.npz`` for a tokenized upload."""
     name = Path(source).name.split(".")[0]
