@@ -111,6 +111,31 @@ def test_a_chords_draft_through_the_api_matches_the_library(server, tiny_melody)
                        chords="H", bpm=90, api_name="/generate")
 
 
+def test_a_take_is_looped_and_retaken_from_the_history_tab(server):
+    import numpy as np
+    import soundfile
+
+    from workbench.codec.tokens import read_tokens
+
+    client = Client(server.url, verbose=False)
+    model, folder, _, *rest = SAMPLING
+    *_, facts = client.predict("loop and retake me", "3", "none", None, 0.0, None, None, 5.0, True, model, folder,
+                               2.0, *rest, api_name="/generate")
+    take = str(facts["take_id"])
+    loop, message = client.predict(take, 1, 240, api_name="/loop")  # one bar of 4 beats at 240 BPM: 1 s
+    assert soundfile.info(loop).frames == 32000 and "1-bar loop, 1.000 s at 240.00 BPM (given)" in message
+    files, message = client.predict(take, 1.0, "5-6", api_name="/retake")
+    names = sorted(Path(f).name for f in files)
+    assert names == ["index.html", "s5.wav", "s6.wav"] and "2 retake(s) from 1 s" in message
+    parent = read_tokens(server.out / facts["codes"]).codes
+    folder_of = Path(facts["sidecar"]).with_suffix("").name + "-from-1s"
+    for seed in (5, 6):
+        retake = read_tokens(server.out / Path(facts["sidecar"]).parent / folder_of / f"s{seed}.codes.npz").codes
+        assert retake.shape == (4, 100) and np.array_equal(retake[:, :50], parent[:, :50])
+    with pytest.raises(Exception, match="is not inside the take"):
+        client.predict(take, 5.0, "1", api_name="/retake")
+
+
 def test_four_clients_get_their_own_takes_in_order(server):
     clients = [Client(server.url, verbose=False) for _ in range(4)]
     finished: list[int] = []

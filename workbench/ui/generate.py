@@ -176,7 +176,7 @@ class GenerateTab:
                         with gr.Row():
                             w.bpm = gr.Number(100, label="BPM", minimum=20, maximum=400)
                             w.beats_per_chord = gr.Number(None, label="Beats per chord", minimum=0,
-                                                          info="Blank: one bar")
+                                                          info="0 or blank: one bar")
                             w.time_signature = gr.Textbox("4/4", label="Time signature")
                         w.voicing = gr.Radio(["root", "arpeggio"], value="root", label="A chord becomes",
                                              info="its root, or its tones one per beat (the chroma holds one "

@@ -1,4 +1,5 @@
-"""The History tab: search takes, play them, rate them, reproduce them, reuse them as drafts."""
+"""The History tab: search takes, play them, rate them, reproduce them, loop them, retake them from a point,
+reuse them as drafts."""
 
 from __future__ import annotations
 
@@ -11,6 +12,9 @@ from typing import Any
 import gradio as gr
 
 from workbench.core.errors import GenerationCancelled
+from workbench.core.params import parse_seeds
+from workbench.render.branch import render_branch
+from workbench.render.loops import write_loop
 from workbench.render.reproduce import reproduce
 from workbench.store.naming import codes_path_for
 from workbench.ui.context import App, Job, run_in_background, stars, ui_errors
@@ -92,6 +96,47 @@ class HistoryTab:
             except GenerationCancelled:
                 yield f"take #{row['id']}: ⏹ stopped before the end."
 
+    @ui_errors
+    def loop(self, take: str, bars: float | None = 4, bpm: float | None = None) -> tuple[Any, str]:
+        """Write the take's seamless loop (``NAME.loop.wav``): ``(loop audio, summary)``."""
+        row = self._row(take)
+        if bars is None or float(bars) != int(bars):
+            raise gr.Error(f"bars must be a whole number, got {bars!r}")
+        path, cut = write_loop(self.app.out / row["sidecar"], bars=int(bars), bpm=float(bpm) if bpm else None)
+        return str(path), (f"take #{row['id']}: {cut.bars}-bar loop, {cut.audio.shape[-1] / cut.sample_rate:.3f} s "
+                           f"at {cut.bpm:.2f} BPM ({cut.bpm_source}) from {cut.start_s:.3f} s — `{self.app.rel(path)}`")
+
+    @ui_errors
+    def retake(self, take: str, at: float | None = None, seeds: str = "1-4", stops: dict[str, int] | None = None,
+               progress: Any = gr.Progress()) -> Iterator[tuple[Any, str]]:
+        """Keep the take up to ``at`` seconds and render the rest once per seed (``workbench branch``); yields
+        ``(files, summary)``. Stoppable."""
+        row = self._row(take)
+        if at is None:
+            raise gr.Error("type the time to retake from, in seconds")
+        seed_list = parse_seeds(str(seeds or "").strip() or "1")
+        engine = self.app.cache.get(row["model"])
+        job = Job.start(stops, "history")
+
+        def work(emit: Any) -> Any:
+            return render_branch(self.app.out / row["sidecar"], at_s=float(at), seeds=seed_list, engine=engine,
+                                 history=self.app.history, should_stop=job.should_stop,
+                                 progress=lambda done, total: emit("progress", (done, total)))
+
+        yield gr.skip(), f"take #{row['id']}: retaking from {float(at):g} s with {len(seed_list)} seed(s)…"
+        with closing(run_in_background(work, progress, desc="retakes", cancel=job.cancel)) as events:
+            try:
+                for kind, result in events:
+                    if kind == "tick":
+                        yield gr.skip(), gr.skip()
+                        continue
+                    rendered, index = result
+                    files = [str(item.path) for item in rendered] + [str(index)]
+                    yield files, (f"take #{row['id']}: {len(rendered)} retake(s) from {float(at):g} s, each keeping "
+                                  f"its first {float(at):g} s — contact sheet `{self.app.rel(index)}`")
+            except GenerationCancelled:
+                yield gr.skip(), f"take #{row['id']}: ⏹ stopped before the end: nothing was written."
+
     def use_as_melody(self, take: str) -> tuple[Any, ...]:
         row = self._row(take)
         return (row["prompt"], "melody", self._file(row["audio"]), gr.Accordion(open=True),
@@ -131,6 +176,18 @@ class HistoryTab:
                     w.stop = gr.Button("Stop", size="sm", variant="stop")
                     w.melody = gr.Button("Use as melody", size="sm")
                     w.cont = gr.Button("Continue", size="sm")
+                with gr.Accordion("Loop or retake from a point", open=False):
+                    with gr.Row():
+                        w.bars = gr.Number(4, label="Bars", minimum=1, maximum=64, precision=0)
+                        w.bpm = gr.Number(None, label="BPM", info="Blank: recorded, else estimated")
+                        w.make_loop = gr.Button("Make loop", size="sm", elem_id="hist-loop")
+                    w.loop_audio = gr.Audio(type="filepath", interactive=False, label="Loop")
+                    with gr.Row():
+                        w.at = gr.Number(None, label="Retake from (s)", minimum=0)
+                        w.seeds = gr.Textbox("1-4", label="Seeds")
+                        w.retake = gr.Button("Retake from here", size="sm", elem_id="hist-retake")
+                    w.retakes = gr.File(label="Retakes and their contact sheet", file_count="multiple",
+                                        interactive=False)
         search_in = [w.text, w.favorites, w.min_rating, w.model]
         w.search_event = (self.search, search_in, w.table)
         w.run.click(self.search, search_in, w.table, api_name="history", concurrency_limit=None)
@@ -142,6 +199,10 @@ class HistoryTab:
         w.reproduce.click(self.reproduce, [w.take, shared.stops], w.message, api_name="reproduce",
                           concurrency_id="model", concurrency_limit=shared.concurrency)
         w.stop.click(shared.stop("history"), shared.stops, None, api_visibility="private", queue=False)
+        w.make_loop.click(self.loop, [w.take, w.bars, w.bpm], [w.loop_audio, w.message], api_name="loop")
+        w.retake.click(self.retake, [w.take, w.at, w.seeds, shared.stops], [w.retakes, w.message], api_name="retake",
+                       concurrency_id="model", concurrency_limit=shared.concurrency
+                       ).then(self.search, search_in, w.table, api_visibility="private")
         targets = [gen.prompt, gen.draft_mode, gen.melody, gen.draft_box, shared.tabs]
         w.melody.click(ui_errors(self.use_as_melody), w.take, targets, api_visibility="private", queue=False)
         w.cont.click(ui_errors(self.continue_take), w.take,
