@@ -28,11 +28,14 @@ def history(
         for problem in problems:
             err_console.print(f"skipped: {problem}", markup=False)
         console.print(f"rebuilt {store.path}: {count} takes")
-    table = Table("id", "created", "rating", "fav", "model", "seed", "dur", "prompt", "file")
-    table.columns[7].no_wrap = True
+    table = Table("id", "created", "rating", "fav", "model", "seed", "dur", "cost", "prompt", "file")
+    table.columns[8].no_wrap = True
     for row in store.search(search, favorites=favorites, min_rating=min_rating, model=model, limit=limit):
+        cost = row["cost"]
+        spent = f"{cost['wall_s']:.1f} s, RTF {cost['realtime_factor']:.2f}" if cost.get("realtime_factor") else ""
         table.add_row(str(row["id"]), row["created"][:19], "★" * (row["rating"] or 0), "♥" if row["favorite"] else "",
-                      row["model"], str(row["seed"]), f"{row['duration_s']:.1f}", row["prompt"][:60], row["audio"])
+                      row["model"], str(row["seed"]), f"{row['duration_s']:.1f}", spent, row["prompt"][:60],
+                      row["audio"])
     console.print(table)
 
 

@@ -13,6 +13,8 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
+from workbench.core.take import cost_summary
+
 # piped output is read by people and tools alike: keep tables wide instead of wrapping at 80 columns
 console = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 160)
 err_console = Console(stderr=True, highlight=False)
@@ -58,6 +60,8 @@ class GenOpts:
         if "melody_adherence" in take.extra:
             line += f", melody adherence {take.extra['melody_adherence']:.3f}"
         console.print(line + f") + {item.sidecar.name}")
+        if take.cost:
+            console.print(f"  cost: {cost_summary(take.cost)}")
 
 
 @dataclass(frozen=True)

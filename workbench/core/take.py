@@ -64,6 +64,9 @@ class Take:
             take each pass made, and of earlier codes it continued from).
         wall_s: Seconds the batch that made it took (shared by the takes of one batch).
         batch_size: How many takes were rendered together.
+        cost: What the pass that made it cost, measured (see :func:`workbench.engine.cost.measure`): ``wall_s``,
+            ``steps``, ``steps_per_s``, ``realtime_factor``, ``peak_rss_gb`` or ``peak_cuda_gb``, ``batch_size``,
+            ``device``, ``dtype``; empty when unknown.
         extra: Free-form facts to record (melody adherence, library entry...).
     """
 
@@ -81,6 +84,7 @@ class Take:
     windows: list[dict[str, float]] | None = None
     wall_s: float = 0.0
     batch_size: int = 1
+    cost: dict[str, Any] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -94,3 +98,21 @@ class Take:
     @property
     def codes_sha256(self) -> str:
         return codes_sha256(self.codes)
+
+
+def cost_summary(cost: dict[str, Any]) -> str:
+    """One line for the CLI, UI and contact sheet, e.g. ``3.1 s · 52 steps/s · 0.31× real time · 1.2 GB RSS``."""
+    if not cost:
+        return ""
+    parts = [f"{cost['wall_s']:.1f} s"]
+    if cost.get("steps_per_s"):
+        parts.append(f"{cost['steps_per_s']:.0f} steps/s")
+    if cost.get("realtime_factor"):
+        parts.append(f"RTF {cost['realtime_factor']:.2f}")
+    if cost.get("batch_size", 1) > 1:
+        parts.append(f"batch {cost['batch_size']}")
+    if "peak_cuda_gb" in cost:
+        parts.append(f"peak {cost['peak_cuda_gb']:.2f} GB CUDA")
+    elif "peak_rss_gb" in cost:
+        parts.append(f"process peak {cost['peak_rss_gb']:.2f} GB RSS")
+    return " · ".join(parts) + f" · {cost.get('device', '?')} {cost.get('dtype', '')}".rstrip()

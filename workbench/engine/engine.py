@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 import threading
-import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -17,6 +16,7 @@ from workbench.core.params import GenerationParams, random_seed, validate_seed, 
 from workbench.core.take import ModelInfo, Take
 from workbench.engine import kernels as cpu_kernels
 from workbench.engine.conditioning import MelodyConditioner, text_states
+from workbench.engine.cost import measure
 from workbench.engine.decoding import DelayPattern, decode_pass
 from workbench.engine.offload import Offloader
 from workbench.engine.preview import PreviewCallback, Previewer
@@ -162,29 +162,24 @@ class Engine:
                 f"model {self.info.name!r} cannot take a melody; use a melody model "
                 "(melody, melody-large, stereo-melody, stereo-melody-large, or tiny-melody offline)"
             )
-        with self._lock:  # one pass at a time on this model (see the class docstring)
-            started = time.perf_counter()
+        with self._lock, measure(self.device, self.dtype, batch_size=len(seed_list)) as cost:
             previewer = Previewer(self, preview) if preview is not None else None
             self._text_weights.restore()
             try:
                 codes, windows = self._generate_codes(texts_list, seed_list, params, melody, prompt_codes, progress,
-                                                      should_stop, previewer)
+                                                      should_stop, previewer, cost)
             finally:
                 if self.low_memory:
                     self._text_weights.release()
-            wall = time.perf_counter() - started
             samples = self.samples_for(params.duration_s) + (self._prompt_samples(prompt_codes))
-            takes, kernels = [], self.kernels
-            for index, (text, seed) in enumerate(zip(texts_list, seed_list)):
-                take_codes = codes[index]
-                audio = self.decode(take_codes)[:, :samples]
-                takes.append(Take(
-                    audio=audio, sample_rate=self.sample_rate, codes=take_codes, seed=seed, text=text,
-                    params=params, model=self.info, device=str(self.device),
-                    dtype=str(self.dtype).removeprefix("torch."), kernels=kernels, windows=windows, wall_s=wall,
-                    batch_size=len(seed_list),
-                ))
-        return takes
+            audio = [self.decode(codes[index])[:, :samples] for index in range(len(seed_list))]
+            cost["audio_s"] = params.duration_s
+        kernels = self.kernels
+        return [Take(audio=audio[index], sample_rate=self.sample_rate, codes=codes[index], seed=seed, text=text,
+                     params=params, model=self.info, device=str(self.device),
+                     dtype=str(self.dtype).removeprefix("torch."), kernels=kernels, windows=windows,
+                     wall_s=cost["wall_s"], batch_size=len(seed_list), cost=dict(cost))
+                for index, (text, seed) in enumerate(zip(texts_list, seed_list))]
 
     def _prompt_samples(self, prompt_codes: np.ndarray | None) -> int:
         if prompt_codes is None:
@@ -225,13 +220,15 @@ class Engine:
     def _generate_codes(self, texts: list[str], seeds: list[int], params: GenerationParams, melody: Any,
                         prompt_codes: np.ndarray | None, progress: Progress | None,
                         should_stop: Callable[[], bool] | None, previewer: Previewer | None = None,
-                        ) -> tuple[np.ndarray, list[dict[str, float]] | None]:
+                        cost: dict[str, Any] | None = None) -> tuple[np.ndarray, list[dict[str, float]] | None]:
         """Codes ``[B, K, T]`` for the batch, windowed past the model's window (see docs/drafts.md)."""
         batch = len(seeds)
         prompt = None if prompt_codes is None else np.asarray(prompt_codes, dtype=np.int64)
         prompt_frames = 0 if prompt is None else prompt.shape[-1]
         plan = self._plan(prompt_frames, self.frames_for(params.duration_s), params.extend_stride_s)
         total_steps = sum(new + self.delay for _, new in plan)
+        if cost is not None:
+            cost["steps"] = total_steps
         sampler = SeededSampler(seeds, self.num_codebooks, guidance_scale=params.guidance_scale,
                                 temperature=params.temperature, top_k=params.top_k, top_p=params.top_p)
         history = (np.zeros((batch, self.num_codebooks, 0), dtype=np.int64) if prompt is None

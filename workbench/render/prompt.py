@@ -111,4 +111,4 @@ def contact_row(item: Rendered) -> dict[str, Any]:
     audio = item.record["audio"]
     return {"audio": item.path, "image": image, "seed": item.take.seed, "duration_s": item.take.duration_s,
             "peak_dbfs": audio["peak_dbfs"], "loudness_lufs": audio["loudness_lufs"],
-            "adherence": item.take.extra.get("melody_adherence"), "sidecar": item.sidecar}
+            "adherence": item.take.extra.get("melody_adherence"), "sidecar": item.sidecar, "cost": item.take.cost}

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from workbench.core.atomic import write_bytes
+from workbench.core.take import cost_summary
 
 # anchor colours of a dark-to-bright palette (black, purple, red, orange, pale yellow)
 _ANCHORS = np.array([[0, 0, 4], [80, 18, 123], [182, 54, 121], [251, 136, 97], [252, 253, 191]], dtype=np.float32)
@@ -63,7 +64,8 @@ def write_contact_sheet(folder: str | Path, title: str, rows: Sequence[dict[str,
         title: Heading (the prompt).
         rows: One per take: ``audio`` (Path), ``image`` (Path), ``seed``, ``duration_s``, ``peak_dbfs``,
             ``loudness_lufs``, ``adherence`` (or None), ``sidecar`` (Path), and optionally ``label`` (the
-            card's heading instead of ``seed N``).
+            card's heading instead of ``seed N``) and ``cost`` (what rendering it cost, see
+            :func:`workbench.core.take.cost_summary`).
     """
     folder = Path(folder)
     cards = []
@@ -75,6 +77,8 @@ def write_contact_sheet(folder: str | Path, title: str, rows: Sequence[dict[str,
         if row.get("adherence") is not None:
             facts.append(f"melody adherence {row['adherence']:.3f}")
         label = row.get("label") or f"seed {row['seed']}"
+        if row.get("cost"):
+            facts.append(cost_summary(row["cost"]))
         cards.append(
             f'<figure class="take"><figcaption>{html.escape(label)}</figcaption>'
             f'<img src="{image_rel}" alt="spectrogram of seed {row["seed"]}" width="600" height="160">'

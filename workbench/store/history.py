@@ -42,13 +42,14 @@ CREATE TABLE IF NOT EXISTS takes (
     rating INTEGER CHECK (rating IS NULL OR rating BETWEEN 1 AND 5),
     favorite INTEGER NOT NULL DEFAULT 0,
     notes TEXT NOT NULL DEFAULT '',
-    tags TEXT NOT NULL DEFAULT '[]'
+    tags TEXT NOT NULL DEFAULT '[]',
+    cost TEXT NOT NULL DEFAULT '{}'
 );
 CREATE INDEX IF NOT EXISTS takes_created ON takes(created);
 """
 
 COLUMNS = ("id", "sidecar", "audio", "prompt", "library", "entry_id", "model", "seed", "params", "duration_s",
-           "created", "codes_sha256", "rating", "favorite", "notes", "tags")
+           "created", "codes_sha256", "rating", "favorite", "notes", "tags", "cost")
 
 
 class History:
@@ -63,6 +64,8 @@ class History:
         self.path = self.root / DB_NAME
         with self._connect() as db:
             db.executescript(_SCHEMA)
+            if "cost" not in {row[1] for row in db.execute("PRAGMA table_info(takes)")}:  # made before 0.3
+                db.execute("ALTER TABLE takes ADD COLUMN cost TEXT NOT NULL DEFAULT '{}'")
 
     @contextlib.contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
@@ -105,17 +108,18 @@ class History:
                prompt.get("library"), prompt.get("entry_id"), record["model"]["name"], int(record["seed"]),
                json.dumps(record["params"], sort_keys=True), float(record.get("duration_s") or 0.0),
                record["created"], record["codes_sha256"], user.get("rating"), int(bool(user.get("favorite"))),
-               str(user.get("notes") or ""), json.dumps(list(user.get("tags") or [])))
+               str(user.get("notes") or ""), json.dumps(list(user.get("tags") or [])),
+               json.dumps(record.get("cost") or {}, sort_keys=True))
         with self._connect() as db:
             db.execute("BEGIN IMMEDIATE")
             db.execute(
                 "INSERT INTO takes (sidecar, audio, prompt, library, entry_id, model, seed, params, duration_s, "
-                "created, codes_sha256, rating, favorite, notes, tags) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) "
+                "created, codes_sha256, rating, favorite, notes, tags, cost) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) "
                 "ON CONFLICT(sidecar) DO UPDATE SET audio=excluded.audio, prompt=excluded.prompt, "
                 "library=excluded.library, entry_id=excluded.entry_id, model=excluded.model, seed=excluded.seed, "
                 "params=excluded.params, duration_s=excluded.duration_s, created=excluded.created, "
                 "codes_sha256=excluded.codes_sha256, rating=excluded.rating, favorite=excluded.favorite, "
-                "notes=excluded.notes, tags=excluded.tags", row)
+                "notes=excluded.notes, tags=excluded.tags, cost=excluded.cost", row)
             take_id = db.execute("SELECT id FROM takes WHERE sidecar = ?", (row[0],)).fetchone()[0]
             db.execute("COMMIT")
         return int(take_id)
@@ -145,6 +149,7 @@ class History:
         out = dict(row)
         out["params"] = json.loads(out["params"])
         out["tags"] = json.loads(out["tags"])
+        out["cost"] = json.loads(out.get("cost") or "{}")
         out["favorite"] = bool(out["favorite"])
         return out
 

@@ -163,6 +163,7 @@ def _record(take: Take, path: Path, written: Path, audio: np.ndarray, subtype: s
         "extra": take.extra,
         "wall_s": round(take.wall_s, 3),
         "batch_size": take.batch_size,
+        "cost": take.cost,
         "render_key": take_key(take),
         "user": {"rating": None, "favorite": False, "notes": "", "tags": []},
     }

@@ -13,6 +13,7 @@ import numpy as np
 
 from workbench.core.errors import GenerationCancelled
 from workbench.core.params import GenerationParams, params_from_settings, random_seed, validate_seed, validate_text
+from workbench.core.take import cost_summary
 from workbench.drafts.prepare import prepare_draft
 from workbench.models.registry import DEFAULT_MODEL
 from workbench.render.prompt import Rendered, render_prompt
@@ -45,6 +46,7 @@ def take_facts(app: App, item: Rendered) -> dict[str, Any]:
         "loudness_lufs": audio["loudness_lufs"], "adherence": take.extra.get("melody_adherence"),
         "codes_sha256": take.codes_sha256, "audio": app.rel(item.path), "sidecar": app.rel(item.sidecar),
         "codes": app.rel(item.path.with_name(item.record["codes"]["file"])), "wall_s": round(take.wall_s, 2),
+        "cost": take.cost,
     }
 
 
@@ -53,7 +55,8 @@ def facts_markdown(facts: dict[str, Any]) -> str:
             f"{fmt(facts['loudness_lufs'])} LUFS")
     if facts.get("adherence") is not None:
         line += f" · melody adherence **{facts['adherence']:.3f}**"
-    return f"{line}  \n`{facts['audio']}` · take #{facts['take_id']} · {facts['model']} · {facts['wall_s']} s"
+    cost = cost_summary(facts.get("cost") or {}) or f"{facts['wall_s']} s"
+    return f"{line}  \n`{facts['audio']}` · take #{facts['take_id']} · {facts['model']}  \n{cost}"
 
 
 class GenerateTab:

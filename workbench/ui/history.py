@@ -13,6 +13,7 @@ import gradio as gr
 
 from workbench.core.errors import GenerationCancelled
 from workbench.core.params import parse_seeds
+from workbench.core.take import cost_summary
 from workbench.render.branch import render_branch
 from workbench.render.loops import write_loop
 from workbench.render.reproduce import reproduce
@@ -62,6 +63,7 @@ class HistoryTab:
                 f"{where}{row['duration_s']:.2f} s · guidance {p['guidance_scale']} · temperature {p['temperature']}"
                 f" · top-k {p['top_k']} · top-p {p['top_p']} · {row['created'][:19].replace('T', ' ')}  \n"
                 f"`{row['audio']}` · codes `{row['codes_sha256'][:16]}`"
+                + (f"  \ncost: {cost_summary(row['cost'])}" * bool(row["cost"]))
                 + (f"  \nnotes: {row['notes']}" * bool(row["notes"])))
 
     @ui_errors
