@@ -40,8 +40,10 @@ def test_write_formats(tmp_path, name, subtype, expected):
 
 
 def test_bad_formats_and_overwrite(tmp_path):
-    with pytest.raises(AudioFileError, match="mp3"):
-        write_audio(tmp_path / "a.mp3", tone(), 32000)
+    with pytest.raises(AudioFileError, match=r"cannot write \.m4a; use \.wav, \.flac, \.mp3, \.ogg, \.opus"):
+        write_audio(tmp_path / "a.m4a", tone(), 32000)
+    with pytest.raises(AudioFileError, match="MP3 cannot store PCM_24"):
+        write_audio(tmp_path / "a.mp3", tone(), 32000, subtype="PCM_24")
     with pytest.raises(AudioFileError, match="FLOAT"):
         write_audio(tmp_path / "a.flac", tone(), 32000, subtype="FLOAT")
     write_audio(tmp_path / "a.wav", tone(), 32000)

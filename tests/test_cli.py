@@ -86,7 +86,10 @@ def test_default_model_offline_fails_fast_with_advice(tmp_path, env):
     (["generate", "x", "--model", "tiny", "--top-p", "1.5"], "top_p"),
     (["generate", "x", "--model", "tiny", "--temperature", "0"], "temperature"),
     (["generate", "x", "--model", "no-such-model"], "unknown model"),
-    (["generate", "x", "--model", "tiny", "-o", "x.mp3"], ".mp3"),
+    (["generate", "x", "--model", "tiny", "-o", "x.m4a"], ".m4a"),
+    (["generate", "x", "--model", "tiny", "--format", "aac"], "--format"),
+    (["generate", "x", "--model", "tiny", "--format", "mp3", "-o", "x.wav"], "--format mp3"),
+    (["generate", "x", "--model", "tiny", "--format", "mp3", "--bit-depth", "24"], "--bit-depth"),
     (["generate", "x", "--model", "tiny", "--melody", "nope.wav"], "melody"),
 ])
 def test_bad_input_is_one_line(tmp_path, args, needle):

@@ -14,7 +14,8 @@ def generate(
     gen: GenOpts,
     draft: DraftOpts,
     seed: Annotated[Optional[str], typer.Option(help="Sampling seed (default: a fresh one, shown).")] = None,
-    output: Annotated[Optional[Path], typer.Option("-o", "--output", help="Audio file (.wav or .flac).")] = None,
+    output: Annotated[Optional[Path], typer.Option("-o", "--output", help="Audio file (.wav, .flac, .mp3, .ogg, "
+                                                                           ".opus).")] = None,
     loop_bars: Annotated[Optional[int], typer.Option(
         help="Also write NAME.loop.wav: this many bars at --bpm (else estimated), seamless.")] = None,
 ) -> None:
@@ -29,8 +30,8 @@ def generate(
         from workbench.render.loops import check_loop_request
 
         check_loop_request(loop_bars, params.duration_s, draft.bpm)
-    path = output or adhoc_path(gen.out, text, seed_value, ".wav")
-    check_outputs([path], force=gen.force, subtype=gen.format)
+    path = output or adhoc_path(gen.out, text, seed_value, gen.ext(output))
+    check_outputs([path], force=gen.force, subtype=gen.subtype(output))
     from workbench.render.prompt import render_prompt
 
     engine = load(gen)
@@ -61,12 +62,13 @@ def seeds(
     validate_text(text)
     params, seed_values = gen.params(), parse_seeds(seed_list)
     folder = folder or adhoc_folder(gen.out, text)
-    check_outputs([folder / f"s{seed}.wav" for seed in seed_values], force=gen.force, subtype=gen.format)
+    ext = gen.ext()
+    check_outputs([folder / f"s{seed}{ext}" for seed in seed_values], force=gen.force, subtype=gen.subtype())
     from workbench.render.prompt import render_seeds
 
     engine = load(gen)
     with progress_bar(f"{len(seed_values)} seeds") as progress:
-        rendered, index = render_seeds(engine, text, params, seed_values, folder, progress=progress,
+        rendered, index = render_seeds(engine, text, params, seed_values, folder, progress=progress, ext=ext,
                                        draft=resolve_draft(engine, draft, params, folder), **gen.write_options())
     for item in rendered:
         gen.report(item)

@@ -38,7 +38,10 @@ class GenOpts:
     low_memory: Annotated[bool, typer.Option("--low-memory", help="Keep the text encoder out of memory while "
                                              "decoding (same takes, less RAM).")] = False
     loudness: Annotated[Optional[float], typer.Option(help="Normalise to this LUFS, e.g. -14.")] = None
-    format: Annotated[str, typer.Option("--format", help="PCM_16, PCM_24 or FLOAT (WAV only).")] = "PCM_16"
+    format: Annotated[Optional[str], typer.Option(
+        "--format", help="wav (default), flac, mp3, ogg (Vorbis) or opus; default: -o's extension, else wav.")] = None
+    bit_depth: Annotated[Optional[str], typer.Option(
+        "--bit-depth", help="WAV/FLAC: 16 (default), 24 or float (WAV only).")] = None
     out: Annotated[Path, typer.Option("--out", help="Output folder (and its history database).")] = Path("outputs")
     force: Annotated[bool, typer.Option("--force", "-f", help="Overwrite existing files.")] = False
 
@@ -51,7 +54,36 @@ class GenOpts:
     def write_options(self) -> dict[str, Any]:
         from workbench.store.history import History
 
-        return {"force": self.force, "subtype": self.format, "loudness": self.loudness, "history": History(self.out)}
+        return {"force": self.force, "subtype": self.subtype(), "loudness": self.loudness, "history": History(self.out)}
+
+    def ext(self, output: Optional[Path] = None) -> str:
+        """The audio extension: ``--format``'s, else ``output``'s, else ``.wav``; checked against each other."""
+        from workbench.core.audio import WRITE_FORMATS
+        from workbench.core.errors import ParamsError
+
+        names = [ext[1:] for ext in WRITE_FORMATS]
+        if self.format is not None:
+            chosen = "." + self.format.strip().lower().lstrip(".")
+            if chosen not in WRITE_FORMATS:
+                raise ParamsError(f"--format must be one of {', '.join(names)}, got {self.format!r}")
+            if output is not None and output.suffix.lower() != chosen:
+                raise ParamsError(f"--format {chosen[1:]} but -o {output} ends in {output.suffix or 'nothing'}: "
+                                  "give one or make them agree")
+            return chosen
+        return output.suffix.lower() if output is not None and output.suffix else ".wav"
+
+    def subtype(self, output: Optional[Path] = None) -> Optional[str]:
+        """The encoding: ``--bit-depth`` for WAV/FLAC, Opus for .opus, else the format's default (None)."""
+        from workbench.core.errors import ParamsError
+
+        ext = self.ext(output)
+        if self.bit_depth is None:
+            return "OPUS" if ext == ".opus" else None
+        depth = {"16": "PCM_16", "24": "PCM_24", "float": "FLOAT"}.get(self.bit_depth.strip().lower())
+        if depth is None or ext not in (".wav", ".flac") or (depth == "FLOAT" and ext != ".wav"):
+            raise ParamsError(f"--bit-depth {self.bit_depth!r}: WAV takes 16, 24 or float, FLAC 16 or 24; "
+                              f"{ext[1:]} has none")
+        return depth
 
     def report(self, item: Any) -> None:
         take, audio = item.take, item.record["audio"]

@@ -14,11 +14,19 @@ import soundfile as sf
 from workbench.core.atomic import atomic_path
 from workbench.core.errors import AudioFileError, ParamsError
 
-#: Output formats by extension, and the PCM subtypes each accepts.
+#: Output formats by extension, and the subtypes (encodings) each accepts; the first is the default. libsndfile
+#: (bundled with soundfile) writes all of them.
 WRITE_FORMATS: dict[str, tuple[str, tuple[str, ...]]] = {
     ".wav": ("WAV", ("PCM_16", "PCM_24", "FLOAT")),
     ".flac": ("FLAC", ("PCM_16", "PCM_24")),
+    ".mp3": ("MP3", ("MPEG_LAYER_III",)),
+    ".ogg": ("OGG", ("VORBIS", "OPUS")),
+    ".opus": ("OGG", ("OPUS",)),
 }
+#: Encodings that lose information: their files' hashes change with the encoder, never their codes.
+LOSSY = ("MPEG_LAYER_III", "VORBIS", "OPUS")
+#: Opus encodes only these rates; other audio is resampled to 48 kHz when written as Opus.
+OPUS_RATES = (8000, 12000, 16000, 24000, 48000)
 #: Below this RMS (about -80 dBFS) a draft counts as silent.
 SILENCE_RMS = 1e-4
 #: Ceiling for the peak after loudness normalisation: -1 dBFS, so no sample clips.
@@ -55,24 +63,30 @@ def read_audio(path: str | Path) -> tuple[np.ndarray, int]:
 
 def write_audio(path: str | Path, audio: np.ndarray, sample_rate: int, *, subtype: str | None = None,
                 force: bool = False, tags: dict[str, str] | None = None) -> Path:
-    """Write ``[channels, samples]`` audio atomically; the format follows the extension (.wav or .flac).
+    """Write ``[channels, samples]`` audio atomically; the format follows the extension (see
+    :data:`WRITE_FORMATS`: .wav, .flac, .mp3, .ogg, .opus).
 
     Args:
-        subtype: ``PCM_16`` (default), ``PCM_24`` or ``FLOAT`` (WAV only).
+        subtype: ``PCM_16`` (default), ``PCM_24`` or ``FLOAT`` (WAV only) for WAV and FLAC; ``VORBIS`` (default)
+            or ``OPUS`` for .ogg. Opus audio is written at :func:`file_rate` (48 kHz for a 32 kHz take).
         force: Overwrite an existing file.
         tags: Embedded metadata (``title``, ``comment``, ``software``, ``artist``, ``date``...): WAV LIST/INFO
-            chunk or FLAC Vorbis comments, so a shared file still tells where it came from.
+            chunk, FLAC/Ogg Vorbis comments or MP3 ID3 (which keeps title, artist and comment), so a shared file
+            still tells where it came from.
 
     Raises:
         AudioFileError: unsupported extension or subtype. OutputExistsError: exists without ``force``.
     """
     path = Path(path)
     fmt, subtype = check_format(path, subtype)
+    rate = file_rate(subtype, sample_rate)
+    if rate != sample_rate:
+        audio = resample(np.asarray(audio, dtype=np.float32), sample_rate, rate)
     frames = np.ascontiguousarray(np.asarray(audio, dtype=np.float32).T)
     if subtype != "FLOAT":
         frames = np.clip(frames, -1.0, 1.0)
     with atomic_path(path, force=force) as temp:
-        with sf.SoundFile(str(temp), "w", samplerate=sample_rate, channels=frames.shape[1], format=fmt,
+        with sf.SoundFile(str(temp), "w", samplerate=rate, channels=frames.shape[1], format=fmt,
                           subtype=subtype) as handle:
             for key, value in (tags or {}).items():
                 setattr(handle, key, _tag_text(value))
@@ -80,13 +94,19 @@ def write_audio(path: str | Path, audio: np.ndarray, sample_rate: int, *, subtyp
     return path
 
 
+def file_rate(subtype: str, sample_rate: int) -> int:
+    """The rate a file of ``subtype`` is written at: ``sample_rate``, or 48 kHz for Opus at a rate it lacks."""
+    return 48000 if subtype == "OPUS" and sample_rate not in OPUS_RATES else int(sample_rate)
+
+
 def check_format(path: Path, subtype: str | None = None) -> tuple[str, str]:
     """The (format, subtype) ``path`` will be written in, or an ``AudioFileError`` saying what is possible."""
     suffix = path.suffix.lower()
     if suffix not in WRITE_FORMATS:
-        raise AudioFileError(f"{path}: cannot write {suffix or 'files without an extension'}; use .wav or .flac")
+        raise AudioFileError(f"{path}: cannot write {suffix or 'files without an extension'}; use "
+                             f"{', '.join(WRITE_FORMATS)}")
     fmt, subtypes = WRITE_FORMATS[suffix]
-    subtype = (subtype or "PCM_16").upper()
+    subtype = (subtype or subtypes[0]).upper()
     if subtype not in subtypes:
         raise AudioFileError(f"{path}: {fmt} cannot store {subtype}; choose one of {', '.join(subtypes)}")
     return fmt, subtype

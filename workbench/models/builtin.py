@@ -1,7 +1,8 @@
 """The built-in offline models: real MusicGen / MusicGen-Melody architectures with deterministic random weights.
 
-Built from config through the same loader as Hub checkpoints (like audiocraft's ``debug`` model): ``tiny``
-and ``tiny-melody`` for tests, ``random-small`` (musicgen-small's real size) for benchmarks. They make no
+Built from config through the same loader as Hub checkpoints (like audiocraft's ``debug`` model): ``tiny``,
+``tiny-melody``, ``tiny-stereo`` and ``tiny-stereo-melody`` for tests, ``random-small`` (musicgen-small's real
+size) for benchmarks. They make no
 music — they prove the code path offline.
 """
 
@@ -78,8 +79,10 @@ def build_builtin(name: str) -> tuple[Any, Any]:
     _, seed = BUILTIN[name]
     sub = _configs(name)
     text, audio = T5Config(**sub["text"]), EncodecConfig(**sub["audio"])
-    decoder_kwargs = dict(sub["decoder"], vocab_size=2048, num_codebooks=4, max_position_embeddings=2048)
-    if name == "tiny-melody":
+    stereo = name.startswith("tiny-stereo")  # like musicgen-stereo-*: a mono EnCodec per channel, 2 x 4 codebooks
+    decoder_kwargs = dict(sub["decoder"], vocab_size=2048, num_codebooks=8 if stereo else 4,
+                          audio_channels=2 if stereo else 1, max_position_embeddings=2048)
+    if name in ("tiny-melody", "tiny-stereo-melody"):
         decoder = MusicgenMelodyDecoderConfig(**decoder_kwargs)
         config = MusicgenMelodyConfig(text_encoder=text, audio_encoder=audio, decoder=decoder, num_chroma=12)
         model_class: Any = MusicgenMelodyForConditionalGeneration

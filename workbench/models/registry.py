@@ -28,6 +28,8 @@ BUILTIN: dict[str, tuple[str, int]] = {
     "tiny": ("untrained MusicGen, tiny random weights (tests; makes noise, not music)", 1),
     "tiny-melody": ("untrained MusicGen-Melody, tiny random weights (tests)", 2),
     "random-small": ("untrained MusicGen at musicgen-small's real size (benchmarks)", 3),
+    "tiny-stereo": ("untrained stereo MusicGen (8 codebooks, left/right interleaved), tiny random weights (tests)", 4),
+    "tiny-stereo-melody": ("untrained stereo MusicGen-Melody, tiny random weights (tests)", 5),
 }
 
 DEFAULT_MODEL = "small"

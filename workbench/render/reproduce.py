@@ -72,7 +72,8 @@ def environment_warnings(record: dict[str, Any], device: str, dtype: str, kernel
         notes.append(f"recorded in {record.get('dtype')}, re-rendered in {dtype}")
     if record.get("kernels", "torch") != kernels:
         notes.append(f"recorded with {record.get('kernels', 'torch')} kernels, re-rendered with {kernels}: the last "
-                     "float bits differ, codes almost always agree")
+                     "float bits differ, so a token whose winning margin is that small can flip and the codes differ "
+                     "from there (benchmarks/kernel_agreement.py counts how often)")
     now = versions()
     for lib in ("torch", "transformers", "workbench"):
         was = (record.get("versions") or {}).get(lib)

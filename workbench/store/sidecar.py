@@ -3,13 +3,15 @@
 Schema 1 (``<name>.json`` beside ``<name>.wav``)::
 
     schema, kind, created, workbench_version, versions{python, torch, transformers}
-    seed, prompt{text, library, library_file, entry_id}, params{GenerationParams}
+    seed, prompt{text, library, library_file, entry_id, template_id, bpm, key, time_signature}, params{...}
     model{name, kind, source, revision, architecture, weights_sha256, sample_rate, frame_rate, ...}
     device, dtype, kernels (absent = torch), sample_rate, num_samples, duration_s
-    audio{file, subtype, channels, sha256, peak_dbfs, loudness_lufs, loudness_target}, audio_sha256
+    audio{file, format, subtype, lossy, sample_rate, channels, sha256, peak_dbfs, loudness_lufs, loudness_target},
+    audio_sha256
     codes{file, shape}, codes_sha256
-    draft (melody / continuation record, file names relative to the sidecar, sha256), windows, extra
-    wall_s, batch_size, render_key, user{rating, favorite, notes, tags}
+    draft (melody / chords / continuation / branch record, file names relative to the sidecar, sha256), windows,
+    extra, wall_s, batch_size, cost{wall_s, steps, steps_per_s, realtime_factor, peak_rss_gb | peak_cuda_gb,
+    batch_size, device, dtype}, render_key, user{rating, favorite, notes, tags}
 
 Paths are stored relative to the sidecar (or as bare names): no absolute home paths leak into a
 shared take. Readers refuse unknown schema versions and wrong types with one clear line.

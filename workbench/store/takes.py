@@ -17,7 +17,16 @@ import numpy as np
 
 from workbench.codec.tokens import token_meta, write_tokens
 from workbench.core.atomic import temp_path_for
-from workbench.core.audio import check_format, loudness_lufs, normalize_loudness, peak_dbfs, peak_safe, write_audio
+from workbench.core.audio import (
+    LOSSY,
+    check_format,
+    file_rate,
+    loudness_lufs,
+    normalize_loudness,
+    peak_dbfs,
+    peak_safe,
+    write_audio,
+)
 from workbench.core.errors import OutputExistsError, ParamsError, WorkbenchError
 from workbench.core.hashing import file_sha256
 from workbench.core.take import Take
@@ -85,7 +94,7 @@ def save_take(
         path: Audio path (``.wav`` or ``.flac``); the codes go to ``<stem>.codes.npz`` and the sidecar to
             ``<stem>.json`` beside it.
         force: Overwrite existing files.
-        subtype: ``PCM_16`` (default), ``PCM_24`` or ``FLOAT``.
+        subtype: The encoding (see :func:`workbench.core.audio.write_audio`); default: the format's own.
         loudness: Target LUFS (ITU-R BS.1770) or None; the peak always stays under -1 dBFS.
         weights_sha256: Fingerprint of the model weights (``engine.weights_sha256()``).
         prompt_ref: ``{"library", "library_file", "entry_id"}`` when the prompt came from a library.
@@ -100,7 +109,7 @@ def save_take(
     path = Path(path)
     sidecar, codes_file = sidecar_path_for(path), codes_path_for(path)
     if path.suffix.lower() == ".json" or path.name.endswith(".codes.npz"):
-        raise ParamsError(f"{path}: the audio file needs a .wav or .flac name")
+        raise ParamsError(f"{path}: the audio file needs an audio name (.wav, .flac, .mp3, .ogg, .opus)")
     refuse_existing([path], force)
     if loudness is None:
         audio = peak_safe(take.audio)
@@ -112,8 +121,10 @@ def save_take(
     staged = {final: temp_path_for(final) for final in (codes_file, path, sidecar)}
     try:
         write_tokens(staged[codes_file], take.codes, token_meta(take.model, num_samples=take.num_samples), force=True)
-        tags = {"title": take.text, "software": f"musicgen-workbench {versions()['workbench']}",
-                "comment": f"seed={take.seed} model={take.model.name} params={take.params.to_dict()}"}
+        tags = {"title": take.text, "artist": f"MusicGen ({take.model.name})",
+                "software": f"musicgen-workbench {versions()['workbench']}",
+                "comment": f"seed={take.seed} model={take.model.name} params={take.params.to_dict()}; "
+                           f"reproduce: workbench reproduce {sidecar.name}"}
         write_audio(staged[path], audio, take.sample_rate, subtype=subtype, force=True, tags=tags)
         record = _record(take, path, staged[path], audio, subtype, loudness, weights_sha256, prompt_ref)
         write_sidecar(staged[sidecar], record)
@@ -137,6 +148,7 @@ def save_take(
 def _record(take: Take, path: Path, written: Path, audio: np.ndarray, subtype: str | None, loudness: float | None,
             weights_sha256: str | None, prompt_ref: dict[str, Any] | None) -> dict[str, Any]:
     audio_sha = file_sha256(written)
+    fmt, encoding = check_format(path, subtype)
     prompt = {"text": take.text, "library": None, "library_file": None, "entry_id": None, **(prompt_ref or {})}
     return {
         "created": now_iso(),
@@ -152,7 +164,8 @@ def _record(take: Take, path: Path, written: Path, audio: np.ndarray, subtype: s
         "sample_rate": take.sample_rate,
         "num_samples": take.num_samples,
         "duration_s": take.duration_s,
-        "audio": {"file": path.name, "subtype": (subtype or "PCM_16").upper(), "channels": int(audio.shape[0]),
+        "audio": {"file": path.name, "format": fmt, "subtype": encoding, "lossy": encoding in LOSSY,
+                  "sample_rate": file_rate(encoding, take.sample_rate), "channels": int(audio.shape[0]),
                   "sha256": audio_sha, "peak_dbfs": _finite(peak_dbfs(audio)),
                   "loudness_lufs": _finite(loudness_lufs(audio, take.sample_rate)), "loudness_target": loudness},
         "audio_sha256": audio_sha,
