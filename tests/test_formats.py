@@ -36,7 +36,7 @@ def test_every_format_keeps_the_codes_tags_and_a_true_sidecar(tmp_path, tiny, na
     assert (audio["format"], audio["subtype"], audio["sample_rate"], audio["lossy"]) == (*recorded, rate, lossy)
     tags = read_tags(item.path)
     assert tags["title"] == "lofi piano" and "seed=5" in tags["comment"]
-    assert "reproduce: workbench reproduce t.json" in tags["comment"]
+    assert "reproduce: workbench reproduce <the .json beside this file>" in tags["comment"]
     assert reproduce(item.sidecar, engine=tiny).identical
 
 

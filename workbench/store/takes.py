@@ -124,7 +124,7 @@ def save_take(
         tags = {"title": take.text, "artist": f"MusicGen ({take.model.name})",
                 "software": f"musicgen-workbench {versions()['workbench']}",
                 "comment": f"seed={take.seed} model={take.model.name} params={take.params.to_dict()}; "
-                           f"reproduce: workbench reproduce {sidecar.name}"}
+                           "reproduce: workbench reproduce <the .json beside this file>"}
         write_audio(staged[path], audio, take.sample_rate, subtype=subtype, force=True, tags=tags)
         record = _record(take, path, staged[path], audio, subtype, loudness, weights_sha256, prompt_ref)
         write_sidecar(staged[sidecar], record)
