@@ -61,6 +61,7 @@ def test_continuation_without_the_prompt_and_from_a_token_file(tmp_path, tiny):
     assert reproduce(nxt.sidecar, engine=tiny).identical
 
 
+@pytest.mark.slow  # windows are pinned by the fixtures' 70 s case and reproduced in test_stereo.py in the fast suite
 def test_seventy_seconds_is_exact_and_reproduces(tmp_path, tiny):
     [item] = render_prompt(tiny, "ambient drone", GenerationParams(duration_s=70), [4], [tmp_path / "long.wav"])
     assert sf.info(item.path).frames == 70 * 32000
