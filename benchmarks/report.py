@@ -1,4 +1,5 @@
-"""Turn benchmark result files (from bench.py and loop_vs_baseline.py) into docs/benchmarks.md and its plots.
+"""Turn benchmark result files (bench.py, loop_vs_baseline.py, kernel_agreement.py) into docs/benchmarks.md and
+its plots.
 
     python benchmarks/report.py benchmarks/results/loop-vs-generate.json benchmarks/results/tiny.json \
         benchmarks/results/random-small.json --out docs/benchmarks.md
@@ -120,7 +121,7 @@ def section(result: dict[str, Any], out: Path) -> str:
         f"| workbench `generate` (batch 1) | {_range(c['workbench_b1'])} | |",
         *_overhead_rows(c),
         f"| {b} seeds in one pass | {_range(c[f'workbench_b{b}'])} | |",
-        f"| throughput, {b} seeds in one pass vs {b} single renders (paired) | {c['batch_speedup']:.2f}× | ≥ 3.5×: "
+        f"| throughput, {b} seeds in one pass vs {b} single renders (paired) | {c['batch_speedup']:.3f}× | ≥ 3.5×: "
         f"{_ok(c['batch_speedup'] >= TARGETS['batch'])} |",
         f"| seconds per decoder step (batch 1; median step, whole call ÷ steps) | {c['step_s_b1'] * 1000:.1f} ms, "
         f"{c.get('call_s_per_step_b1', c['step_s_b1']) * 1000:.1f} ms | |",
@@ -191,6 +192,27 @@ def loop_section(result: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def agreement_section(result: dict[str, Any]) -> str:
+    """A ``kernel_agreement.py`` result: how often the packed kernels give the reference kernels' codes."""
+    m = result["machine"]
+    lines = [
+        f"## Packed vs reference kernels, take by take (`{result['model']}`, {result['date'][:10]})",
+        "",
+        f"- Machine: {m['cpu']}, {m['cores']} cores, {m['ram_gb']:.0f} GB RAM; Python {m['python']}, torch "
+        f"{m['torch']}, transformers {m['transformers']}.",
+        f"- Command: `{result['command']}` ({result['total_s'] / 60:.1f} min in all). Each seed rendered alone on "
+        f"both kernels, {result['seconds']:g} s takes ({result['frames']} frames).",
+        "",
+        f"**{result['identical']} of {result['takes']} takes identical.**",
+    ]
+    differing = [r for r in result["rows"] if not r["identical"]]
+    if differing:
+        lines += ["", "| seed | first differing frame | codebook |", "|---|---|---|"]
+        lines += [f"| {r['seed']} | {r['first_difference']['frame']} | {r['first_difference']['codebook']} |"
+                  for r in differing]
+    return "\n".join(lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("results", nargs="+", type=Path)
@@ -200,7 +222,12 @@ def main() -> None:
     parts = [args.intro.read_text().rstrip()] if args.intro.is_file() else ["# Benchmarks"]
     for path in args.results:
         result = json.loads(path.read_text())
-        parts.append(loop_section(result) if "baseline" in result else section(result, args.out))
+        if "baseline" in result:
+            parts.append(loop_section(result))
+        elif "identical" in result:
+            parts.append(agreement_section(result))
+        else:
+            parts.append(section(result, args.out))
     args.out.write_text("\n\n".join(parts) + "\n")
     print(f"wrote {args.out}")
 

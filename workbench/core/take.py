@@ -101,7 +101,8 @@ class Take:
 
 
 def cost_summary(cost: dict[str, Any]) -> str:
-    """One line for the CLI, UI and contact sheet, e.g. ``3.1 s · 52 steps/s · 0.31× real time · 1.2 GB RSS``."""
+    """One line for the CLI, UI and contact sheet, e.g. ``0.8 s · 132 steps/s · RTF 0.39 · process peak 0.85 GB RSS
+    · cpu float32`` (RTF: wall seconds per second of audio, all takes of the pass together)."""
     if not cost:
         return ""
     parts = [f"{cost['wall_s']:.1f} s"]

@@ -162,6 +162,7 @@ class Engine:
                 f"model {self.info.name!r} cannot take a melody; use a melody model "
                 "(melody, melody-large, stereo-melody, stereo-melody-large, or tiny-melody offline)"
             )
+        # one pass at a time on this model (see the class docstring), measured (engine/cost.py)
         with self._lock, measure(self.device, self.dtype, batch_size=len(seed_list)) as cost:
             previewer = Previewer(self, preview) if preview is not None else None
             self._text_weights.restore()
@@ -174,7 +175,7 @@ class Engine:
             samples = self.samples_for(params.duration_s) + (self._prompt_samples(prompt_codes))
             audio = [self.decode(codes[index])[:, :samples] for index in range(len(seed_list))]
             cost["audio_s"] = params.duration_s
-        kernels = self.kernels
+            kernels = self.kernels
         return [Take(audio=audio[index], sample_rate=self.sample_rate, codes=codes[index], seed=seed, text=text,
                      params=params, model=self.info, device=str(self.device),
                      dtype=str(self.dtype).removeprefix("torch."), kernels=kernels, windows=windows,

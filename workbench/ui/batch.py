@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import closing
 from types import SimpleNamespace
 from typing import Any
 
 import gradio as gr
 
-from workbench.core.errors import GenerationCancelled
 from workbench.core.params import parse_seeds
 from workbench.models.registry import DEFAULT_MODEL
 from workbench.render.batch import plan_jobs, render_jobs
 from workbench.store.naming import output_subfolder
-from workbench.ui.context import App, Job, loudness_target, model_name, run_in_background, skips, ui_errors
+from workbench.ui.context import App, Job, loudness_target, model_name, relay, ui_errors
 from workbench.ui.library import key, libraries, prompt_files, summary
 
 JOB_HEADERS = ["#", "entry", "seed", "status", "file"]
@@ -59,20 +57,17 @@ class BatchTab:
                                should_stop=job.should_stop)
 
         yield table(), f"{len(jobs)} takes planned into `{self.app.rel(out) if out != self.app.out else '.'}`…", names
-        with closing(run_in_background(work, progress, desc="decoding", cancel=job.cancel)) as events:
-            try:
-                for kind, payload in events:
-                    if kind == "tick":
-                        yield skips(3)
-                        continue
-                    if kind == "result":
-                        status.update({job.label: f"FAILED: {error}" for job, error in payload.failed})
-                        yield table(), summary(payload), names
-                        continue
-                    status[payload.job.label] = STATUS_TEXT[payload.status]
-                    yield table(), f"{payload.done}/{payload.total} takes…", names
-            except GenerationCancelled:
-                yield table(), "⏹ Stopped: finished takes are kept; run the same batch again to resume.", names
+        def finished(result: Any) -> tuple[Any, ...]:
+            status.update({job.label: f"FAILED: {error}" for job, error in result.failed})
+            return table(), summary(result), names
+
+        def take(_kind: str, update: Any) -> tuple[Any, ...]:
+            status[update.job.label] = STATUS_TEXT[update.status]
+            return table(), f"{update.done}/{update.total} takes…", names
+
+        yield from relay(work, progress, desc="decoding", job=job, outputs=3, result=finished, event=take,
+                         stopped=(table(), "⏹ Stopped: finished takes are kept; run the same batch again to resume.",
+                                  names))
 
     def build(self, shared: SimpleNamespace) -> SimpleNamespace:
         w = SimpleNamespace()

@@ -4,31 +4,17 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterator
-from contextlib import closing
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
 import gradio as gr
 
-from workbench.core.errors import GenerationCancelled
 from workbench.core.params import params_from_settings, parse_seeds, validate_text
 from workbench.models.registry import DEFAULT_MODEL
 from workbench.render.prompt import Rendered, render_seeds
 from workbench.store.naming import adhoc_folder, spectrogram_path_for
-from workbench.ui.context import (
-    MAX_COMPARE,
-    App,
-    Job,
-    P,
-    fmt,
-    loudness_target,
-    model_name,
-    run_in_background,
-    skips,
-    stars,
-    ui_errors,
-)
+from workbench.ui.context import MAX_COMPARE, App, Job, P, fmt, loudness_target, model_name, relay, stars, ui_errors
 from workbench.ui.generate import take_facts
 
 
@@ -60,15 +46,9 @@ class CompareTab:
                                 should_stop=job.should_stop,
                                 progress=lambda done, total: emit("progress", (done, total)))
 
-        with closing(run_in_background(work, progress, desc=f"{len(seed_list)} seeds", cancel=job.cancel)) as events:
-            try:
-                for kind, payload in events:
-                    if kind == "tick":
-                        yield skips(3)
-                    elif kind == "result":
-                        yield self._finished(text, *payload)
-            except GenerationCancelled:
-                yield [], "⏹ Stopped before the end: nothing was written.", None
+        yield from relay(work, progress, desc=f"{len(seed_list)} seeds", job=job, outputs=3,
+                         result=lambda done: self._finished(text, *done),
+                         stopped=([], "⏹ Stopped before the end: nothing was written.", None))
 
     def _finished(self, text: str, rendered: list[Rendered], index: Path) -> tuple[Any, ...]:
         takes = [{**take_facts(self.app, item), "image": self.app.rel(spectrogram_path_for(item.path))}

@@ -11,6 +11,7 @@ import threading
 import time
 import wave
 from collections.abc import Callable, Iterator
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,7 @@ from typing import Any
 import gradio as gr
 import numpy as np
 
-from workbench.core.errors import WorkbenchError
+from workbench.core.errors import GenerationCancelled, WorkbenchError
 from workbench.core.params import GenerationParams
 from workbench.engine.resident import EngineCache
 from workbench.models.registry import BUILTIN, MODELS
@@ -241,3 +242,25 @@ def run_in_background(work: Callable[[Callable[[str, Any], None]], Any], progres
     if "error" in outcome:
         raise outcome["error"]
     yield "result", outcome.get("value")
+
+
+def relay(work: Callable[[Callable[[str, Any], None]], Any], progress: Any, *, desc: str, job: Job, outputs: int,
+          result: Callable[[Any], Any], stopped: Any, event: Callable[[str, Any], Any] | None = None
+          ) -> Iterator[Any]:
+    """What a long handler yields: ``work`` run by :func:`run_in_background`, its events turned into outputs.
+
+    A heartbeat yields ``outputs`` unchanged values; the end yields ``result(value)``; any other event (a preview
+    chunk, a take's status) yields ``event(kind, payload)`` when given; a Stop yields ``stopped``.
+    """
+    unchanged = gr.skip() if outputs == 1 else skips(outputs)
+    with closing(run_in_background(work, progress, desc=desc, cancel=job.cancel)) as events:
+        try:
+            for kind, payload in events:
+                if kind == "tick":
+                    yield unchanged
+                elif kind == "result":
+                    yield result(payload)
+                elif event is not None:
+                    yield event(kind, payload)
+        except GenerationCancelled:
+            yield stopped

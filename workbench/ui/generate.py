@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import closing
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -11,7 +10,6 @@ from typing import Any
 import gradio as gr
 import numpy as np
 
-from workbench.core.errors import GenerationCancelled
 from workbench.core.params import GenerationParams, params_from_settings, random_seed, validate_seed, validate_text
 from workbench.core.take import cost_summary
 from workbench.drafts.prepare import prepare_draft
@@ -19,19 +17,7 @@ from workbench.models.registry import DEFAULT_MODEL
 from workbench.render.prompt import Rendered, render_prompt
 from workbench.store.contact import write_spectrogram
 from workbench.store.naming import adhoc_path, spectrogram_path_for
-from workbench.ui.context import (
-    App,
-    Job,
-    P,
-    fmt,
-    int16,
-    loudness_target,
-    model_name,
-    run_in_background,
-    skips,
-    ui_errors,
-    wav_bytes,
-)
+from workbench.ui.context import App, Job, P, fmt, int16, loudness_target, model_name, relay, ui_errors, wav_bytes
 from workbench.ui.uploads import keep_draft
 
 DRAFT_MODES = ["none", "melody", "chords", "continuation"]
@@ -100,18 +86,15 @@ class GenerateTab:
         skip = gr.skip()
         yield skip, None, None, f"Rendering seed {seed_value}…", str(seed_value), None, None
         heard: list[np.ndarray] = []
-        with closing(run_in_background(work, progress, desc=f"seed {seed_value}", cancel=job.cancel)) as events:
-            try:
-                for kind, payload in events:
-                    if kind == "tick":
-                        yield skips(7)
-                    elif kind == "result":
-                        yield (skip, *self.outputs(payload[0]))
-                    else:
-                        heard.append(payload)
-                        yield self._preview(payload, heard, engine.sample_rate), skip, skip, skip, skip, skip, skip
-            except GenerationCancelled:
-                yield skip, None, None, "⏹ Stopped before the end: nothing was written.", str(seed_value), None, None
+
+        def preview(_kind: str, chunk: np.ndarray) -> tuple[Any, ...]:
+            heard.append(chunk)
+            return self._preview(chunk, heard, engine.sample_rate), skip, skip, skip, skip, skip, skip
+
+        yield from relay(work, progress, desc=f"seed {seed_value}", job=job, outputs=7, event=preview,
+                         result=lambda rendered: (skip, *self.outputs(rendered[0])),
+                         stopped=(skip, None, None, "⏹ Stopped before the end: nothing was written.",
+                                  str(seed_value), None, None))
 
     def outputs(self, item: Rendered) -> tuple[Any, ...]:
         """``(audio, image, summary, seed, files, facts)`` for a written take."""

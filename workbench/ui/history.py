@@ -4,21 +4,19 @@ reuse them as drafts."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import closing
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
 import gradio as gr
 
-from workbench.core.errors import GenerationCancelled
 from workbench.core.params import parse_seeds
 from workbench.core.take import cost_summary
 from workbench.render.branch import render_branch
 from workbench.render.loops import write_loop
 from workbench.render.reproduce import reproduce
 from workbench.store.naming import codes_path_for
-from workbench.ui.context import App, Job, run_in_background, stars, ui_errors
+from workbench.ui.context import App, Job, relay, stars, ui_errors
 
 HEADERS = ["id", "created", "prompt", "seed", "model", "rating", "♥", "s", "file"]
 RATINGS = [("–", 0), *((str(n), n) for n in range(1, 6))]
@@ -85,18 +83,14 @@ class HistoryTab:
             return reproduce(self.app.out / row["sidecar"], engine=self.app.cache.peek(), should_stop=job.should_stop,
                              progress=lambda done, total: emit("progress", (done, total)))
 
+        def said(report: Any) -> str:
+            head = "✅ **identical**" if report.identical else "❌ **mismatch**"
+            notes = "".join(f"\n- {w}" for w in report.warnings)
+            return f"take #{row['id']}: {head} — {report.message}{notes}"
+
         yield f"take #{row['id']}: re-rendering with {row['model']}…"
-        with closing(run_in_background(work, progress, desc="re-rendering", cancel=job.cancel)) as events:
-            try:
-                for kind, report in events:
-                    if kind == "tick":
-                        yield gr.skip()
-                        continue
-                    head = "✅ **identical**" if report.identical else "❌ **mismatch**"
-                    notes = "".join(f"\n- {w}" for w in report.warnings)
-                    yield f"take #{row['id']}: {head} — {report.message}{notes}"
-            except GenerationCancelled:
-                yield f"take #{row['id']}: ⏹ stopped before the end."
+        yield from relay(work, progress, desc="re-rendering", job=job, outputs=1, result=said,
+                         stopped=f"take #{row['id']}: ⏹ stopped before the end.")
 
     @ui_errors
     def loop(self, take: str, bars: float | None = 4, bpm: float | None = None) -> tuple[Any, str]:
@@ -125,19 +119,15 @@ class HistoryTab:
                                  history=self.app.history, should_stop=job.should_stop,
                                  progress=lambda done, total: emit("progress", (done, total)))
 
+        def said(result: Any) -> tuple[list[str], str]:
+            rendered, index = result
+            return [str(item.path) for item in rendered] + [str(index)], (
+                f"take #{row['id']}: {len(rendered)} retake(s) from {float(at):g} s, each keeping its first "
+                f"{float(at):g} s — contact sheet `{self.app.rel(index)}`")
+
         yield gr.skip(), f"take #{row['id']}: retaking from {float(at):g} s with {len(seed_list)} seed(s)…"
-        with closing(run_in_background(work, progress, desc="retakes", cancel=job.cancel)) as events:
-            try:
-                for kind, result in events:
-                    if kind == "tick":
-                        yield gr.skip(), gr.skip()
-                        continue
-                    rendered, index = result
-                    files = [str(item.path) for item in rendered] + [str(index)]
-                    yield files, (f"take #{row['id']}: {len(rendered)} retake(s) from {float(at):g} s, each keeping "
-                                  f"its first {float(at):g} s — contact sheet `{self.app.rel(index)}`")
-            except GenerationCancelled:
-                yield gr.skip(), f"take #{row['id']}: ⏹ stopped before the end: nothing was written."
+        yield from relay(work, progress, desc="retakes", job=job, outputs=2, result=said,
+                         stopped=(gr.skip(), f"take #{row['id']}: ⏹ stopped before the end: nothing was written."))
 
     def use_as_melody(self, take: str) -> tuple[Any, ...]:
         row = self._row(take)

@@ -3,19 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from contextlib import closing
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
 import gradio as gr
 
-from workbench.core.errors import GenerationCancelled, PromptFileError
+from workbench.core.errors import PromptFileError
 from workbench.core.params import parse_seeds
 from workbench.library.prompts import Library, Prompt, load_libraries, select
 from workbench.models.registry import DEFAULT_MODEL
 from workbench.render.batch import plan_jobs, render_jobs
-from workbench.ui.context import App, Job, loudness_target, model_name, run_in_background, skips, ui_errors
+from workbench.ui.context import App, Job, loudness_target, model_name, relay, ui_errors
 
 TABLE_HEADERS = ["library", "id", "template", "tags", "duration", "seeds", "text"]
 RESULT_HEADERS = ["entry", "seed", "status", "file"]
@@ -134,15 +133,9 @@ class LibraryTab:
                                loudness=loudness_target(loudness), should_stop=job.should_stop,
                                on_take=lambda update: emit("progress", (update.done, update.total)))
 
-        with closing(run_in_background(work, progress, desc="takes", cancel=job.cancel)) as events:
-            try:
-                for kind, result in events:
-                    if kind == "tick":
-                        yield skips(2)
-                    else:
-                        yield results_table(self.app, result), summary(result)
-            except GenerationCancelled:
-                yield [], "⏹ Stopped: finished takes are kept; render again to resume."
+        yield from relay(work, progress, desc="takes", job=job, outputs=2,
+                         result=lambda result: (results_table(self.app, result), summary(result)),
+                         stopped=([], "⏹ Stopped: finished takes are kept; render again to resume."))
 
     # --- layout --------------------------------------------------------------------------------------
     def build(self, shared: SimpleNamespace) -> SimpleNamespace:
