@@ -72,39 +72,35 @@ def test_every_module_path_the_docs_name_exists():
 
 def test_every_dotted_name_the_docs_use_resolves():
     """``workbench.render.batch.render_jobs`` and the like (the architecture page's table of old paths excepted)."""
-    import importlib
 
     for doc in _docs():
         text = doc.read_text()
         if doc.name == "architecture.md":
             text = text.split("## Import paths that changed")[0]
         for dotted in set(re.findall(r"`(workbench(?:\.[A-Za-z_][A-Za-z0-9_]*)+)", text)):
-            parts = dotted.split(".")
-            for split in range(len(parts), 0, -1):  # the longest importable module, then attributes
-                try:
-                    obj = importlib.import_module(".".join(parts[:split]))
-                except ModuleNotFoundError:
-                    continue
-                for attribute in parts[split:]:
-                    assert hasattr(obj, attribute), f"{doc.name} uses {dotted}"
-                    obj = getattr(obj, attribute)
-                break
+            assert_resolves(dotted, f"{doc.name} uses {dotted}")
+
+
+def assert_resolves(dotted: str, message: str) -> None:
+    """``workbench.a.b.c``: the longest importable module, then each attribute in turn, must exist."""
+    import importlib
+
+    parts = dotted.split(".")
+    for split in range(len(parts), 0, -1):
+        try:
+            obj = importlib.import_module(".".join(parts[:split]))
+        except ModuleNotFoundError:
+            continue
+        for attribute in parts[split:]:
+            assert hasattr(obj, attribute), message
+            obj = getattr(obj, attribute)
+        return
 
 
 def test_every_cross_reference_in_the_docstrings_resolves():
     """``:func:`workbench.x.y``` and the like point at code that exists (modules moved once; so can names)."""
-    import importlib
 
     pattern = re.compile(r":(?:mod|func|class|meth|data|attr):`~?(workbench(?:\.[A-Za-z_][A-Za-z0-9_]*)+)`")
     for path in sorted((ROOT / "workbench").rglob("*.py")):
         for dotted in set(pattern.findall(path.read_text())):
-            parts = dotted.split(".")
-            for split in range(len(parts), 0, -1):
-                try:
-                    obj = importlib.import_module(".".join(parts[:split]))
-                except ModuleNotFoundError:
-                    continue
-                for attribute in parts[split:]:
-                    assert hasattr(obj, attribute), f"{path.relative_to(ROOT)} refers to {dotted}"
-                    obj = getattr(obj, attribute)
-                break
+            assert_resolves(dotted, f"{path.relative_to(ROOT)} refers to {dotted}")

@@ -64,9 +64,9 @@ def chord_pitches(draft: ChordDraft, frames: int) -> np.ndarray:
     chords = parse_progression(draft.chords)
     times = np.arange(frames) / CHROMA_RATE
     beats = np.floor(times * draft.bpm / 60.0 + 1e-9)
-    chord_index = (np.floor(beats / draft.beats_per_chord + 1e-9).astype(np.int64)) % len(chords)
-    beat_in_chord = np.floor(beats - np.floor(beats / draft.beats_per_chord + 1e-9) * draft.beats_per_chord
-                             + 1e-9).astype(np.int64)
+    chord_number = np.floor(beats / draft.beats_per_chord + 1e-9)
+    chord_index = chord_number.astype(np.int64) % len(chords)
+    beat_in_chord = np.floor(beats - chord_number * draft.beats_per_chord + 1e-9).astype(np.int64)
     pitch = np.full(frames, -1, dtype=np.int64)
     for i, (index, beat) in enumerate(zip(chord_index, beat_in_chord, strict=True)):
         tones = chords[index]
