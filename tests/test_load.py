@@ -153,7 +153,8 @@ def test_a_full_queue_turns_requests_away_clearly(tmp_path):
 def _concurrent_clients(clients: int, tmp_path: Path) -> None:
     """``clients`` clients at once, each sending 3 requests without waiting (different prompts, seeds and
     durations) to a server running ``clients`` jobs at a time: every take equals the same request rendered alone,
-    none is lost or duplicated, and each client's takes are rendered in the order it sent them."""
+    none is lost or duplicated. With two workers a client's jobs may overlap, so they can finish in any order (the
+    one-worker order is checked by ``test_ui_client.py::test_four_clients_get_their_own_takes_in_order``)."""
     from workbench.core.params import GenerationParams
     from workbench.engine.load import load_engine
 
@@ -194,9 +195,9 @@ def _concurrent_clients(clients: int, tmp_path: Path) -> None:
         [expected] = alone.generate(text, GenerationParams(duration_s=duration), [seed])
         assert results[key]["codes_sha256"] == expected.codes_sha256, key
     out = tmp_path / "out"
-    for c in range(clients):  # each client's jobs ran in the order it sent them
-        created = [json.loads((out / results[(c, r)]["sidecar"]).read_text())["created"] for r in range(3)]
-        assert created == sorted(created), created
+    for key, take in results.items():  # each sidecar names the request that asked for it
+        sidecar = json.loads((out / take["sidecar"]).read_text())
+        assert (sidecar["prompt"]["text"], sidecar["seed"]) == requests[key][:2], key
 
 
 def test_two_jobs_at_once_render_exactly_as_alone(tmp_path):

@@ -136,6 +136,18 @@ def test_a_take_is_looped_and_retaken_from_the_history_tab(server):
         client.predict(take, 5.0, "1", api_name="/retake")
 
 
+def joined(job, timeout: float = 60.0):
+    """``job`` once the server has put it in its queue (or begun it): submissions run in the client's threads, so
+    two sent 0.3 s apart can still arrive the other way round on a busy machine."""
+    from gradio_client.utils import Status
+
+    deadline = time.time() + timeout
+    while not job.done() and job.status().code < Status.IN_QUEUE:
+        assert time.time() < deadline, job.status().code
+        time.sleep(0.02)
+    return job
+
+
 def test_four_clients_get_their_own_takes_in_order(server):
     clients = [Client(server.url, verbose=False) for _ in range(4)]
     finished: list[int] = []
@@ -146,9 +158,8 @@ def test_four_clients_get_their_own_takes_in_order(server):
             with lock:
                 finished.append(index)
 
-        jobs.append(client.submit(*generate_args(f"client {index} tune, {60 + index} BPM", str(100 + index)),
-                                  api_name="/generate", result_callbacks=[done]))
-        time.sleep(0.3)  # a known arrival order
+        jobs.append(joined(client.submit(*generate_args(f"client {index} tune, {60 + index} BPM", str(100 + index)),
+                                         api_name="/generate", result_callbacks=[done])))  # a known arrival order
     results = [job.result(timeout=240) for job in jobs]
     for index, outputs in enumerate(results):
         facts = outputs[-1]
