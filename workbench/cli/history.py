@@ -13,16 +13,37 @@ def history(
     favorites: Annotated[bool, typer.Option("--favorites", help="Only favourites.")] = False,
     min_rating: Annotated[Optional[int], typer.Option(help="At least this many stars.")] = None,
     model: Annotated[Optional[str], typer.Option(help="Only takes of this model.")] = None,
+    tag: Annotated[Optional[str], typer.Option(help="Only takes with this tag.")] = None,
     rebuild: Annotated[bool, typer.Option("--rebuild", help="Recreate the database from the sidecars.")] = False,
+    trash: Annotated[bool, typer.Option("--trash", help="List the deleted takes instead.")] = False,
+    restore: Annotated[Optional[str], typer.Option(help="Bring a deleted take back (its trash name or old id).")
+                       ] = None,
+    empty_trash: Annotated[bool, typer.Option("--empty-trash", help="Remove the deleted takes for good.")] = False,
     out: Annotated[Path, typer.Option("--out", help="Output folder.")] = Path("outputs"),
     limit: Annotated[int, typer.Option(help="Most rows shown.")] = 50,
 ) -> None:
-    """List the takes in the output folder's history (newest first)."""
+    """List the takes in the output folder's history (newest first); --trash, --restore and --empty-trash manage
+    the takes 'workbench delete' and 'workbench prune' moved to <out>/.trash."""
     from rich.table import Table
 
     from workbench.store.history import History
+    from workbench.store.trash import Trash
 
     store = History(out)
+    if trash or restore or empty_trash:
+        bin_ = Trash(store)
+        if restore:
+            console.print(f"restored {restore} as take {bin_.restore(restore)}", markup=False)
+        if empty_trash:
+            count, freed = bin_.empty()
+            console.print(f"emptied {bin_.folder}: {count} takes, {freed / 1e6:.1f} MB freed", markup=False)
+        if trash:
+            listing = Table("name", "old id", "deleted", "files", "prompt", "file")
+            for item in bin_.items():
+                listing.add_row(item.name, str(item.take_id), item.deleted[:19], str(len(item.files)),
+                                item.prompt[:50], item.audio)
+            console.print(listing)
+        return
     if rebuild:
         count, problems = store.rebuild()
         for problem in problems:
@@ -30,7 +51,7 @@ def history(
         console.print(f"rebuilt {store.path}: {count} takes")
     table = Table("id", "created", "rating", "fav", "model", "seed", "dur", "cost", "prompt", "file")
     table.columns[8].no_wrap = True
-    for row in store.search(search, favorites=favorites, min_rating=min_rating, model=model, limit=limit):
+    for row in store.search(search, favorites=favorites, min_rating=min_rating, model=model, tag=tag, limit=limit):
         cost = row["cost"]
         spent = f"{cost['wall_s']:.1f} s, RTF {cost['realtime_factor']:.2f}" if cost.get("realtime_factor") else ""
         table.add_row(str(row["id"]), row["created"][:19], "★" * (row["rating"] or 0), "♥" if row["favorite"] else "",

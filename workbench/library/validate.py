@@ -23,7 +23,7 @@ MAX_TEXT = MAX_PROMPT_CHARS  # the same limit as prompts typed anywhere else
 #: A file's own ``max_matrix`` may raise the caller's limit up to this ceiling, never beyond.
 MATRIX_CEILING = 4096
 _LIBRARY_KEYS = ("name", "description", "model", "seeds", "max_matrix", "defaults")
-_ENTRY_KEYS = ("id", "text", "template", "slots", "tags", "seeds", "model", "melody", "melody_start",
+ENTRY_KEYS = ("id", "text", "template", "slots", "tags", "seeds", "model", "melody", "melody_start",
                "melody_end", "continue_from", "prompt_seconds", "include_prompt", "notes", *MUSIC_KEYS)
 class _Checker:
     """Collects every problem of one file, each as ``FILE:LINE: [entry] key: message``."""
@@ -154,7 +154,7 @@ class _Checker:
         def bad(key: str | None, message: str) -> None:
             self.add((*path, *key.split(".")) if key else path, message, label)
 
-        self.unknown(path, raw, _ENTRY_KEYS + field_names(), label)
+        self.unknown(path, raw, ENTRY_KEYS + field_names(), label)
         if entry_id is None:
             bad("id", "missing; every prompt needs an id such as 'night-drive'")
         elif label != entry_id:

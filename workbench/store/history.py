@@ -52,6 +52,20 @@ COLUMNS = ("id", "sidecar", "audio", "prompt", "library", "entry_id", "model", "
            "created", "codes_sha256", "rating", "favorite", "notes", "tags", "cost")
 
 
+def clean_tags(tags: Any) -> list[str]:
+    """Tags as stored: lowercased, trimmed, each once, in the order given; a ``HistoryError`` for a bad one."""
+    if isinstance(tags, str) or not isinstance(tags, (list, tuple)):
+        raise HistoryError(f"tags must be a list of words, got {tags!r}")
+    cleaned: list[str] = []
+    for tag in tags:
+        text = str(tag).strip().lower()
+        if not text or len(text) > 40 or "," in text or not text.isprintable():
+            raise HistoryError(f"tag {tag!r}: a tag is 1 to 40 printable characters without commas")
+        if text not in cleaned:
+            cleaned.append(text)
+    return cleaned
+
+
 class History:
     """The take index of one output folder.
 
@@ -92,16 +106,19 @@ class History:
         except ValueError:
             return str(path)
 
-    def _locked(self) -> contextlib.AbstractContextManager[None]:
-        """The folder's record lock: sidecar read-modify-writes and index updates, one at a time."""
+    def locked(self) -> contextlib.AbstractContextManager[None]:
+        """The folder's record lock: sidecar read-modify-writes, index updates and trash moves, one at a time
+        (not re-entrant: inside it, index with :meth:`index`, not :meth:`add`)."""
         return file_lock(self.root / LOCK_NAME)
 
-    def add(self, sidecar: str | Path, record: dict[str, Any]) -> int:
-        """Index (or re-index) the take described by ``record``, whose sidecar is at ``sidecar``."""
-        with self._locked():
-            return self._add(Path(sidecar), record)
+    def add(self, sidecar: str | Path, record: dict[str, Any], *, take_id: int | None = None) -> int:
+        """Index (or re-index) the take described by ``record``, whose sidecar is at ``sidecar``; ``take_id`` asks
+        for that id (a restored take gets its old one back when no other take has it)."""
+        with self.locked():
+            return self.index(Path(sidecar), record, take_id)
 
-    def _add(self, sidecar: Path, record: dict[str, Any]) -> int:
+    def index(self, sidecar: Path, record: dict[str, Any], take_id: int | None = None) -> int:
+        """:meth:`add` for a caller that holds :meth:`locked`."""
         user = record.get("user") or {}
         prompt = record["prompt"]
         row = (self._rel(sidecar), self._rel(sidecar.parent / record["audio"]["file"]), prompt["text"],
@@ -112,6 +129,9 @@ class History:
                json.dumps(record.get("cost") or {}, sort_keys=True))
         with self._connect() as db:
             db.execute("BEGIN IMMEDIATE")
+            if take_id is not None and not db.execute("SELECT 1 FROM takes WHERE id = ?", (take_id,)).fetchone():
+                db.execute("INSERT INTO takes (id, sidecar, audio, prompt, model, seed, params, duration_s, created, "
+                           "codes_sha256) VALUES (?, ?, '', '', '', 0, '{}', 0, '', '')", (take_id, row[0]))
             db.execute(
                 "INSERT INTO takes (sidecar, audio, prompt, library, entry_id, model, seed, params, duration_s, "
                 "created, codes_sha256, rating, favorite, notes, tags, cost) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) "
@@ -125,12 +145,16 @@ class History:
         return int(take_id)
 
     def search(self, text: str | None = None, *, favorites: bool = False, min_rating: int | None = None,
-               model: str | None = None, limit: int = 200) -> list[dict[str, Any]]:
-        """Takes matching every given filter, newest first (``text`` matches prompt, library, entry and notes)."""
+               model: str | None = None, tag: str | None = None, limit: int = 200) -> list[dict[str, Any]]:
+        """Takes matching every given filter, newest first (``text`` matches prompt, library, entry, notes and
+        tags; ``tag`` is one whole tag)."""
         clauses, args = [], []
         if text:
-            clauses.append("(prompt LIKE ? OR library LIKE ? OR entry_id LIKE ? OR notes LIKE ?)")
-            args += [f"%{text}%"] * 4
+            clauses.append("(prompt LIKE ? OR library LIKE ? OR entry_id LIKE ? OR notes LIKE ? OR tags LIKE ?)")
+            args += [f"%{text}%"] * 5
+        if tag:
+            clauses.append("EXISTS (SELECT 1 FROM json_each(takes.tags) WHERE json_each.value = ?)")
+            args.append(tag.strip().lower())
         if favorites:
             clauses.append("favorite = 1")
         if min_rating is not None:
@@ -178,9 +202,13 @@ class History:
         unknown = set(changes) - {"rating", "favorite", "notes", "tags"}
         if unknown:
             raise HistoryError(f"unknown field(s) {', '.join(sorted(unknown))}")
+        if "notes" in changes and not isinstance(changes["notes"], str):
+            raise HistoryError(f"notes must be text, got {type(changes['notes']).__name__}")
+        if "tags" in changes:
+            changes["tags"] = clean_tags(changes["tags"])
         row = self.get(take)
         sidecar = self.root / row["sidecar"] if not os.path.isabs(row["sidecar"]) else Path(row["sidecar"])
-        with self._locked():  # read, change and write as one step: a concurrent update is never lost
+        with self.locked():  # read, change and write as one step: a concurrent update is never lost
             try:
                 record = read_sidecar(sidecar)
             except ProvenanceError as error:
@@ -190,29 +218,40 @@ class History:
             user["favorite"] = bool(user["favorite"])
             record["user"] = user
             write_sidecar(sidecar, record)
-            self._add(sidecar, record)
+            self.index(sidecar, record)
         return self.get(row["id"])
 
     def rebuild(self) -> tuple[int, list[str]]:
-        """Recreate the index from every sidecar under the root. Returns (takes indexed, problems)."""
+        """Recreate the index from every sidecar under the root (each take still indexed keeps its id). Returns
+        (takes indexed, problems)."""
         problems: list[str] = []
         records = []
         for sidecar in sorted(self.root.rglob("*.json")):
-            if sidecar.name.startswith("."):
-                continue
+            if any(part.startswith(".") for part in sidecar.relative_to(self.root).parts):
+                continue  # the trash, temp files and other hidden things are not takes
             try:
                 records.append((sidecar, read_sidecar(sidecar)))
             except ProvenanceError as error:
                 if "not a workbench take sidecar" not in str(error):
                     problems.append(str(error))
-        with self._locked():
+        with self.locked():
             with self._connect() as db:
                 db.execute("BEGIN IMMEDIATE")
+                try:  # a take keeps its id across a rebuild (ids are how people name takes)
+                    ids = dict(db.execute("SELECT sidecar, id FROM takes").fetchall())
+                except sqlite3.DatabaseError:
+                    ids = {}
                 db.execute("DELETE FROM takes")
                 db.execute("COMMIT")
-            for sidecar, record in records:
-                self._add(sidecar, record)
+            known = [(s, r) for s, r in records if self._rel(s) in ids]
+            for sidecar, record in known + [(s, r) for s, r in records if self._rel(s) not in ids]:
+                self.index(sidecar, record, ids.get(self._rel(sidecar)))
         return len(records), problems
+
+    def remove(self, take_id: int) -> None:
+        """Drop one take's row (its files are the caller's: see :mod:`workbench.store.trash`)."""
+        with self._connect() as db:
+            db.execute("DELETE FROM takes WHERE id = ?", (int(take_id),))
 
     def count(self) -> int:
         with self._connect() as db:
