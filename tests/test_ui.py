@@ -258,6 +258,31 @@ def test_history_search_rate_and_reproduce(h, demo):
         final(h.reproduce("999", progress=noop))
 
 
+def test_history_curation_notes_trash_export_import(h, demo, tmp_path):
+    takes = [str(final(generate(h, "curated tune", seed))[-1]["take_id"]) for seed in ("21", "22")]
+    assert "tags: keeper, drums" in h.edit(takes[0], "crisp hats", "Keeper, drums,")
+    assert demo.workbench.history.get(takes[0])["notes"] == "crisp hats"
+    with pytest.raises(gr.Error, match="tag"):
+        h.edit(takes[0], "", "a" * 41)
+    zipped, message = h.export("curated", False, 0, "")
+    assert "exported 2 takes" in message and Path(zipped).parent == demo.workbench.out / "exports"
+    said, trash = h.delete(takes[1])
+    assert "moved to the trash" in said and len(trash.choices) == 1
+    assert [r[0] for r in h.history("curated", False, 0, "")] == [int(takes[0])]
+    with pytest.raises(gr.Error, match="already in the trash"):
+        h.delete(takes[1])
+    said, trash = h.restore(trash.choices[0][1])
+    assert said == f"take #{takes[1]} restored" and trash.choices == []
+    h.delete(takes[1])
+    assert h.empty_trash()[0].startswith("trash emptied: 1 takes")
+    other = build_ui(model="tiny", out=tmp_path / "other", prompts=demo.workbench.prompts, preview_streaming=False)
+    assert other.handlers.import_zip(zipped) == "imported 2 takes"
+    imported = other.workbench.history.get(demo.workbench.history.get(takes[0])["audio"])
+    assert (imported["tags"], imported["notes"]) == (["keeper", "drums"], "crisp hats")
+    with pytest.raises(gr.Error, match="upload a zip"):
+        other.handlers.import_zip(None)
+
+
 def test_library_browse_filter_expand_and_render(h, demo):
     rows, _, selection = h.library_browse(["demo.toml"], None, [], "")
     assert [r[1] for r in rows] == ["calm", "grid-dark-90", "grid-dark-120", "grid-bright-90", "grid-bright-120"]
@@ -358,7 +383,7 @@ def test_upload_helpers(tmp_path):
 def test_public_endpoints_are_the_named_actions(demo):
     public = {fn.api_name for fn in demo.fns.values() if fn.api_visibility == "public"}
     assert public == {"generate", "compare", "library_render", "batch", "tokenize", "history", "rate", "reproduce",
-                      "loop", "retake"}
+                      "loop", "retake", "edit", "delete", "restore", "export", "import"}
 
 
 def test_launch_options_are_safe_by_default(tmp_path, capsys):

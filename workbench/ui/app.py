@@ -88,7 +88,9 @@ def build_ui(model: str = "small", out: str | Path = "outputs", *, prompts: str 
                                     library_browse=lib.browse, batch=bat.batch, tokenize=tok.tokenize,
                                     history=hist.search, rate=hist.rate, reproduce=hist.reproduce,
                                     rate_slot=cmp.rate_slot, slots=cmp.slots, model_status=functools.partial(
-                                        model_status, app), fill_from=functools.partial(fill_from, app))
+                                        model_status, app), fill_from=functools.partial(fill_from, app),
+                                    edit=h.curate.edit, delete=h.curate.delete, restore=h.curate.restore,
+                                    empty_trash=h.curate.empty, export=h.curate.export, import_zip=h.curate.import_zip)
     return demo
 
 
@@ -144,6 +146,7 @@ def _wire(app: App, demo: gr.Blocks, shared: SimpleNamespace, g: Any, c: Any, li
         event.then(status, None, shared.status, api_visibility="private", queue=False)
     search_fn, search_in, search_out = h.search_event
     history_tab.select(search_fn, search_in, search_out, api_visibility="private", concurrency_limit=None)
+    history_tab.select(h.curate.trash_choices, None, h.kept.trash, api_visibility="private", concurrency_limit=None)
     b.to_history.click(lambda name: (name, gr.Tabs(selected="history")), b.libraries, [h.text, shared.tabs],
                        api_visibility="private", queue=False).then(search_fn, search_in, search_out,
                                                                    api_visibility="private", concurrency_limit=None)

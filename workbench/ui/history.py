@@ -17,6 +17,7 @@ from workbench.render.loops import write_loop
 from workbench.render.reproduce import reproduce
 from workbench.store.naming import codes_path_for
 from workbench.ui.context import App, Job, relay, stars, ui_errors
+from workbench.ui.curate import CuratePanel
 
 HEADERS = ["id", "created", "prompt", "seed", "model", "rating", "♥", "s", "file"]
 RATINGS = [("–", 0), *((str(n), n) for n in range(1, 6))]
@@ -50,9 +51,10 @@ class HistoryTab:
 
     @ui_errors
     def pick(self, evt: gr.SelectData) -> tuple[Any, ...]:
-        """A clicked row: ``(take id, audio, details, rating, favourite)``."""
+        """A clicked row: ``(take id, audio, details, rating, favourite, notes, tags)``."""
         row = self._row(evt.row_value[0])
-        return str(row["id"]), self._file(row["audio"]), self._details(row), row["rating"] or 0, row["favorite"]
+        return (str(row["id"]), self._file(row["audio"]), self._details(row), row["rating"] or 0, row["favorite"],
+                row["notes"], ", ".join(row["tags"]))
 
     def _details(self, row: dict[str, Any]) -> str:
         p = row["params"]
@@ -142,7 +144,7 @@ class HistoryTab:
     def build(self, shared: SimpleNamespace, gen: SimpleNamespace) -> SimpleNamespace:
         w = SimpleNamespace()
         with gr.Row(equal_height=False):
-            w.text = gr.Textbox(label="Search", placeholder="prompt, library, entry or notes", scale=4,
+            w.text = gr.Textbox(label="Search", placeholder="prompt, library, entry, notes or tags", scale=4,
                                 elem_id="hist-search")
             w.min_rating = gr.Dropdown([("any", 0), *((f"≥ {n}★", n) for n in range(1, 6))], value=0,
                                        label="Rating", scale=1)
@@ -180,12 +182,15 @@ class HistoryTab:
                         w.retake = gr.Button("Retake from here", size="sm", elem_id="hist-retake")
                     w.retakes = gr.File(label="Retakes and their contact sheet", file_count="multiple",
                                         interactive=False)
+                w.curate = CuratePanel(self.app, self._row)
+                w.kept = w.curate.build(w.take, w.message, (self.search, [w.text, w.favorites, w.min_rating, w.model],
+                                                            w.table))
         search_in = [w.text, w.favorites, w.min_rating, w.model]
         w.search_event = (self.search, search_in, w.table)
         w.run.click(self.search, search_in, w.table, api_name="history", concurrency_limit=None)
         w.text.submit(self.search, search_in, w.table, api_visibility="private", concurrency_limit=None)
-        w.table.select(self.pick, None, [w.take, w.audio, w.details, w.rating, w.favorite], api_visibility="private",
-                       concurrency_limit=None)
+        w.table.select(self.pick, None, [w.take, w.audio, w.details, w.rating, w.favorite, w.kept.notes, w.kept.tags],
+                       api_visibility="private", concurrency_limit=None)
         w.save.click(self.rate, [w.take, w.rating, w.favorite], w.message, api_name="rate",
                      concurrency_limit=None).then(self.search, search_in, w.table, api_visibility="private")
         w.reproduce.click(self.reproduce, [w.take, shared.stops], w.message, api_name="reproduce",
