@@ -258,6 +258,21 @@ def test_history_search_rate_and_reproduce(h, demo):
         final(h.reproduce("999", progress=noop))
 
 
+def test_generate_writes_the_chosen_file_format(h, demo, tiny):
+    sampling = ("tiny", "", 1.0, *SAMPLING[3:])
+    *_, last = h.generate("format tune", "4", "none", None, 0.0, None, None, 0.5, True, *sampling, {},
+                          audio_format="mp3-192", progress=noop)
+    audio, facts = Path(last[1]), last[-1]
+    assert audio.suffix == ".mp3" and audio.is_file()
+    record = json.loads((demo.workbench.out / facts["sidecar"]).read_text())["audio"]
+    assert (record["format"], record["bitrate_kbps"]) == ("MP3", 192)
+    [reference] = tiny.generate("format tune", GenerationParams(duration_s=1.0), seeds=[4])
+    assert facts["codes_sha256"] == reference.codes_sha256
+    with pytest.raises(gr.Error, match="file format must be one of wav, wav-24"):
+        final(h.generate("format tune", "4", "none", None, 0.0, None, None, 0.5, True, *sampling, {},
+                         audio_format="aiff", progress=noop))
+
+
 def test_history_curation_notes_trash_export_import(h, demo, tmp_path):
     takes = [str(final(generate(h, "curated tune", seed))[-1]["take_id"]) for seed in ("21", "22")]
     assert "tags: keeper, drums" in h.edit(takes[0], "crisp hats", "Keeper, drums,")

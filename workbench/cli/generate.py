@@ -37,7 +37,7 @@ def generate(
     engine = load(gen)
     with progress_bar(f"seed {seed_value}") as progress:
         [item] = render_prompt(engine, text, params, [seed_value], [path], progress=progress,
-                               draft=resolve_draft(engine, draft, params, path.parent), **gen.write_options())
+                               draft=resolve_draft(engine, draft, params, path.parent), **gen.write_options(output))
     gen.report(item)
     if loop_bars is not None:
         from workbench.cli.loop import report

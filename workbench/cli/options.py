@@ -42,6 +42,11 @@ class GenOpts:
         "--format", help="wav (default), flac, mp3, ogg (Vorbis) or opus; default: -o's extension, else wav.")] = None
     bit_depth: Annotated[Optional[str], typer.Option(
         "--bit-depth", help="WAV/FLAC: 16 (default), 24 or float (WAV only).")] = None
+    bitrate: Annotated[Optional[int], typer.Option(
+        "--bitrate", help="MP3: constant kbps, 40-320 (128, 192, 256, 320...).")] = None
+    quality: Annotated[Optional[int], typer.Option(
+        "--quality", help="MP3/Ogg/Opus: variable bitrate, 0 (best) to 9 (smallest); default: libsndfile's.")
+                       ] = None
     out: Annotated[Path, typer.Option("--out", help="Output folder (and its history database).")] = Path("outputs")
     force: Annotated[bool, typer.Option("--force", "-f", help="Overwrite existing files.")] = False
 
@@ -51,39 +56,44 @@ class GenOpts:
         return params_from_settings(duration=self.duration, guidance=self.guidance, temperature=self.temperature,
                                     top_k=self.top_k, top_p=self.top_p, stride=self.stride)
 
-    def write_options(self) -> dict[str, Any]:
+    def write_options(self, output: Optional[Path] = None) -> dict[str, Any]:
+        """``save_takes`` settings for takes written to ``output`` (or to ``--format``'s extension)."""
         from workbench.store.history import History
 
-        return {"force": self.force, "subtype": self.subtype(), "loudness": self.loudness, "history": History(self.out)}
+        return {"force": self.force, "subtype": self.subtype(output), "loudness": self.loudness,
+                "history": History(self.out)}
 
     def ext(self, output: Optional[Path] = None) -> str:
         """The audio extension: ``--format``'s, else ``output``'s, else ``.wav``; checked against each other."""
-        from workbench.core.audio import WRITE_FORMATS
+        from workbench.core.audio import format_ext
         from workbench.core.errors import ParamsError
 
-        names = [ext[1:] for ext in WRITE_FORMATS]
         if self.format is not None:
-            chosen = "." + self.format.strip().lower().lstrip(".")
-            if chosen not in WRITE_FORMATS:
-                raise ParamsError(f"--format must be one of {', '.join(names)}, got {self.format!r}")
+            chosen = format_ext(self.format, "--format")
             if output is not None and output.suffix.lower() != chosen:
                 raise ParamsError(f"--format {chosen[1:]} but -o {output} ends in {output.suffix or 'nothing'}: "
                                   "give one or make them agree")
             return chosen
         return output.suffix.lower() if output is not None and output.suffix else ".wav"
 
-    def subtype(self, output: Optional[Path] = None) -> Optional[str]:
-        """The encoding: ``--bit-depth`` for WAV/FLAC, Opus for .opus, else the format's default (None)."""
-        from workbench.core.errors import ParamsError
+    def subtype(self, output: Optional[Path] = None) -> Any:
+        """The encoding: ``--bit-depth`` for WAV/FLAC, Opus for .opus, else the format's default (None); with
+        ``--bitrate`` / ``--quality`` an :class:`~workbench.core.audio.Encoding` carrying them (checked here)."""
+        from workbench.core.audio import make_encoding
 
-        ext = self.ext(output)
-        if self.bit_depth is None:
-            return "OPUS" if ext == ".opus" else None
-        depth = {"16": "PCM_16", "24": "PCM_24", "float": "FLOAT"}.get(self.bit_depth.strip().lower())
-        if depth is None or ext not in (".wav", ".flac") or (depth == "FLOAT" and ext != ".wav"):
-            raise ParamsError(f"--bit-depth {self.bit_depth!r}: WAV takes 16, 24 or float, FLAC 16 or 24; "
-                              f"{ext[1:]} has none")
-        return depth
+        return make_encoding(self.ext(output), self.bit_depth, self.bitrate, self.quality, what="--bit-depth")
+
+    def chosen_ext(self) -> Optional[str]:
+        """``--format``'s extension, or None to let each prompt file choose."""
+        return self.ext() if self.format is not None else None
+
+    def encoding_for(self) -> Optional[Callable[[str], Any]]:
+        """``ext -> encoding`` from ``--bit-depth``/``--bitrate``/``--quality``, or None when none was given."""
+        from workbench.core.audio import make_encoding
+
+        if self.bit_depth is None and self.bitrate is None and self.quality is None:
+            return None
+        return lambda ext: make_encoding(ext, self.bit_depth, self.bitrate, self.quality, what="--bit-depth")
 
     def report(self, item: Any) -> None:
         take, audio = item.take, item.record["audio"]

@@ -48,7 +48,8 @@ def run_render(libraries: list, gen: GenOpts, *, only: list[str], tags: list[str
 
     prompts = select(libraries, only=only, tags=tags)
     seeds = parse_seeds(seed_list) if seed_list else None
-    jobs = plan_jobs(prompts, gen.out, seeds=seeds, model=gen.model, duration_s=gen.duration, ext=gen.ext())
+    jobs = plan_jobs(prompts, gen.out, seeds=seeds, model=gen.model, duration_s=gen.duration, ext=gen.chosen_ext(),
+                     encoding=gen.encoding_for())
     if not jobs:
         console.print("nothing to render: no entry matches the selection")
         return True
@@ -62,7 +63,7 @@ def run_render(libraries: list, gen: GenOpts, *, only: list[str], tags: list[str
         steps = bar.add_task("steps", total=None)
         result = render_jobs(
             jobs, gen.out, load=lambda name: load(gen, name), runner=runner, batch_size=batch_size, force=gen.force,
-            history=History(gen.out), subtype=gen.subtype(), loudness=gen.loudness,
+            history=History(gen.out), loudness=gen.loudness,
             on_take=lambda update: bar.update(takes, completed=update.done, description=f"takes ({update.job.label})"),
             step_progress=lambda done, total: bar.update(steps, completed=done, total=total))
     _print_summary(result)

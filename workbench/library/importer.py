@@ -26,7 +26,7 @@ from workbench.library.prompts import parse_library
 from workbench.library.templates import MAX_ID
 from workbench.library.validate import ENTRY_KEYS
 
-_INTS = {"top_k", "beats_per_chord"}
+_INTS = {"top_k", "beats_per_chord", "bitrate", "quality"}
 _FLOATS = {"duration_s", "guidance_scale", "temperature", "top_p", "extend_stride_s", "melody_start", "melody_end",
            "prompt_seconds", "bpm"}
 _LISTS = {"tags", "seeds"}

@@ -45,6 +45,9 @@ class Prompt:
         time_signature: Time signature such as ``"4/4"``, or None.
         chords: A chord progression to follow (melody models), or None; with ``beats_per_chord`` and
             ``voicing`` (see :mod:`workbench.drafts.chords`).
+        format: The audio extension its takes are written as (``".mp3"``), or None for the caller's choice;
+            with ``encoding`` (a bit depth or an :class:`~workbench.core.audio.Encoding`; see
+            :mod:`workbench.library.output`).
         line: 1-based line of the entry's ``[[prompt]]`` header in the file.
         template_id: Id of the template entry this expands, or None.
         slot_values: Slot name -> value text for template expansions (empty otherwise).
@@ -75,6 +78,8 @@ class Prompt:
     chords: str | None = None
     beats_per_chord: float | None = None
     voicing: str | None = None
+    format: str | None = None
+    encoding: Any = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)

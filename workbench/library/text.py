@@ -8,6 +8,8 @@ import re
 import unicodedata
 from typing import Any
 
+from workbench.core.params import MAX_PROMPT_CHARS
+
 _KEY_PART = r"""(?:[A-Za-z0-9_-]+|"[^"\n]*"|'[^'\n]*')"""
 
 
@@ -78,3 +80,14 @@ def finite_number(value: Any) -> float | None:
 def type_name(value: Any) -> str:
     return {dict: "a table", list: "a list", str: "a string", bool: "a boolean"}.get(type(value), type(value).__name__)
 
+
+
+def text_problem(text: Any) -> str | None:
+    """What is wrong with a prompt text (not a string, empty, too long, control characters), or None."""
+    if not isinstance(text, str):
+        return f"must be a string, got {type_name(text)}"
+    if not text.strip():
+        return "is empty; describe the music (genre, instruments, mood, tempo)"
+    if len(text) > MAX_PROMPT_CHARS:
+        return f"has {len(text)} characters, more than {MAX_PROMPT_CHARS}"
+    return bad_chars(text)

@@ -15,16 +15,17 @@ from workbench.core.music import with_tempo_and_key
 from workbench.core.params import MAX_PROMPT_CHARS, GenerationParams, field_names, validate_seed
 from workbench.core.slugs import is_slug, slugify
 from workbench.library.music import MUSIC_KEYS, check_music
+from workbench.library.output import OUTPUT_KEYS, check_output
 from workbench.library.templates import MAX_ID, check_slots, expand
-from workbench.library.text import bad_chars, finite_number, key_lines, one_line, type_name
+from workbench.library.text import bad_chars, finite_number, key_lines, one_line, text_problem, type_name
 
 #: Longest prompt text, in characters.
 MAX_TEXT = MAX_PROMPT_CHARS  # the same limit as prompts typed anywhere else
 #: A file's own ``max_matrix`` may raise the caller's limit up to this ceiling, never beyond.
 MATRIX_CEILING = 4096
-_LIBRARY_KEYS = ("name", "description", "model", "seeds", "max_matrix", "defaults")
+_LIBRARY_KEYS = ("name", "description", "model", "seeds", "max_matrix", "defaults", *OUTPUT_KEYS)
 ENTRY_KEYS = ("id", "text", "template", "slots", "tags", "seeds", "model", "melody", "melody_start",
-               "melody_end", "continue_from", "prompt_seconds", "include_prompt", "notes", *MUSIC_KEYS)
+               "melody_end", "continue_from", "prompt_seconds", "include_prompt", "notes", *MUSIC_KEYS, *OUTPUT_KEYS)
 class _Checker:
     """Collects every problem of one file, each as ``FILE:LINE: [entry] key: message``."""
 
@@ -119,7 +120,10 @@ class _Checker:
             self.add(("library", "name"), f"{name!r} is not a slug such as 'synthwave' (a-z, 0-9, single hyphens, "
                      f"at most {MAX_ID} characters)" + ("" if "name" in table else "; set [library] name"))
         out: dict[str, Any] = {"name": name, "description": table.get("description", ""), "model": table.get("model"),
-                               "seeds": None, "defaults": {}, "limit": self.limit}
+                               "seeds": None, "defaults": {}, "limit": self.limit,
+                               "output": {key: table[key] for key in OUTPUT_KEYS if key in table}}
+        for key, message in check_output(out["output"])[1]:
+            self.add(("library", key), message)
         if not isinstance(out["description"], str):
             self.add(("library", "description"), f"must be a string, got {type_name(out['description'])}")
         if out["model"] is not None and not (isinstance(out["model"], str) and out["model"].strip()
@@ -168,7 +172,7 @@ class _Checker:
             bad("template", "give either text or template, not both")
         for key in ("text", "template"):
             if raw.get(key) is not None:
-                problem = _text_problem(raw[key])
+                problem = text_problem(raw[key])
                 if problem:
                     bad(key, problem)
         if "slots" in raw and template is None:
@@ -205,12 +209,13 @@ class _Checker:
         if not isinstance(raw.get("notes", ""), str):
             bad("notes", f"must be a string, got {type_name(raw['notes'])}")
         music, problems = check_music(raw)
-        for key, message in problems:
+        output, wrong = check_output(raw, lib["output"])
+        for key, message in problems + [(k, m) for k, m in wrong if k in raw]:
             bad(key, message)
         slots: dict[str, list[str]] = {}
         if label == entry_id:
             self.claim(path, entry_id, label)
-        if isinstance(template, str) and text is None and not _text_problem(template):
+        if isinstance(template, str) and text is None and not text_problem(template):
             slots, problems = check_slots(template, raw.get("slots"), lib["limit"])
             for key, message in problems:
                 bad(key, message)
@@ -229,14 +234,15 @@ class _Checker:
                     melody=drafts.get("melody"), melody_start=numbers.get("melody_start"),
                     melody_end=numbers.get("melody_end"), continue_from=drafts.get("continue_from"),
                     prompt_seconds=numbers.get("prompt_seconds"), include_prompt=raw.get("include_prompt"),
-                    notes=raw.get("notes", ""), line=self.line(path), template_id=None, slot_values={}, **music)
+                    notes=raw.get("notes", ""), line=self.line(path), template_id=None, slot_values={}, **music,
+                    **output)
         if template is None:
             return [base]
         prompts = []
         for expanded_id, expanded_text, values in expand(entry_id, template, slots):
             expanded_text = say(expanded_text)
             too_long = f"is longer than {MAX_ID} characters; shorten the id or slot values"
-            problem = _text_problem(expanded_text) or (too_long if len(expanded_id) > MAX_ID else None)
+            problem = text_problem(expanded_text) or (too_long if len(expanded_id) > MAX_ID else None)
             if problem:
                 bad("template", f"expansion {expanded_id!r} {problem}")
                 continue
@@ -244,16 +250,6 @@ class _Checker:
             prompts.append({**base, "id": expanded_id, "text": expanded_text, "template_id": entry_id,
                             "slot_values": values})
         return prompts
-
-
-def _text_problem(text: Any) -> str | None:
-    if not isinstance(text, str):
-        return f"must be a string, got {type_name(text)}"
-    if not text.strip():
-        return "is empty; describe the music (genre, instruments, mood, tempo)"
-    if len(text) > MAX_TEXT:
-        return f"has {len(text)} characters, more than {MAX_TEXT}"
-    return bad_chars(text)
 
 
 def check(text: str, source: Path, max_matrix: int) -> tuple[dict[str, Any] | None, list[str], int]:

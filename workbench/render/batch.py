@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from workbench.core.atomic import clean_temp_files
+from workbench.core.audio import Encoding
 from workbench.core.errors import GenerationCancelled, WorkbenchError
 from workbench.render.jobs import Job, Outcome, WriteOptions, generate_group, group_jobs, plan_jobs, save_group
 from workbench.render.prompt import Rendered
@@ -120,7 +121,7 @@ def render_jobs(
     batch_size: int = 4,
     force: bool = False,
     history: Any = None,
-    subtype: str | None = None,
+    subtype: str | Encoding | None = None,
     loudness: float | None = None,
     on_take: Callable[[JobUpdate], None] | None = None,
     step_progress: Callable[[int, int], None] | None = None,

@@ -16,6 +16,7 @@ from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
+from workbench.core.audio import Encoding
 from workbench.core.errors import GenerationCancelled, WorkbenchError
 from workbench.render.jobs import Job, Outcome, WriteOptions, generate_group, save_group
 from workbench.render.prompt import Rendered
@@ -83,7 +84,7 @@ class RenderWorker:
 
         return generate_group(engine, group, progress=report), engine.weights_sha256()
 
-    def render(self, group: Sequence[Job], subtype: str | None, loudness: float | None,
+    def render(self, group: Sequence[Job], subtype: str | Encoding | None, loudness: float | None,
                progress: Any = None) -> list[tuple[Any, dict]]:
         """Generate and write a pass to the shared folder; returns ``(path, record)`` per take."""
         takes, weights = self.generate(group, progress)

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from workbench.core.audio import Encoding
 from workbench.core.errors import WorkbenchError
 from workbench.core.params import GenerationParams
 from workbench.core.take import Take
@@ -32,6 +33,7 @@ class Job:
     params: GenerationParams
     path: Path
     key: str
+    encoding: str | Encoding | None = None
 
     @property
     def label(self) -> str:
@@ -42,7 +44,7 @@ class Job:
         """Jobs with equal keys can share one batched pass (same model, params and drafts)."""
         p = self.prompt
         return (self.model, self.params, p.melody, p.melody_start, p.melody_end, p.continue_from,
-                p.prompt_seconds, p.include_prompt)
+                p.prompt_seconds, p.include_prompt, self.encoding)
 
 
 def _draft_options(prompt: Prompt, params: GenerationParams) -> dict[str, Any]:
@@ -59,16 +61,25 @@ def _draft_options(prompt: Prompt, params: GenerationParams) -> dict[str, Any]:
 
 
 def plan_jobs(prompts: Iterable[Prompt], out_dir: str | Path, *, seeds: Sequence[int] | None = None,
-              model: str | None = None, duration_s: float | None = None, ext: str = ".wav") -> list[Job]:
-    """Expand prompts into jobs. ``seeds``/``model``/``duration_s`` given here override the prompt files."""
+              model: str | None = None, duration_s: float | None = None, ext: str | None = None,
+              encoding: Callable[[str], Any] | None = None) -> list[Job]:
+    """Expand prompts into jobs. ``seeds``/``model``/``duration_s`` given here override the prompt files.
+
+    ``ext`` (``".mp3"``) overrides the prompt file's ``format`` (default ``.wav``); ``encoding(ext)`` gives the
+    caller's bit depth / bitrate / quality for a job's extension and overrides the file's, which otherwise holds
+    when its take keeps the file's format.
+    """
     jobs = []
     for prompt in prompts:
         params = prompt.params if duration_s is None else prompt.params.replace(duration_s=duration_s)
         name = model or prompt.model or DEFAULT_MODEL
         identity = draft_identity(**_draft_options(prompt, params))
+        suffix = ext or prompt.format or ".wav"
+        how = encoding(suffix) if encoding else prompt.encoding if suffix == prompt.format else None
         for seed in (seeds or prompt.seeds or (1,)):
             key = render_key(name, prompt.text, params.to_dict(), seed, identity)
-            jobs.append(Job(prompt, seed, name, params, take_path(out_dir, prompt.library, prompt.id, seed, ext), key))
+            path = take_path(out_dir, prompt.library, prompt.id, seed, suffix)
+            jobs.append(Job(prompt, seed, name, params, path, key, how))
     return jobs
 
 
@@ -97,7 +108,7 @@ def generate_group(engine: Any, group: Sequence[Job], *, progress: Callable[[int
 class WriteOptions:
     """How takes are written: PCM subtype, loudness target, and the history to index them in."""
 
-    subtype: str | None = None
+    subtype: str | Encoding | None = None
     loudness: float | None = None
     history: Any = None
 
@@ -105,7 +116,8 @@ class WriteOptions:
 def save_group(group: Sequence[Job], takes: Sequence[Take], weights_sha256: str | None,
                options: WriteOptions) -> list[Rendered]:
     """Write the takes of one pass (overwriting leftovers of an interrupted run: the jobs are unfinished)."""
-    return save_takes(takes, [job.path for job in group], force=True, subtype=options.subtype,
+    subtype = options.subtype if options.subtype is not None else group[0].encoding  # one per pass (group_key)
+    return save_takes(takes, [job.path for job in group], force=True, subtype=subtype,
                       loudness=options.loudness, weights_sha256=weights_sha256, history=options.history,
                       prompt_refs=[prompt_ref(job) for job in group])
 

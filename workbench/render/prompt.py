@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from workbench.core.audio import Encoding
 from workbench.core.params import GenerationParams
 from workbench.core.take import Take
 from workbench.drafts.prepare import NO_DRAFT, Draft
@@ -39,7 +40,7 @@ def render_prompt(
     *,
     draft: Draft = NO_DRAFT,
     force: bool = False,
-    subtype: str | None = None,
+    subtype: str | Encoding | None = None,
     loudness: float | None = None,
     history: Any = None,
     prompt_refs: Sequence[dict[str, Any] | None] | None = None,
@@ -68,7 +69,7 @@ def save_takes(
     paths: Sequence[str | Path],
     *,
     force: bool = False,
-    subtype: str | None = None,
+    subtype: str | Encoding | None = None,
     loudness: float | None = None,
     weights_sha256: str | None = None,
     history: Any = None,

@@ -19,6 +19,8 @@ from workbench.codec.tokens import token_meta, write_tokens
 from workbench.core.atomic import temp_path_for
 from workbench.core.audio import (
     LOSSY,
+    Encoding,
+    as_encoding,
     check_format,
     file_rate,
     loudness_lufs,
@@ -53,7 +55,7 @@ def refuse_existing(paths: Iterable[str | Path], force: bool, *, companions: boo
                 raise OutputExistsError(f"{existing} exists already; pass --force to overwrite it")
 
 
-def check_outputs(paths: list[Path], *, force: bool, subtype: str | None = None) -> None:
+def check_outputs(paths: list[Path], *, force: bool, subtype: str | Encoding | None = None) -> None:
     """Cheap checks before any model work: writable formats and no unintended overwrite."""
     for path in paths:
         check_format(Path(path), subtype)
@@ -81,7 +83,7 @@ def save_take(
     path: str | Path,
     *,
     force: bool = False,
-    subtype: str | None = None,
+    subtype: str | Encoding | None = None,
     loudness: float | None = None,
     weights_sha256: str | None = None,
     prompt_ref: dict[str, Any] | None = None,
@@ -145,8 +147,8 @@ def save_take(
     return record
 
 
-def _record(take: Take, path: Path, written: Path, audio: np.ndarray, subtype: str | None, loudness: float | None,
-            weights_sha256: str | None, prompt_ref: dict[str, Any] | None) -> dict[str, Any]:
+def _record(take: Take, path: Path, written: Path, audio: np.ndarray, subtype: str | Encoding | None,
+            loudness: float | None, weights_sha256: str | None, prompt_ref: dict[str, Any] | None) -> dict[str, Any]:
     audio_sha = file_sha256(written)
     fmt, encoding = check_format(path, subtype)
     prompt = {"text": take.text, "library": None, "library_file": None, "entry_id": None, **(prompt_ref or {})}
@@ -165,6 +167,7 @@ def _record(take: Take, path: Path, written: Path, audio: np.ndarray, subtype: s
         "num_samples": take.num_samples,
         "duration_s": take.duration_s,
         "audio": {"file": path.name, "format": fmt, "subtype": encoding, "lossy": encoding in LOSSY,
+                  **as_encoding(subtype).record(),
                   "sample_rate": file_rate(encoding, take.sample_rate), "channels": int(audio.shape[0]),
                   "sha256": audio_sha, "peak_dbfs": _finite(peak_dbfs(audio)),
                   "loudness_lufs": _finite(loudness_lufs(audio, take.sample_rate)), "loudness_target": loudness},

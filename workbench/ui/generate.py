@@ -10,6 +10,7 @@ from typing import Any
 import gradio as gr
 import numpy as np
 
+from workbench.core.audio import make_encoding
 from workbench.core.params import GenerationParams, params_from_settings, random_seed, validate_seed, validate_text
 from workbench.core.take import cost_summary
 from workbench.drafts.prepare import prepare_draft
@@ -45,6 +46,17 @@ def facts_markdown(facts: dict[str, Any]) -> str:
     return f"{line}  \n`{facts['audio']}` · take #{facts['take_id']} · {facts['model']}  \n{cost}"
 
 
+#: The Generate tab's file formats: (label, value), and each value's (extension, bit depth, bitrate, quality).
+FILE_FORMATS = [("WAV 16-bit", "wav"), ("WAV 24-bit", "wav-24"), ("WAV 32-bit float", "wav-float"),
+                ("FLAC 16-bit", "flac"), ("FLAC 24-bit", "flac-24"), ("MP3 320 kbps", "mp3-320"),
+                ("MP3 192 kbps", "mp3-192"), ("MP3 VBR V2", "mp3-v2"), ("Ogg Vorbis", "ogg"), ("Opus", "opus")]
+FILE_SETTINGS: dict[str, tuple[Any, ...]] = {
+    "wav": (".wav", None, None, None), "wav-24": (".wav", "24", None, None), "wav-float": (".wav", "float", None, None),
+    "flac": (".flac", None, None, None), "flac-24": (".flac", "24", None, None), "mp3-320": (".mp3", None, 320, None),
+    "mp3-192": (".mp3", None, 192, None), "mp3-v2": (".mp3", None, None, 2), "ogg": (".ogg", None, None, None),
+    "opus": (".opus", None, None, None)}
+
+
 class GenerateTab:
     """Handlers and layout of the Generate tab."""
 
@@ -60,15 +72,20 @@ class GenerateTab:
                  temperature: float = P.temperature, top_k: float = P.top_k, top_p: float = P.top_p,
                  loudness: str = "off", stops: dict[str, int] | None = None, chords: str = "",
                  bpm: float | None = None, beats_per_chord: float | None = None, time_signature: str = "4/4",
-                 voicing: str = "root", progress: Any = gr.Progress()) -> Iterator[tuple[Any, ...]]:
+                 voicing: str = "root", audio_format: str = "wav",
+                 progress: Any = gr.Progress()) -> Iterator[tuple[Any, ...]]:
         """Render one take; yields preview updates, then ``(preview, audio, image, summary, seed, files, facts)``.
 
-        The draft mode ``chords`` follows ``chords`` at ``bpm`` (see :mod:`workbench.drafts.chords`)."""
+        The draft mode ``chords`` follows ``chords`` at ``bpm`` (see :mod:`workbench.drafts.chords`);
+        ``audio_format`` is one of :data:`FILE_FORMATS`' values."""
         params = params_from_settings(duration=duration, guidance=guidance, temperature=temperature,
                                       top_k=top_k, top_p=top_p)
         text = validate_text(text)
         seed_value = validate_seed(seed) if str(seed or "").strip() else random_seed()
-        path = adhoc_path(self.app.out, text, seed_value)
+        if audio_format not in dict((v, k) for k, v in FILE_FORMATS):
+            raise gr.Error(f"file format must be one of {', '.join(v for _, v in FILE_FORMATS)}, got {audio_format!r}")
+        ext, *settings = FILE_SETTINGS[audio_format]
+        path = adhoc_path(self.app.out, text, seed_value, ext)
         engine = self.app.cache.get(model_name(model, folder))
         music = dict(chords=chords, bpm=bpm, beats_per_chord=beats_per_chord, time_signature=time_signature,
                      voicing=voicing)
@@ -78,6 +95,7 @@ class GenerateTab:
 
         def work(emit: Any) -> list[Rendered]:
             return render_prompt(engine, text, params, [seed_value], [path], draft=draft,
+                                 subtype=make_encoding(ext, *settings),
                                  preview=lambda chunks: emit("preview", chunks[0]),
                                  loudness=loudness_target(loudness), history=self.app.history,
                                  progress=lambda done, total: emit("progress", (done, total)),
@@ -173,6 +191,8 @@ class GenerateTab:
                         with gr.Row():
                             w.prompt_seconds = gr.Slider(0.5, 15, value=5, step=0.5, label="Prompt seconds")
                             w.include_prompt = gr.Checkbox(True, label="Start the take with the prompt audio")
+                w.audio_format = gr.Dropdown(FILE_FORMATS, value="wav", label="File format", elem_id="gen-format",
+                                             info="The codes, and so reproduce, are the same in every format")
                 with gr.Row():
                     w.run = gr.Button("Generate", variant="primary", size="lg", scale=3, elem_id="gen-run")
                     w.stop = gr.Button("Stop", variant="stop", size="lg", scale=1)
@@ -197,7 +217,7 @@ class GenerateTab:
         w.reuse.click(lambda s: s, w.used_seed, w.seed, api_visibility="private", queue=False)
         inputs = [w.prompt, w.seed, w.draft_mode, w.melody, w.melody_start, w.melody_end, w.continue_from,
                   w.prompt_seconds, w.include_prompt, *shared.sampling, shared.stops, w.chords, w.bpm,
-                  w.beats_per_chord, w.time_signature, w.voicing]
+                  w.beats_per_chord, w.time_signature, w.voicing, w.audio_format]
         outputs = [w.preview, w.audio, w.image, w.summary, w.used_seed, w.files, w.facts]
         w.event = w.run.click(self.generate, inputs, outputs, api_name="generate", concurrency_id="model",
                               concurrency_limit=shared.concurrency, show_progress_on=[w.audio])
