@@ -69,7 +69,7 @@ def test_mp3_bitrates_and_lossy_qualities_are_what_the_file_holds(tmp_path):
     quality of 0 makes larger files than 9 for MP3, Vorbis and Opus; the sidecar says which was asked."""
     import numpy as np
 
-    from workbench.core.audio import Encoding, MP3_BITRATES, write_audio
+    from workbench.core.audio import MP3_BITRATES, Encoding, write_audio
 
     audio = (np.random.default_rng(0).standard_normal((1, 32000 * 10)) * 0.1).astype(np.float32)
     for kbps in (MP3_BITRATES[0], 128, 192, 320):
