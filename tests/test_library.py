@@ -526,9 +526,11 @@ def test_readme_example_is_valid(tmp_path: Path) -> None:
     readme = (PROMPTS / "README.md").read_text(encoding="utf-8")
     example = re.search(r"```toml\n(.*?)```", readme, re.S).group(1)
     lib = parse_library(example, source=_folder(tmp_path) / "example.toml")
-    assert lib.name == "example" and len(lib.prompts) == 3 + 8
+    assert lib.name == "example" and len(lib.prompts) == 4 + 8
     chords = next(p for p in lib.prompts if p.id == "chord-loop")
     assert chords.text.endswith(", 100 BPM, in A minor") and chords.chords == "Am F C G"
+    assert lib.get("drop").segments == ((16.0, "full drums, the drop, 120 BPM"),)
+    assert (chords.format, lib.get("night-drive").format) == (".mp3", ".flac")  # the library's, the entry's own
 
 
 # --- shipped prompt files -------------------------------------------------------------------------

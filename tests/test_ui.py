@@ -273,6 +273,19 @@ def test_generate_writes_the_chosen_file_format(h, demo, tiny):
                          audio_format="aiff", progress=noop))
 
 
+def test_generate_with_segments_shows_the_timeline(h, demo, tiny):
+    sampling = ("tiny", "", 1.0, *SAMPLING[3:])
+    *_, last = h.generate("segment tune", "6", "none", None, 0.0, None, None, 0.5, True, *sampling, {},
+                          segments="0.5: the drop\n", progress=noop)
+    assert "timeline: 0–0.5 s segment tune · 0.5–1 s the drop" in last[3]
+    [reference] = tiny.generate("segment tune", GenerationParams(duration_s=1.0), seeds=[6],
+                                segments=[(0.5, "the drop")])
+    assert last[-1]["codes_sha256"] == reference.codes_sha256
+    with pytest.raises(gr.Error, match="not before the take's end"):
+        final(h.generate("segment tune", "6", "none", None, 0.0, None, None, 0.5, True, *sampling, {},
+                         segments="3: too late", progress=noop))
+
+
 def test_history_curation_notes_trash_export_import(h, demo, tmp_path):
     takes = [str(final(generate(h, "curated tune", seed))[-1]["take_id"]) for seed in ("21", "22")]
     assert "tags: keeper, drums" in h.edit(takes[0], "crisp hats", "Keeper, drums,")

@@ -30,13 +30,14 @@ def generate(
         from workbench.render.loops import check_loop_request
 
         check_loop_request(loop_bars, params.duration_s, draft.bpm)
+    segments = draft.segments(params.duration_s)
     path = output or adhoc_path(gen.out, text, seed_value, gen.ext(output))
     check_outputs([path], force=gen.force, subtype=gen.subtype(output))
     from workbench.render.prompt import render_prompt
 
     engine = load(gen)
     with progress_bar(f"seed {seed_value}") as progress:
-        [item] = render_prompt(engine, text, params, [seed_value], [path], progress=progress,
+        [item] = render_prompt(engine, text, params, [seed_value], [path], progress=progress, segments=segments,
                                draft=resolve_draft(engine, draft, params, path.parent), **gen.write_options(output))
     gen.report(item)
     if loop_bars is not None:
@@ -61,6 +62,7 @@ def seeds(
 
     validate_text(text)
     params, seed_values = gen.params(), parse_seeds(seed_list)
+    segments = draft.segments(params.duration_s)
     folder = folder or adhoc_folder(gen.out, text)
     ext = gen.ext()
     check_outputs([folder / f"s{seed}{ext}" for seed in seed_values], force=gen.force, subtype=gen.subtype())
@@ -69,6 +71,7 @@ def seeds(
     engine = load(gen)
     with progress_bar(f"{len(seed_values)} seeds") as progress:
         rendered, index = render_seeds(engine, text, params, seed_values, folder, progress=progress, ext=ext,
+                                       segments=segments,
                                        draft=resolve_draft(engine, draft, params, folder), **gen.write_options())
     for item in rendered:
         gen.report(item)

@@ -102,13 +102,17 @@ class GenOpts:
         if "melody_adherence" in take.extra:
             line += f", melody adherence {take.extra['melody_adherence']:.3f}"
         console.print(line + f") + {item.sidecar.name}")
+        if take.segments:
+            from workbench.core.segments import timeline
+
+            console.print(f"  timeline: {timeline(take.text, take.segments, take.duration_s)}", markup=False)
         if take.cost:
             console.print(f"  cost: {cost_summary(take.cost)}")
 
 
 @dataclass(frozen=True)
 class DraftOpts:
-    """Melody and continuation draft options."""
+    """Melody, chords and continuation draft options, and segments (texts that take over at a time)."""
 
     melody: Annotated[Optional[Path], typer.Option(help="Audio or MIDI draft whose melody to follow.")] = None
     melody_start: Annotated[float, typer.Option(help="Start of the melody window, s.")] = 0.0
@@ -126,6 +130,15 @@ class DraftOpts:
     voicing: Annotated[str, typer.Option(
         help="What a chord becomes in the one-pitch-per-frame chroma: 'root', or 'arpeggio' (tones, one per beat).")
         ] = "root"
+    segment: Annotated[Optional[list[str]], typer.Option(
+        "--segment", help="From a time on, another text: '16:full drums, the drop' (repeatable, in time order; "
+        "TEXT plays until the first).")] = None
+
+    def segments(self, duration_s: float) -> Any:
+        """``--segment`` values as checked segments (see :mod:`workbench.core.segments`)."""
+        from workbench.core.segments import check_segments, parse_segment
+
+        return check_segments([parse_segment(spec) for spec in self.segment or []], duration_s)
 
 
 def with_options(**groups: type) -> Callable[[Callable[..., Any]], Callable[..., Any]]:

@@ -68,6 +68,8 @@ class Take:
             ``steps``, ``steps_per_s``, ``realtime_factor``, ``peak_rss_gb`` or ``peak_cuda_gb``, ``batch_size``,
             ``device``, ``dtype``; empty when unknown.
         extra: Free-form facts to record (melody adherence, library entry...).
+        segments: ``((start_s, text), ...)``: texts that conditioned the take from those times on (see
+            :mod:`workbench.core.segments`); empty when its own text did throughout.
     """
 
     audio: np.ndarray
@@ -86,6 +88,7 @@ class Take:
     batch_size: int = 1
     cost: dict[str, Any] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
+    segments: tuple[tuple[float, str], ...] = ()
 
     @property
     def num_samples(self) -> int:

@@ -13,6 +13,7 @@ import torch
 from workbench.codec.codec import decode_grid, encode, musicgen_codec
 from workbench.core.errors import ModelCapabilityError, ParamsError
 from workbench.core.params import GenerationParams, random_seed, validate_seed, validate_text
+from workbench.core.segments import Segments, check_segments
 from workbench.core.take import ModelInfo, Take
 from workbench.engine import kernels as cpu_kernels
 from workbench.engine.conditioning import MelodyConditioner, text_states
@@ -21,6 +22,7 @@ from workbench.engine.decoding import DelayPattern, decode_pass
 from workbench.engine.offload import Offloader
 from workbench.engine.preview import PreviewCallback, Previewer
 from workbench.engine.sampling import SeededSampler
+from workbench.engine.windows import pass_texts, plan_passes, segment_cuts
 from workbench.models.fingerprint import weights_fingerprint
 
 #: ``progress(done, total)`` in decoding steps, over all windows of a call.
@@ -135,6 +137,7 @@ class Engine:
         progress: Progress | None = None,
         should_stop: Callable[[], bool] | None = None,
         preview: PreviewCallback | None = None,
+        segments: Any = None,
     ) -> list[Take]:
         """Render takes in ONE batched pass (per window); each take samples from its own seed.
 
@@ -151,12 +154,15 @@ class Engine:
             should_stop: Polled every step; True stops with ``GenerationCancelled``.
             preview: Receives the audio generated so far, as new chunks per take, every ~2 s of audio
                 (see :class:`workbench.engine.preview.Previewer`), so the first sound plays long before the end.
+            segments: ``[(start_s, text), ...]`` (see :mod:`workbench.core.segments`): from each start, that text
+                conditions every take instead of its own; a pass is cut there and the next continues the codes.
 
         Returns:
             One :class:`Take` per seed, in order.
         """
         params = params or GenerationParams()
         texts_list, seed_list = self._pair(texts, seeds)
+        parts = check_segments(segments, params.duration_s)
         if melody is not None and not self.melody:
             raise ModelCapabilityError(
                 f"model {self.info.name!r} cannot take a melody; use a melody model "
@@ -168,7 +174,7 @@ class Engine:
             self._text_weights.restore()
             try:
                 codes, windows = self._generate_codes(texts_list, seed_list, params, melody, prompt_codes, progress,
-                                                      should_stop, previewer, cost)
+                                                      should_stop, previewer, cost, parts)
             finally:
                 if self.low_memory:
                     self._text_weights.release()
@@ -179,7 +185,7 @@ class Engine:
         return [Take(audio=audio[index], sample_rate=self.sample_rate, codes=codes[index], seed=seed, text=text,
                      params=params, model=self.info, device=str(self.device),
                      dtype=str(self.dtype).removeprefix("torch."), kernels=kernels, windows=windows,
-                     wall_s=cost["wall_s"], batch_size=len(seed_list), cost=dict(cost))
+                     wall_s=cost["wall_s"], batch_size=len(seed_list), cost=dict(cost), segments=parts)
                 for index, (text, seed) in enumerate(zip(texts_list, seed_list))]
 
     def _prompt_samples(self, prompt_codes: np.ndarray | None) -> int:
@@ -202,55 +208,44 @@ class Engine:
             raise ParamsError(f"{len(texts_list)} prompts but {len(seed_list)} seeds: give one seed per prompt")
         return texts_list, seed_list
 
-    def _plan(self, prompt_frames: int, frames: int, stride_s: float) -> list[tuple[int, int]]:
-        """Passes as ``(context frames carried in, new frames)``; later passes keep ``window - stride`` frames.
-
-        A prompt longer than half a window (a retake from late in a take) is all kept in the take, but only its
-        last half window conditions the first pass."""
-        window = int(self.info.max_window_s * self.frame_rate)
-        stride = int(stride_s * self.frame_rate)
-        plan: list[tuple[int, int]] = []
-        context, remaining = min(prompt_frames, window // 2), frames
-        while remaining > 0:
-            new = min(remaining, window - context)
-            plan.append((context, new))
-            remaining -= new
-            context = window - stride
-        return plan
-
     def _generate_codes(self, texts: list[str], seeds: list[int], params: GenerationParams, melody: Any,
                         prompt_codes: np.ndarray | None, progress: Progress | None,
                         should_stop: Callable[[], bool] | None, previewer: Previewer | None = None,
-                        cost: dict[str, Any] | None = None) -> tuple[np.ndarray, list[dict[str, float]] | None]:
+                        cost: dict[str, Any] | None = None, segments: Segments = ()
+                        ) -> tuple[np.ndarray, list[dict[str, float]] | None]:
         """Codes ``[B, K, T]`` for the batch, windowed past the model's window (see docs/drafts.md)."""
         batch = len(seeds)
         prompt = None if prompt_codes is None else np.asarray(prompt_codes, dtype=np.int64)
         prompt_frames = 0 if prompt is None else prompt.shape[-1]
-        plan = self._plan(prompt_frames, self.frames_for(params.duration_s), params.extend_stride_s)
-        total_steps = sum(new + self.delay for _, new in plan)
+        plan = plan_passes(int(self.info.max_window_s * self.frame_rate), int(params.extend_stride_s * self.frame_rate),
+                           prompt_frames, self.frames_for(params.duration_s), segment_cuts(segments, self.frame_rate))
+        total_steps = sum(step.new + self.delay for step in plan)
         if cost is not None:
             cost["steps"] = total_steps
         sampler = SeededSampler(seeds, self.num_codebooks, guidance_scale=params.guidance_scale,
                                 temperature=params.temperature, top_k=params.top_k, top_p=params.top_p)
         history = (np.zeros((batch, self.num_codebooks, 0), dtype=np.int64) if prompt is None
                    else np.broadcast_to(prompt, (batch, *prompt.shape)).copy())
-        # every distinct text is encoded once per call; a melody model's chroma slides with each window
-        if self.melody:
-            melody_cond = MelodyConditioner(self.model, self.processor.tokenizer, texts, sampler.guided)
-        else:
-            text_cond = text_states(self.model, self.processor.tokenizer, texts, sampler.guided, self.dtype,
-                                    self.device)
+        # every distinct text is encoded once per call (each segment's too); a melody model's chroma slides with
+        # each window
+        conds: dict[int, Any] = {}
+        for segment in sorted({step.segment for step in plan}):
+            used = pass_texts(texts, segments, segment)
+            conds[segment] = (MelodyConditioner(self.model, self.processor.tokenizer, used, sampler.guided)
+                              if self.melody else text_states(self.model, self.processor.tokenizer, used,
+                                                              sampler.guided, self.dtype, self.device))
         if self.low_memory:  # idle for the whole decoding
             self._text_weights.release()
         windows: list[dict[str, float]] = []
         done = 0
-        for context, new in plan:
+        for step in plan:
+            context, new = step.context, step.new
             start_s = max(history.shape[-1] - context - prompt_frames, 0) / self.frame_rate
             if self.melody:
                 chroma = None if melody is None else melody.window(start_s, self.info.max_window_s)
-                cond = melody_cond.window(chroma)
+                cond = conds[step.segment].window(chroma)
             else:
-                cond = text_cond
+                cond = conds[step.segment]
             pattern = DelayPattern(history[:, :, history.shape[-1] - context:], new,
                                    audio_channels=self.audio_channels, pad=self.pad_token, device=self.device)
 
@@ -268,7 +263,7 @@ class Engine:
             done += pattern.steps
             windows.append({"start_s": (history.shape[-1] - new - prompt_frames) / self.frame_rate,
                             "end_s": (history.shape[-1] - prompt_frames) / self.frame_rate,
-                            "context_s": context / self.frame_rate})
+                            "context_s": context / self.frame_rate, **({"segment": step.segment} if segments else {})})
         if previewer is not None:
             previewer.update(history)
         return history, (windows if len(windows) > 1 else None)

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from workbench.core.errors import DraftError
+from workbench.core.errors import DraftError, ParamsError
 from workbench.core.music import VOICINGS, beats_per_bar, canonical_key, check_bpm, parse_progression, progression_text
+from workbench.core.segments import Segments, check_segments
 from workbench.library.text import finite_number
 
 MUSIC_KEYS = ("bpm", "key", "time_signature", "chords", "beats_per_chord", "voicing")
@@ -44,3 +45,15 @@ def check_music(raw: dict[str, Any]) -> tuple[dict[str, Any], list[tuple[str, st
     if "chords" in raw and "melody" in raw:
         problems.append(("chords", "give melody or chords, not both: a take follows one melody"))
     return values, problems
+
+
+def entry_segments(value: Any, duration_s: float) -> tuple[Segments, str | None]:
+    """An entry's ``[[prompt.segments]]`` (``at`` seconds and ``text`` each) as checked segments, or a problem."""
+    if value is None:
+        return (), None
+    if not isinstance(value, list) or not all(isinstance(t, dict) and set(t) == {"at", "text"} for t in value):
+        return (), 'must be [[prompt.segments]] tables, each with at = SECONDS and text = "..."'
+    try:
+        return check_segments([(table["at"], table["text"]) for table in value], duration_s), None
+    except ParamsError as error:
+        return (), str(error)

@@ -48,6 +48,8 @@ class Prompt:
         format: The audio extension its takes are written as (``".mp3"``), or None for the caller's choice;
             with ``encoding`` (a bit depth or an :class:`~workbench.core.audio.Encoding`; see
             :mod:`workbench.library.output`).
+        segments: ``((start_s, text), ...)``: texts that take over from those times (see
+            :mod:`workbench.core.segments`); empty for none.
         line: 1-based line of the entry's ``[[prompt]]`` header in the file.
         template_id: Id of the template entry this expands, or None.
         slot_values: Slot name -> value text for template expansions (empty otherwise).
@@ -80,6 +82,7 @@ class Prompt:
     voicing: str | None = None
     format: str | None = None
     encoding: Any = field(default=None, compare=False)
+    segments: tuple[tuple[float, str], ...] = ()
 
 
 @dataclass(frozen=True)

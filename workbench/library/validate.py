@@ -14,7 +14,7 @@ from workbench.core.errors import ParamsError
 from workbench.core.music import with_tempo_and_key
 from workbench.core.params import MAX_PROMPT_CHARS, GenerationParams, field_names, validate_seed
 from workbench.core.slugs import is_slug, slugify
-from workbench.library.music import MUSIC_KEYS, check_music
+from workbench.library.music import MUSIC_KEYS, check_music, entry_segments
 from workbench.library.output import OUTPUT_KEYS, check_output
 from workbench.library.templates import MAX_ID, check_slots, expand
 from workbench.library.text import bad_chars, finite_number, key_lines, one_line, text_problem, type_name
@@ -25,7 +25,8 @@ MAX_TEXT = MAX_PROMPT_CHARS  # the same limit as prompts typed anywhere else
 MATRIX_CEILING = 4096
 _LIBRARY_KEYS = ("name", "description", "model", "seeds", "max_matrix", "defaults", *OUTPUT_KEYS)
 ENTRY_KEYS = ("id", "text", "template", "slots", "tags", "seeds", "model", "melody", "melody_start",
-               "melody_end", "continue_from", "prompt_seconds", "include_prompt", "notes", *MUSIC_KEYS, *OUTPUT_KEYS)
+               "melody_end", "continue_from", "prompt_seconds", "include_prompt", "notes", "segments", *MUSIC_KEYS,
+              *OUTPUT_KEYS)
 class _Checker:
     """Collects every problem of one file, each as ``FILE:LINE: [entry] key: message``."""
 
@@ -226,6 +227,10 @@ class _Checker:
         except ParamsError as error:
             bad(None, str(error))
             return []
+        segments, problem = entry_segments(raw.get("segments"), params.duration_s)
+        if problem:
+            return bad("segments", problem) or []
+
         def say(words: str) -> str:  # tempo and key added to the text the one canonical way
             return with_tempo_and_key(words, music.get("bpm"), music.get("key"))
 
@@ -235,7 +240,7 @@ class _Checker:
                     melody_end=numbers.get("melody_end"), continue_from=drafts.get("continue_from"),
                     prompt_seconds=numbers.get("prompt_seconds"), include_prompt=raw.get("include_prompt"),
                     notes=raw.get("notes", ""), line=self.line(path), template_id=None, slot_values={}, **music,
-                    **output)
+                    **output, segments=segments)
         if template is None:
             return [base]
         prompts = []

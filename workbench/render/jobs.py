@@ -12,8 +12,9 @@ from pathlib import Path
 from typing import Any
 
 from workbench.core.audio import Encoding
-from workbench.core.errors import WorkbenchError
+from workbench.core.errors import ParamsError, WorkbenchError
 from workbench.core.params import GenerationParams
+from workbench.core.segments import check_segments, keyed_text
 from workbench.core.take import Take
 from workbench.drafts.prepare import draft_identity, prepare_draft
 from workbench.library.prompts import Prompt
@@ -44,7 +45,7 @@ class Job:
         """Jobs with equal keys can share one batched pass (same model, params and drafts)."""
         p = self.prompt
         return (self.model, self.params, p.melody, p.melody_start, p.melody_end, p.continue_from,
-                p.prompt_seconds, p.include_prompt, self.encoding)
+                p.prompt_seconds, p.include_prompt, self.encoding, p.segments)
 
 
 def _draft_options(prompt: Prompt, params: GenerationParams) -> dict[str, Any]:
@@ -74,10 +75,14 @@ def plan_jobs(prompts: Iterable[Prompt], out_dir: str | Path, *, seeds: Sequence
         params = prompt.params if duration_s is None else prompt.params.replace(duration_s=duration_s)
         name = model or prompt.model or DEFAULT_MODEL
         identity = draft_identity(**_draft_options(prompt, params))
+        try:  # a --duration shorter than the file's may leave a segment past the end: say so before rendering
+            check_segments(prompt.segments, params.duration_s)
+        except ParamsError as error:
+            raise ParamsError(f"{prompt.library}/{prompt.id}: {error}") from None
         suffix = ext or prompt.format or ".wav"
         how = encoding(suffix) if encoding else prompt.encoding if suffix == prompt.format else None
         for seed in (seeds or prompt.seeds or (1,)):
-            key = render_key(name, prompt.text, params.to_dict(), seed, identity)
+            key = render_key(name, keyed_text(prompt.text, prompt.segments), params.to_dict(), seed, identity)
             path = take_path(out_dir, prompt.library, prompt.id, seed, suffix)
             jobs.append(Job(prompt, seed, name, params, path, key, how))
     return jobs
@@ -100,7 +105,8 @@ def generate_group(engine: Any, group: Sequence[Job], *, progress: Callable[[int
     draft = prepare_draft(engine, **_draft_options(first.prompt, first.params), record_base=first.path.parent)
     texts = [job.prompt.text for job in group]
     takes = engine.generate(texts if len(set(texts)) > 1 else texts[0], first.params, [job.seed for job in group],
-                            progress=progress, should_stop=should_stop, **draft.generate_kwargs())
+                            progress=progress, should_stop=should_stop, segments=first.prompt.segments,
+                            **draft.generate_kwargs())
     return [draft.finish(take, engine) for take in takes]
 
 

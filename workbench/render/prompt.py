@@ -47,8 +47,10 @@ def render_prompt(
     progress: Progress | None = None,
     should_stop: Callable[[], bool] | None = None,
     preview: PreviewCallback | None = None,
+    segments: Any = None,
 ) -> list[Rendered]:
-    """Render ``text`` for every seed in ONE batched pass and save each take to its path.
+    """Render ``text`` for every seed in ONE batched pass and save each take to its path (``segments``: texts
+    that take over at given times, see :mod:`workbench.core.segments`).
 
     Existing outputs are refused before any work starts (unless ``force``), so a long render never
     fails at the end. ``prompt_refs`` (one per seed) record the library entry each take came from.
@@ -58,7 +60,7 @@ def render_prompt(
         raise ValueError(f"{len(seeds)} seeds but {len(paths)} output paths")
     refuse_existing(paths, force)
     takes = engine.generate(text, params, list(seeds), progress=progress, should_stop=should_stop,
-                            preview=preview, **draft.generate_kwargs())
+                            preview=preview, segments=segments, **draft.generate_kwargs())
     takes = [draft.finish(take, engine) for take in takes]
     return save_takes(takes, paths, force=force, subtype=subtype, loudness=loudness,
                       weights_sha256=engine.weights_sha256(), history=history, prompt_refs=prompt_refs)

@@ -164,7 +164,8 @@ def reproduce(sidecar: str | Path, *, engine: Any = None, device: str | None = N
         engine = load_engine(env.model, device=env.device, dtype=env.dtype, kernels=env.kernels)
     draft = draft_from_record(record.get("draft"), base=path.parent, engine=engine)
     takes = engine.generate(record["prompt"]["text"], params, [record["seed"]], progress=progress,
-                            should_stop=should_stop, **draft.generate_kwargs())
+                            should_stop=should_stop, segments=record["prompt"].get("segments"),
+                            **draft.generate_kwargs())
     take = draft.finish(takes[0], engine)
     expected, actual = record["codes_sha256"], take.codes_sha256
     mismatch = None

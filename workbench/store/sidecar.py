@@ -3,7 +3,7 @@
 Schema 1 (``<name>.json`` beside ``<name>.wav``)::
 
     schema, kind, created, workbench_version, versions{python, torch, transformers}
-    seed, prompt{text, library, library_file, entry_id, template_id, bpm, key, time_signature}, params{...}
+    seed, prompt{text, library, library_file, entry_id, template_id, bpm, key, time_signature, segments}, params{...}
     model{name, kind, source, revision, architecture, weights_sha256, sample_rate, frame_rate, ...}
     device, dtype, kernels (absent = torch), sample_rate, num_samples, duration_s
     audio{file, format, subtype, lossy, sample_rate, channels, sha256, peak_dbfs, loudness_lufs, loudness_target},

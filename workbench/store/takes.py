@@ -31,6 +31,7 @@ from workbench.core.audio import (
 )
 from workbench.core.errors import OutputExistsError, ParamsError, WorkbenchError
 from workbench.core.hashing import file_sha256
+from workbench.core.segments import keyed_text, segment_records
 from workbench.core.take import Take
 from workbench.store.naming import codes_path_for, portable_path, sidecar_path_for
 from workbench.store.sidecar import now_iso, render_key, versions, write_sidecar
@@ -75,7 +76,8 @@ def model_record(take: Take, weights_sha256: str | None) -> dict[str, Any]:
 def take_key(take: Take) -> str:
     """The render key of a take (see :func:`workbench.store.sidecar.render_key`)."""
     identity = (take.draft or {}).get("identity")
-    return render_key(take.model.name, take.text, take.params.to_dict(), take.seed, identity)
+    return render_key(take.model.name, keyed_text(take.text, take.segments), take.params.to_dict(), take.seed,
+                      identity)
 
 
 def save_take(
@@ -151,7 +153,8 @@ def _record(take: Take, path: Path, written: Path, audio: np.ndarray, subtype: s
             loudness: float | None, weights_sha256: str | None, prompt_ref: dict[str, Any] | None) -> dict[str, Any]:
     audio_sha = file_sha256(written)
     fmt, encoding = check_format(path, subtype)
-    prompt = {"text": take.text, "library": None, "library_file": None, "entry_id": None, **(prompt_ref or {})}
+    prompt = {"text": take.text, "library": None, "library_file": None, "entry_id": None, **(prompt_ref or {}),
+              **({"segments": segment_records(take.segments)} if take.segments else {})}
     return {
         "created": now_iso(),
         "workbench_version": versions()["workbench"],

@@ -12,6 +12,7 @@ import numpy as np
 
 from workbench.core.audio import make_encoding
 from workbench.core.params import GenerationParams, params_from_settings, random_seed, validate_seed, validate_text
+from workbench.core.segments import check_segments, parse_segment_lines, timeline
 from workbench.core.take import cost_summary
 from workbench.drafts.prepare import prepare_draft
 from workbench.models.registry import DEFAULT_MODEL
@@ -33,7 +34,7 @@ def take_facts(app: App, item: Rendered) -> dict[str, Any]:
         "loudness_lufs": audio["loudness_lufs"], "adherence": take.extra.get("melody_adherence"),
         "codes_sha256": take.codes_sha256, "audio": app.rel(item.path), "sidecar": app.rel(item.sidecar),
         "codes": app.rel(item.path.with_name(item.record["codes"]["file"])), "wall_s": round(take.wall_s, 2),
-        "cost": take.cost,
+        "cost": take.cost, "timeline": timeline(take.text, take.segments, take.duration_s) if take.segments else None,
     }
 
 
@@ -43,7 +44,8 @@ def facts_markdown(facts: dict[str, Any]) -> str:
     if facts.get("adherence") is not None:
         line += f" · melody adherence **{facts['adherence']:.3f}**"
     cost = cost_summary(facts.get("cost") or {}) or f"{facts['wall_s']} s"
-    return f"{line}  \n`{facts['audio']}` · take #{facts['take_id']} · {facts['model']}  \n{cost}"
+    said = f"{line}  \n`{facts['audio']}` · take #{facts['take_id']} · {facts['model']}  \n{cost}"
+    return said + (f"  \ntimeline: {facts['timeline']}" if facts.get("timeline") else "")
 
 
 #: The Generate tab's file formats: (label, value), and each value's (extension, bit depth, bitrate, quality).
@@ -72,12 +74,12 @@ class GenerateTab:
                  temperature: float = P.temperature, top_k: float = P.top_k, top_p: float = P.top_p,
                  loudness: str = "off", stops: dict[str, int] | None = None, chords: str = "",
                  bpm: float | None = None, beats_per_chord: float | None = None, time_signature: str = "4/4",
-                 voicing: str = "root", audio_format: str = "wav",
+                 voicing: str = "root", audio_format: str = "wav", segments: str = "",
                  progress: Any = gr.Progress()) -> Iterator[tuple[Any, ...]]:
         """Render one take; yields preview updates, then ``(preview, audio, image, summary, seed, files, facts)``.
 
         The draft mode ``chords`` follows ``chords`` at ``bpm`` (see :mod:`workbench.drafts.chords`);
-        ``audio_format`` is one of :data:`FILE_FORMATS`' values."""
+        ``audio_format`` is one of :data:`FILE_FORMATS`' values; ``segments`` are lines ``SECONDS: TEXT``."""
         params = params_from_settings(duration=duration, guidance=guidance, temperature=temperature,
                                       top_k=top_k, top_p=top_p)
         text = validate_text(text)
@@ -86,6 +88,7 @@ class GenerateTab:
             raise gr.Error(f"file format must be one of {', '.join(v for _, v in FILE_FORMATS)}, got {audio_format!r}")
         ext, *settings = FILE_SETTINGS[audio_format]
         path = adhoc_path(self.app.out, text, seed_value, ext)
+        parts = check_segments(parse_segment_lines(segments), params.duration_s)
         engine = self.app.cache.get(model_name(model, folder))
         music = dict(chords=chords, bpm=bpm, beats_per_chord=beats_per_chord, time_signature=time_signature,
                      voicing=voicing)
@@ -95,7 +98,7 @@ class GenerateTab:
 
         def work(emit: Any) -> list[Rendered]:
             return render_prompt(engine, text, params, [seed_value], [path], draft=draft,
-                                 subtype=make_encoding(ext, *settings),
+                                 subtype=make_encoding(ext, *settings), segments=parts,
                                  preview=lambda chunks: emit("preview", chunks[0]),
                                  loudness=loudness_target(loudness), history=self.app.history,
                                  progress=lambda done, total: emit("progress", (done, total)),
@@ -191,6 +194,10 @@ class GenerateTab:
                         with gr.Row():
                             w.prompt_seconds = gr.Slider(0.5, 15, value=5, step=0.5, label="Prompt seconds")
                             w.include_prompt = gr.Checkbox(True, label="Start the take with the prompt audio")
+                w.segments = gr.Textbox("", label="Segments: another text from a time on", lines=2, max_lines=8,
+                                        placeholder="16: full drums, the drop\n32: breakdown, pads only",
+                                        info="SECONDS: TEXT per line, in time order; the prompt plays until the first",
+                                        elem_id="gen-segments")
                 w.audio_format = gr.Dropdown(FILE_FORMATS, value="wav", label="File format", elem_id="gen-format",
                                              info="The codes, and so reproduce, are the same in every format")
                 with gr.Row():
@@ -217,7 +224,7 @@ class GenerateTab:
         w.reuse.click(lambda s: s, w.used_seed, w.seed, api_visibility="private", queue=False)
         inputs = [w.prompt, w.seed, w.draft_mode, w.melody, w.melody_start, w.melody_end, w.continue_from,
                   w.prompt_seconds, w.include_prompt, *shared.sampling, shared.stops, w.chords, w.bpm,
-                  w.beats_per_chord, w.time_signature, w.voicing, w.audio_format]
+                  w.beats_per_chord, w.time_signature, w.voicing, w.audio_format, w.segments]
         outputs = [w.preview, w.audio, w.image, w.summary, w.used_seed, w.files, w.facts]
         w.event = w.run.click(self.generate, inputs, outputs, api_name="generate", concurrency_id="model",
                               concurrency_limit=shared.concurrency, show_progress_on=[w.audio])
