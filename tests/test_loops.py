@@ -118,3 +118,31 @@ def test_the_cli_writes_a_loop_with_the_take_or_later_and_refuses_one_too_long(t
     assert too_long.returncode == 1 and not (tmp_path / "u.wav").exists()
     assert too_long.stderr.strip() == ("error: 4 bars at 120 BPM need 8.10 s, longer than the take (3 s): ask for "
                                        "fewer bars or a longer --duration")
+
+
+def test_prompt_files_ask_for_loops_and_a_resume_finishes_a_missing_one(tmp_path, tiny):
+    from workbench.core.errors import PromptFileError
+    from workbench.library.prompts import parse_library
+    from workbench.render.batch import plan_jobs, render_jobs
+
+    text = '[[prompt]]\nid = "groove"\ntext = "funk groove"\nbpm = 120\nloop_bars = 1\nduration_s = 3\n'
+    prompts = parse_library(text, source=tmp_path / "lb.toml").prompts
+    assert prompts[0].loop_bars == 1
+
+    def render():
+        return render_jobs(plan_jobs(prompts, tmp_path / "out", seeds=[1, 2], model="tiny"), tmp_path / "out",
+                           load=lambda _name: tiny)
+
+    assert len(render().done) == 2
+    loops = sorted((tmp_path / "out").rglob("*.loop.json"))
+    assert [p.name for p in loops] == ["s1.loop.json", "s2.loop.json"]
+    record = json.loads(loops[0].read_text())["loop"]
+    assert (record["bars"], record["bpm"], record["bpm_source"], record["samples"]) == (1, 120.0, "sidecar", 64000)
+    assert not render().done  # both finished
+    loops[0].unlink()  # a run killed between the take and its loop
+    again = render()
+    assert [item.take.seed for item in again.done] == [1] and loops[0].is_file()
+    with pytest.raises(ParamsError, match="lb/groove: 1 bars at 120 BPM need 2.10 s, longer than the take"):
+        plan_jobs(prompts, tmp_path / "o2", seeds=[1], duration_s=1.0)
+    with pytest.raises(PromptFileError, match="loop_bars: must be a whole number of bars from 1 to 64, got 0"):
+        parse_library(text.replace("loop_bars = 1", "loop_bars = 0"), source=tmp_path / "lb.toml")

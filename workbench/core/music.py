@@ -23,6 +23,9 @@ _KEY = re.compile(r"^\s*([A-Ga-g])\s*([#b♯♭]?)\s*(major|minor|maj|min|m)?\s*
 _SAYS_BPM = re.compile(r"\d\s*bpm\b", re.IGNORECASE)
 _SAYS_KEY = re.compile(r"\b[A-G][#b♯♭]?\s*(major|minor)\b", re.IGNORECASE)
 
+#: Most bars a loop may have.
+MAX_BARS = 64
+
 
 def check_bpm(value: Any, name: str = "bpm") -> float:
     """A tempo in beats per minute within [:data:`MIN_BPM`, :data:`MAX_BPM`]."""

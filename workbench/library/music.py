@@ -1,16 +1,24 @@
 """The musical fields of a prompt-file entry: ``bpm``, ``key``, ``time_signature``, ``chords``,
-``beats_per_chord`` and ``voicing``, checked one problem per key."""
+``beats_per_chord``, ``voicing`` and ``loop_bars``, checked one problem per key; and its segments."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from workbench.core.errors import DraftError, ParamsError
-from workbench.core.music import VOICINGS, beats_per_bar, canonical_key, check_bpm, parse_progression, progression_text
+from workbench.core.music import (
+    MAX_BARS,
+    VOICINGS,
+    beats_per_bar,
+    canonical_key,
+    check_bpm,
+    parse_progression,
+    progression_text,
+)
 from workbench.core.segments import Segments, check_segments
 from workbench.library.text import finite_number
 
-MUSIC_KEYS = ("bpm", "key", "time_signature", "chords", "beats_per_chord", "voicing")
+MUSIC_KEYS = ("bpm", "key", "time_signature", "chords", "beats_per_chord", "voicing", "loop_bars")
 
 
 def check_music(raw: dict[str, Any]) -> tuple[dict[str, Any], list[tuple[str, str]]]:
@@ -32,6 +40,12 @@ def check_music(raw: dict[str, Any]) -> tuple[dict[str, Any], list[tuple[str, st
             problems.append(("beats_per_chord", f"must be beats in (0, 64], got {raw['beats_per_chord']!r}"))
         else:
             values["beats_per_chord"] = number
+    if "loop_bars" in raw:
+        bars = raw["loop_bars"]
+        if isinstance(bars, bool) or not isinstance(bars, int) or not 1 <= bars <= MAX_BARS:
+            problems.append(("loop_bars", f"must be a whole number of bars from 1 to {MAX_BARS}, got {bars!r}"))
+        else:
+            values["loop_bars"] = bars
     if "voicing" in raw:
         if raw["voicing"] in VOICINGS:
             values["voicing"] = raw["voicing"]

@@ -45,6 +45,7 @@ class Prompt:
         time_signature: Time signature such as ``"4/4"``, or None.
         chords: A chord progression to follow (melody models), or None; with ``beats_per_chord`` and
             ``voicing`` (see :mod:`workbench.drafts.chords`).
+        loop_bars: Also write each take's seamless loop of this many bars (``NAME.loop.wav``), or None.
         format: The audio extension its takes are written as (``".mp3"``), or None for the caller's choice;
             with ``encoding`` (a bit depth or an :class:`~workbench.core.audio.Encoding`; see
             :mod:`workbench.library.output`).
@@ -80,6 +81,7 @@ class Prompt:
     chords: str | None = None
     beats_per_chord: float | None = None
     voicing: str | None = None
+    loop_bars: int | None = None
     format: str | None = None
     encoding: Any = field(default=None, compare=False)
     segments: tuple[tuple[float, str], ...] = ()

@@ -18,10 +18,19 @@ from typing import Any
 from workbench.core.atomic import clean_temp_files
 from workbench.core.audio import Encoding
 from workbench.core.errors import GenerationCancelled, WorkbenchError
-from workbench.render.jobs import Job, Outcome, WriteOptions, generate_group, group_jobs, plan_jobs, save_group
+from workbench.render.jobs import (
+    Job,
+    Outcome,
+    WriteOptions,
+    generate_group,
+    group_jobs,
+    job_is_complete,
+    plan_jobs,
+    save_group,
+)
 from workbench.render.prompt import Rendered
 from workbench.store.naming import sidecar_path_for
-from workbench.store.sidecar import read_sidecar, take_is_complete
+from workbench.store.sidecar import read_sidecar
 from workbench.store.takes import check_writable
 
 
@@ -154,7 +163,7 @@ def render_jobs(
     tally = _Tally(len(jobs), on_take)
     todo = []
     for job in jobs:
-        if not force and take_is_complete(sidecar_path_for(job.path), job.key):
+        if not force and job_is_complete(job):
             if history is not None:  # a run killed between sidecar and index left the take unindexed
                 history.add(sidecar_path_for(job.path), read_sidecar(sidecar_path_for(job.path)))
             result.skipped.append(job)
@@ -194,7 +203,7 @@ class _Tally:
 def _record_failure(group: Sequence[Job], error: WorkbenchError, result: BatchResult, manifest: Manifest,
                     tally: _Tally) -> None:
     for job in group:  # takes of the pass saved before the failure are kept and count as done
-        finished = take_is_complete(sidecar_path_for(job.path), job.key)
+        finished = job_is_complete(job)
         if finished:
             result.skipped.append(job)
         else:

@@ -19,9 +19,10 @@ from workbench.core.take import Take
 from workbench.drafts.prepare import draft_identity, prepare_draft
 from workbench.library.prompts import Prompt
 from workbench.models.registry import DEFAULT_MODEL
+from workbench.render.loops import check_loop_request, write_loop
 from workbench.render.prompt import Rendered, save_takes
-from workbench.store.naming import portable_path, take_path
-from workbench.store.sidecar import render_key
+from workbench.store.naming import LOOP_SIDECAR, companion, portable_path, sidecar_path_for, take_path
+from workbench.store.sidecar import render_key, take_is_complete
 
 
 @dataclass(frozen=True)
@@ -75,8 +76,10 @@ def plan_jobs(prompts: Iterable[Prompt], out_dir: str | Path, *, seeds: Sequence
         params = prompt.params if duration_s is None else prompt.params.replace(duration_s=duration_s)
         name = model or prompt.model or DEFAULT_MODEL
         identity = draft_identity(**_draft_options(prompt, params))
-        try:  # a --duration shorter than the file's may leave a segment past the end: say so before rendering
+        try:  # a --duration shorter than the file's may leave a segment or a loop past the end: say so first
             check_segments(prompt.segments, params.duration_s)
+            if prompt.loop_bars is not None:
+                check_loop_request(prompt.loop_bars, params.duration_s, prompt.bpm, prompt.time_signature or "4/4")
         except ParamsError as error:
             raise ParamsError(f"{prompt.library}/{prompt.id}: {error}") from None
         suffix = ext or prompt.format or ".wav"
@@ -123,9 +126,23 @@ def save_group(group: Sequence[Job], takes: Sequence[Take], weights_sha256: str 
                options: WriteOptions) -> list[Rendered]:
     """Write the takes of one pass (overwriting leftovers of an interrupted run: the jobs are unfinished)."""
     subtype = options.subtype if options.subtype is not None else group[0].encoding  # one per pass (group_key)
-    return save_takes(takes, [job.path for job in group], force=True, subtype=subtype,
-                      loudness=options.loudness, weights_sha256=weights_sha256, history=options.history,
-                      prompt_refs=[prompt_ref(job) for job in group])
+    rendered = save_takes(takes, [job.path for job in group], force=True, subtype=subtype,
+                          loudness=options.loudness, weights_sha256=weights_sha256, history=options.history,
+                          prompt_refs=[prompt_ref(job) for job in group])
+    for job, item in zip(group, rendered):
+        if job.prompt.loop_bars is not None:  # at the prompt file's bpm (recorded), else estimated
+            try:
+                write_loop(item.sidecar, bars=job.prompt.loop_bars)
+            except WorkbenchError as error:
+                raise WorkbenchError(f"{job.label}: its loop: {error}") from None
+    return rendered
+
+
+def job_is_complete(job: Job) -> bool:
+    """The job's take is finished (and its loop, when the prompt file asks for one)."""
+    sidecar = sidecar_path_for(job.path)
+    return take_is_complete(sidecar, job.key) and (job.prompt.loop_bars is None
+                                                    or companion(job.path, LOOP_SIDECAR).is_file())
 
 
 #: What a runner yields per batched pass: the pass's jobs and their written takes, or the error that stopped it.

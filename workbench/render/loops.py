@@ -22,14 +22,13 @@ from workbench.core.atomic import write_bytes
 from workbench.core.audio import read_audio, write_audio
 from workbench.core.errors import DraftError, ParamsError
 from workbench.core.hashing import file_sha256
-from workbench.core.music import beats_per_bar, check_bpm
+from workbench.core.music import MAX_BARS, beats_per_bar, check_bpm
 from workbench.store.naming import LOOP, LOOP_SIDECAR, companion
 from workbench.store.sidecar import read_sidecar
 
 KIND, SCHEMA = "musicgen-workbench.loop", 1
 #: Length of the crossfade of the loop's tail into its head, seconds.
 CROSSFADE_S = 0.1
-MAX_BARS = 64
 
 
 @dataclass(frozen=True)
