@@ -243,6 +243,16 @@ def test_extend_a_compared_take_as_a_continuation(h, demo):
     assert last[-1]["duration_s"] == pytest.approx(1.5)  # the prompt's 0.5 s, then 1 s of new audio
 
 
+def test_a_compared_take_opens_in_the_history_retake_controls(h, demo):
+    takes, _, _ = final(h.compare("retake me", "1-2", *SAMPLING, {}, progress=noop))
+    take_id, audio, details, notes, tags, box, tabs = h.open_retake(1, takes)
+    assert take_id == str(takes[1]["take_id"]) and f"take #{take_id} · seed 2" in details
+    assert Path(audio).resolve() == (demo.workbench.out / takes[1]["audio"]).resolve()
+    assert box.open is True and tabs.selected == "history" and (notes, tags) == ("", "")
+    with pytest.raises(gr.Error, match="render seeds first"):
+        h.open_retake(0, [])
+
+
 def test_history_search_rate_and_reproduce(h, demo):
     *_, last = generate(h, "history test tune", "11")
     take = str(last[-1]["take_id"])

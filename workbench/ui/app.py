@@ -90,7 +90,8 @@ def build_ui(model: str = "small", out: str | Path = "outputs", *, prompts: str 
                                     rate_slot=cmp.rate_slot, slots=cmp.slots, model_status=functools.partial(
                                         model_status, app), fill_from=functools.partial(fill_from, app),
                                     edit=h.curate.edit, delete=h.curate.delete, restore=h.curate.restore,
-                                    empty_trash=h.curate.empty, export=h.curate.export, import_zip=h.curate.import_zip)
+                                    empty_trash=h.curate.empty, export=h.curate.export, import_zip=h.curate.import_zip,
+                                    open_retake=hist.open_retake)
     return demo
 
 
@@ -150,6 +151,10 @@ def _wire(app: App, demo: gr.Blocks, shared: SimpleNamespace, g: Any, c: Any, li
     b.to_history.click(lambda name: (name, gr.Tabs(selected="history")), b.libraries, [h.text, shared.tabs],
                        api_visibility="private", queue=False).then(search_fn, search_in, search_out,
                                                                    api_visibility="private", concurrency_limit=None)
+    for index, button in enumerate(c.retakes):  # Compare -> History's retake controls, the take picked
+        button.click(ui_errors(functools.partial(h.open_retake, index)), c.takes,
+                     [h.take, h.audio, h.details, h.kept.notes, h.kept.tags, h.retake_box, shared.tabs],
+                     api_visibility="private", queue=False)
     browse_fn, browse_in, browse_out = li.load_event
     demo.load(browse_fn, browse_in, browse_out, api_visibility="private", concurrency_limit=None)
     demo.load(search_fn, search_in, search_out, api_visibility="private", concurrency_limit=None)

@@ -1,4 +1,4 @@
-"""The Compare seeds tab: one prompt, several seeds in one batched pass, side by side; rate, pick, extend."""
+"""The Compare seeds tab: one prompt, several seeds in one batched pass, side by side; rate, pick, extend, retake."""
 
 from __future__ import annotations
 
@@ -99,7 +99,7 @@ class CompareTab:
 
     # --- layout --------------------------------------------------------------------------------------
     def build(self, shared: SimpleNamespace, gen: SimpleNamespace) -> SimpleNamespace:
-        w = SimpleNamespace(cards=[], facts=[], audios=[], images=[], ratings=[], favorites=[])
+        w = SimpleNamespace(cards=[], facts=[], audios=[], images=[], ratings=[], favorites=[], retakes=[])
         w.takes = gr.State([])
         with gr.Row(equal_height=True):
             w.prompt = gr.Textbox(label="Prompt", lines=2, scale=6, elem_id="cmp-prompt",
@@ -125,6 +125,7 @@ class CompareTab:
                         with gr.Row():
                             use = gr.Button("Use this seed", size="sm")
                             extend = gr.Button("Extend this take", size="sm")
+                            w.retakes.append(gr.Button("Retake from…", size="sm"))  # wired to History (ui/app.py)
                     w.cards.append(card)
                     self._wire_slot(index, w, use, extend, shared, gen)
         with gr.Accordion("Takes (JSON) and downloads", open=False):

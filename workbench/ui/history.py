@@ -131,6 +131,15 @@ class HistoryTab:
         yield from relay(work, progress, desc="retakes", job=job, outputs=2, result=said,
                          stopped=(gr.skip(), f"take #{row['id']}: ⏹ stopped before the end: nothing was written."))
 
+    def open_retake(self, index: int, takes: list[dict[str, Any]]) -> tuple[Any, ...]:
+        """A Compare slot's take, opened in History's retake controls: ``(id, audio, details, notes, tags,
+        accordion, tabs)``; the user types the time and the seeds there."""
+        if not takes or index >= len(takes):
+            raise gr.Error("render seeds first")
+        row = self._row(takes[index]["take_id"])
+        return (str(row["id"]), self._file(row["audio"]), self._details(row), row["notes"], ", ".join(row["tags"]),
+                gr.Accordion(open=True), gr.Tabs(selected="history"))
+
     def use_as_melody(self, take: str) -> tuple[Any, ...]:
         row = self._row(take)
         return (row["prompt"], "melody", self._file(row["audio"]), gr.Accordion(open=True),
@@ -170,7 +179,7 @@ class HistoryTab:
                     w.stop = gr.Button("Stop", size="sm", variant="stop")
                     w.melody = gr.Button("Use as melody", size="sm")
                     w.cont = gr.Button("Continue", size="sm")
-                with gr.Accordion("Loop or retake from a point", open=False):
+                with gr.Accordion("Loop or retake from a point", open=False) as w.retake_box:
                     with gr.Row():
                         w.bars = gr.Number(4, label="Bars", minimum=1, maximum=64, precision=0)
                         w.bpm = gr.Number(None, label="BPM", info="Blank: recorded, else estimated")
@@ -186,7 +195,7 @@ class HistoryTab:
                 w.kept = w.curate.build(w.take, w.message, (self.search, [w.text, w.favorites, w.min_rating, w.model],
                                                             w.table))
         search_in = [w.text, w.favorites, w.min_rating, w.model]
-        w.search_event = (self.search, search_in, w.table)
+        w.search_event, w.open_retake = (self.search, search_in, w.table), self.open_retake
         w.run.click(self.search, search_in, w.table, api_name="history", concurrency_limit=None)
         w.text.submit(self.search, search_in, w.table, api_visibility="private", concurrency_limit=None)
         w.table.select(self.pick, None, [w.take, w.audio, w.details, w.rating, w.favorite, w.kept.notes, w.kept.tags],
