@@ -296,6 +296,20 @@ def test_generate_with_segments_shows_the_timeline(h, demo, tiny):
                          segments="3: too late", progress=noop))
 
 
+def test_prune_lists_first_then_trashes_and_keeps_favourites(h, demo):
+    takes = [str(final(generate(h, "prune tune", seed))[-1]["take_id"]) for seed in ("31", "32", "33")]
+    h.rate(takes[0], 1, False)
+    h.rate(takes[1], 1, True)  # a favourite: never pruned
+    listed, _ = h.prune(2, "", False)
+    assert listed.startswith("**1 takes** would go to the trash") and f"#{takes[0]} ★ " in listed
+    assert demo.workbench.history.count() == 3
+    said, trash = h.prune(3, "", True, confirm=True)  # below 3 stars, unrated too
+    assert said == "2 takes moved to the trash" and len(trash.choices) == 2
+    assert [r["id"] for r in demo.workbench.history.search()] == [int(takes[1])]
+    with pytest.raises(gr.Error, match="--older-than must be"):
+        h.prune(0, "soon", False)
+
+
 def test_history_curation_notes_trash_export_import(h, demo, tmp_path):
     takes = [str(final(generate(h, "curated tune", seed))[-1]["take_id"]) for seed in ("21", "22")]
     assert "tags: keeper, drums" in h.edit(takes[0], "crisp hats", "Keeper, drums,")
@@ -319,6 +333,19 @@ def test_history_curation_notes_trash_export_import(h, demo, tmp_path):
     assert (imported["tags"], imported["notes"]) == (["keeper", "drums"], "crisp hats")
     with pytest.raises(gr.Error, match="upload a zip"):
         other.handlers.import_zip(None)
+
+
+def test_prompts_imported_from_a_sheet_show_in_the_library(h, demo, tmp_path):
+    sheet = tmp_path / "night set.csv"
+    sheet.write_text("text,tags,bpm\nwarm pads,ambient,70\ndry drums,,\n")
+    message, uploads = h.import_sheet(str(sheet), [])
+    assert message.startswith("2 prompts imported into `imported/night-set.toml`")
+    rows, _, _ = h.library_browse([], uploads, [], "")
+    assert [(r[0], r[1]) for r in rows] == [("night-set", "warm-pads"), ("night-set", "dry-drums")]
+    bad = tmp_path / "bad.csv"
+    bad.write_text("prompt\nx\n")
+    with pytest.raises(gr.Error, match="the header needs a 'text' column"):
+        h.import_sheet(str(bad), [])
 
 
 def test_library_browse_filter_expand_and_render(h, demo):

@@ -91,7 +91,8 @@ def build_ui(model: str = "small", out: str | Path = "outputs", *, prompts: str 
                                         model_status, app), fill_from=functools.partial(fill_from, app),
                                     edit=h.curate.edit, delete=h.curate.delete, restore=h.curate.restore,
                                     empty_trash=h.curate.empty, export=h.curate.export, import_zip=h.curate.import_zip,
-                                    open_retake=hist.open_retake)
+                                    open_retake=hist.open_retake, prune=h.curate.prune,
+                                    import_sheet=lib.import_sheet)
     return demo
 
 

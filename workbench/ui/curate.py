@@ -1,5 +1,5 @@
-"""The History tab's curation panel: notes and tags, delete / restore / empty the trash, export the listed takes
-as a zip and import one (each handler translates and calls :mod:`workbench.store`)."""
+"""The History tab's curation panel: notes and tags, delete / restore / empty the trash, prune by a rule (listed
+first), export the listed takes as a zip and import one (each handler translates and calls :mod:`workbench.store`)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Any
 import gradio as gr
 
 from workbench.store.archive import export_takes, import_takes
-from workbench.store.trash import Trash
+from workbench.store.trash import Trash, parse_age, prune_candidates
 from workbench.ui.context import App, ui_errors
 
 
@@ -54,6 +54,25 @@ class CuratePanel:
         count, freed = Trash(self.app.history).empty()
         return f"trash emptied: {count} takes, {freed / 1e6:.1f} MB freed for good", self.trash_choices()
 
+    def _prune_rows(self, below: float | None, older: str | None, unrated: bool) -> list[dict[str, Any]]:
+        return prune_candidates(self.app.history, below_rating=int(below) if below else None, unrated=bool(unrated),
+                                older_than=parse_age(older) if (older or "").strip() else None)
+
+    @ui_errors
+    def prune(self, below: float | None = None, older: str | None = "", unrated: bool = False,
+              confirm: bool = False) -> tuple[str, Any]:
+        """The takes a prune rule selects (favourites never): listed, or with ``confirm`` moved to the trash."""
+        rows = self._prune_rows(below, older, unrated)
+        if not confirm:
+            listed = "".join(f"\n- #{r['id']} {'★' * (r['rating'] or 0) or 'unrated'} · {r['created'][:16]} · "
+                             f"{r['prompt'][:50]}" for r in rows[:20])
+            more = f"\n- … and {len(rows) - 20} more" if len(rows) > 20 else ""
+            return f"**{len(rows)} takes** would go to the trash:{listed}{more}", gr.skip()
+        trash = Trash(self.app.history)
+        for row in rows:
+            trash.delete(row["id"])
+        return f"{len(rows)} takes moved to the trash", self.trash_choices()
+
     @ui_errors
     def export(self, text: str | None = None, favorites: bool = False, min_rating: float | None = 0,
                model: str | None = None) -> tuple[str, str]:
@@ -87,6 +106,14 @@ class CuratePanel:
             with gr.Row():
                 w.restore = gr.Button("Restore", size="sm")
                 w.empty = gr.Button("Empty trash", size="sm", variant="stop")
+            with gr.Row():
+                w.below = gr.Dropdown([("any rating", 0), *((f"below {n}★", n) for n in range(2, 7))], value=0,
+                                      label="Prune: rated", scale=2)
+                w.older = gr.Textbox("", label="older than", placeholder="30d, 12h, 2w", scale=1)
+                w.unrated = gr.Checkbox(label="unrated too", scale=1)
+            with gr.Row():
+                w.preview_prune = gr.Button("List what a prune takes", size="sm", elem_id="hist-prune")
+                w.prune = gr.Button("Prune: move them to the trash", size="sm", variant="stop")
             w.export = gr.Button("Export the listed takes (zip)", size="sm", elem_id="hist-export")
             w.exported = gr.File(label="Exported zip", interactive=False, height=60)
             w.upload = gr.File(label="Import a zip (from Export or 'workbench export')", file_types=[".zip"],
@@ -99,6 +126,12 @@ class CuratePanel:
         w.restore.click(self.restore, w.trash, [message, w.trash], api_name="restore", concurrency_limit=None
                         ).then(search, search_in, table, api_visibility="private")
         w.empty.click(self.empty, None, [message, w.trash], api_visibility="private", concurrency_limit=None)
+        prune_in = [w.below, w.older, w.unrated]
+        w.preview_prune.click(self.prune, prune_in, [message, w.trash], api_visibility="private",
+                              concurrency_limit=None)
+        w.prune.click(lambda *args: self.prune(*args, confirm=True), prune_in, [message, w.trash],
+                      api_visibility="private", concurrency_limit=None
+                      ).then(search, search_in, table, api_visibility="private")
         w.export.click(self.export, search_in, [w.exported, message], api_name="export")
         w.upload.upload(self.import_zip, w.upload, message, api_name="import"
                         ).then(search, search_in, table, api_visibility="private")

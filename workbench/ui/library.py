@@ -11,6 +11,8 @@ import gradio as gr
 
 from workbench.core.errors import PromptFileError
 from workbench.core.params import parse_seeds
+from workbench.core.slugs import slugify
+from workbench.library.importer import import_prompts
 from workbench.library.prompts import Library, Prompt, load_libraries, select
 from workbench.models.registry import DEFAULT_MODEL
 from workbench.render.batch import plan_jobs, render_jobs
@@ -110,6 +112,19 @@ class LibraryTab:
         return "\n".join(lines), gr.Dataframe(expansion, headers=headers), chosen, key(prompt)
 
     @ui_errors
+    @ui_errors
+    def import_sheet(self, upload: str | None, uploads: list[str] | None = None) -> tuple[str, list[str]]:
+        """A CSV / JSON Lines upload turned into a prompt file under ``<out>/imported/`` (validated), added to the
+        uploaded files so its entries show: ``(message, uploads)``."""
+        path = self.app.upload(upload)
+        if path is None:
+            raise gr.Error("upload a .csv (header row of prompt-file keys) or .jsonl file first")
+        target = self.app.out / "imported" / f"{slugify(path.stem) or 'imported'}.toml"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        count = import_prompts(path, target, force=True)
+        return (f"{count} prompts imported into `{self.app.rel(target)}` (listed with the uploaded files)",
+                [*(uploads or []), str(target)])
+
     def render(self, names: list[str] | None = None, uploads: list[str] | None = None,
                selected: list[str] | None = None,
                seeds: str | None = None, duration: float | None = None, model: str = DEFAULT_MODEL, folder: str = "",
@@ -146,6 +161,10 @@ class LibraryTab:
                 w.names = gr.CheckboxGroup(files, value=files, label=f"Prompt files in {self.app.prompts}")
                 w.uploads = gr.File(label="Or upload prompt files (.toml)", file_count="multiple", type="filepath",
                                     file_types=[".toml"], height=120)
+                with gr.Accordion("Import prompts from CSV / JSON Lines", open=False):
+                    w.sheet = gr.File(label="A .csv with a header row (text, tags, seeds, bpm…) or a .jsonl",
+                                      type="filepath", file_types=[".csv", ".jsonl"], height=100)
+                    w.imported = gr.Markdown()
                 w.tags = gr.Dropdown([], multiselect=True, label="Tags (any of)")
                 w.text = gr.Textbox(label="Text filter", placeholder="e.g. night, 120 BPM")
             with gr.Column(scale=7):
@@ -173,6 +192,8 @@ class LibraryTab:
         for trigger in (w.names.change, w.uploads.change, w.tags.change, w.text.submit):
             trigger(self.browse, browse_in, browse_out, api_visibility="private", concurrency_limit=None)
         w.load_event = (self.browse, browse_in, browse_out)
+        w.sheet.upload(self.import_sheet, [w.sheet, w.uploads], [w.imported, w.uploads], api_visibility="private",
+                       concurrency_limit=None)
         w.table.select(self.details, [w.names, w.uploads, w.selected], [w.details, w.expansion, w.selected, w.clicked],
                        api_visibility="private", concurrency_limit=None)
         w.select_all.click(lambda rows: [f"{r[0]}/{r[1]}" for r in rows or [] if len(r) > 1 and r[1]],
