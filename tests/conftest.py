@@ -32,3 +32,16 @@ def short():
     from workbench.core.params import GenerationParams
 
     return GenerationParams(duration_s=1.0)
+
+
+@pytest.fixture()
+def cli(tmp_path):
+    """``cli(*args)``: the real ``workbench`` command in a subprocess, in ``tmp_path``, Hub offline."""
+    import subprocess
+    import sys
+
+    def run(*args: str, timeout: float = 300):
+        return subprocess.run([sys.executable, "-m", "workbench", *args], cwd=tmp_path, env=dict(os.environ),
+                              capture_output=True, text=True, timeout=timeout)
+
+    return run

@@ -128,13 +128,9 @@ def test_prompt_files_choose_format_and_encoding_per_library_and_entry(tmp_path,
             parse_library(text, source=tmp_path / "bad.toml")
 
 
-def test_the_cli_bitrate_and_quality_options(tmp_path):
-    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
-
+def test_the_cli_bitrate_and_quality_options(tmp_path, cli):
     def run(*args):
-        return subprocess.run([sys.executable, "-m", "workbench", "generate", "lofi piano", "--model", "tiny",
-                               "--seed", "1", "--duration", "2", *args], cwd=tmp_path, env=env, capture_output=True,
-                              text=True, timeout=300)
+        return cli("generate", "lofi piano", "--model", "tiny", "--seed", "1", "--duration", "2", *args)
 
     done = run("-o", "c.mp3", "--bitrate", "256")
     assert done.returncode == 0, done.stderr

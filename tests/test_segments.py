@@ -4,9 +4,6 @@ the past is untouched, takes stay batch-independent, the sidecar records them an
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -118,13 +115,9 @@ def test_prompt_file_segments_render_and_resume(tiny, tmp_path):
             parse_library(bad, source=tmp_path / "bad.toml")
 
 
-def test_cli_segments_and_their_errors(tmp_path):
-    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
-
+def test_cli_segments_and_their_errors(tmp_path, cli):
     def run(*args):
-        return subprocess.run([sys.executable, "-m", "workbench", "generate", "soft intro", "--model", "tiny",
-                               "--seed", "3", "--duration", "4", *args], cwd=tmp_path, env=env, capture_output=True,
-                              text=True, timeout=300)
+        return cli("generate", "soft intro", "--model", "tiny", "--seed", "3", "--duration", "4", *args)
 
     done = run("--segment", "2:full drums, the drop", "-o", "t.wav")
     assert done.returncode == 0, done.stderr
