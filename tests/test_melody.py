@@ -246,3 +246,63 @@ def test_engine_takes_the_melody(engine, files: dict[str, Path]) -> None:
         conditioned = engine.model(**common, input_features=features).logits[:, -5:]
         plain = engine.model(**common).logits[:, -5:]
     assert conditioned.shape == plain.shape and not torch.allclose(conditioned, plain, atol=1e-4)
+
+
+def _looped_reference(wav: np.ndarray, offset_s: float, window_s: float = 30.0) -> np.ndarray:
+    """audiocraft's rule for a window of a take longer than one (``MusicGen._generate_tokens``): the melody's
+    waveform re-sliced from the window's offset modulo its length, then analysed; pitch class per frame."""
+    positions = (round(offset_s * 32000) + np.arange(round(window_s * 32000))) % len(wav)
+    return chroma_of_audio(wav[positions], 32000).argmax(axis=1)
+
+
+@pytest.mark.parametrize("prompt_s", [0.0, 5.0])
+def test_every_window_hears_the_melody_audiocraft_would(tmp_path, prompt_s):
+    """A 10.5 s melody (14 notes) under a 60 s take in 30 s windows, stride 18 s, with and without an audio
+    prompt: each pass's chroma agrees with audiocraft's looped re-slicing from the same offset (the prompt's
+    start is time 0, as in audiocraft) on >= 90 % of frames; the rule before time base 2 (tail only, from the
+    new audio's start) agreed on under 20 % past the first window."""
+    import dataclasses
+
+    from workbench.engine.windows import plan_passes
+
+    notes = [0, 4, 7, 11, 2, 5, 9, 1, 3, 6, 8, 10, 0, 7]
+    wav = sines([60 + n for n in notes], 32000, 0.75)
+    sf.write(tmp_path / "m.wav", wav, 32000)
+    melody = load_melody(tmp_path / "m.wav")
+    legacy = dataclasses.replace(melody, time_base=1)
+    prompt_frames = round(prompt_s * 50)
+    passes = plan_passes(1500, 900, prompt_frames, 3000)
+    offsets = [(prompt_frames + p.start - p.context) / 50 for p in passes]
+    assert offsets == [0.0, 18.0, 36.0]  # audiocraft's: k * stride on one timeline from the prompt's start
+    for index, offset in enumerate(offsets):
+        reference = _looped_reference(wav, offset)
+        ours = melody.pass_chroma(round(offset * 50), prompt_frames, 50, 30.0, windowed=True).argmax(axis=1)
+        assert len(ours) == len(reference) == 235
+        assert (ours == reference).mean() >= 0.9, (index, (ours == reference).mean())
+        before = legacy.pass_chroma(round(offset * 50), prompt_frames, 50, 30.0, windowed=True)
+        before = np.resize(before, (235, 12)).argmax(axis=1)  # what the conditioner repeats it to
+        if index:
+            assert (before == reference).mean() < 0.2
+
+
+def test_time_base_is_recorded_and_old_takes_keep_theirs(tmp_path, tiny_melody):
+    from workbench.drafts.prepare import draft_from_record, prepare_draft
+
+    sf.write(tmp_path / "m.wav", sines(SCALE, 32000), 32000)
+    draft = prepare_draft(tiny_melody, melody=tmp_path / "m.wav", duration_s=2.0, record_base=tmp_path)
+    assert draft.melody.time_base == 2 and draft.record["melody"]["time_base"] == 2
+    assert draft_from_record(draft.record, base=tmp_path, engine=tiny_melody).melody.time_base == 2
+    old = {**draft.record, "melody": {k: v for k, v in draft.record["melody"].items() if k != "time_base"}}
+    assert draft_from_record(old, base=tmp_path, engine=tiny_melody).melody.time_base == 1
+    chords = prepare_draft(tiny_melody, chords="Am F", bpm=120, duration_s=4.0)
+    assert chords.record["chords"]["time_base"] == 2 and chords.melody.time_base == 2
+
+
+def test_adherence_compares_what_the_take_was_conditioned_on():
+    chroma = np.eye(12, dtype=np.float32)[[0, 4, 7, 11]]  # four frames, C E G B
+    melody = Melody(chroma=chroma, frame_rate=CHROMA_RATE, record={"duration_s": 4 / CHROMA_RATE})
+    assert [int(i) for i in melody.heard(0.0, 6, windowed=False).argmax(1)] == [0, 4, 7, 11, 0, 4]
+    start = 2 / CHROMA_RATE  # new audio after a prompt of two chroma frames
+    assert [int(i) for i in melody.heard(start, 4, windowed=False).argmax(1)] == [7, 11, 0, 4]
+    assert [int(i) for i in melody.looped(3.4 / CHROMA_RATE, 3).argmax(1)] == [11, 0, 4]  # nearest frame, looped
+    assert [int(i) for i in melody.looped(3.6 / CHROMA_RATE, 2).argmax(1)] == [0, 4]  # nearer the loop's start

@@ -72,9 +72,11 @@ class Draft:
         if self.melody is not None:
             from workbench.drafts.melody import adherence
 
-            # score only the new music: a kept prompt would shift the take against the melody
+            # score the new music against the melody frames it was conditioned on (it starts after the prompt)
             new_audio = audio[:, audio.shape[-1] - engine.samples_for(take.params.duration_s):]
-            extra["melody_adherence"] = round(adherence(self.melody, new_audio, take.sample_rate), 4)
+            prompt_s = 0.0 if self.prompt_codes is None else self.prompt_codes.shape[-1] / engine.frame_rate
+            extra["melody_adherence"] = round(adherence(self.melody, new_audio, take.sample_rate, start_s=prompt_s,
+                                                        windowed=bool(take.windows)), 4)
         return dataclasses.replace(take, codes=codes, audio=audio, draft=self.record, extra=extra)
 
 

@@ -15,6 +15,9 @@ from workbench.core.errors import AudioFileError, DraftError
 from workbench.core.hashing import file_sha256
 from workbench.drafts.checks import MAX_DRAFT_S, MIN_DRAFT_S, check_length, check_samples
 
+#: How a melody lines up with a take (recorded as ``time_base``; see :meth:`Melody.pass_chroma`): 2 = one timeline
+#: from the audio prompt's start, the melody looped past its end (audiocraft's rule); 1 = before (reproduced).
+TIME_BASE = 2
 #: Sample rate (Hz) and hop (samples) of MusicGen-Melody's chroma analysis.
 CHROMA_SAMPLE_RATE, CHROMA_HOP = 32000, 4096
 #: Chroma frames per second (7.8125).
@@ -35,12 +38,58 @@ class Melody:
             centred ``i / frame_rate`` seconds after the start of the melody window. Read-only.
         frame_rate: Chroma frames per second (:data:`CHROMA_RATE`).
         record: What the sidecar stores: ``kind`` ("audio"|"midi"), ``sha256`` of the file, ``start_s``,
-            ``end_s`` (the window actually used, seconds in the file), ``stem``, ``track``, ``frames``.
+            ``end_s`` (the window actually used, seconds in the file), ``stem``, ``track``, ``frames``,
+            ``time_base``.
+        time_base: How the melody lines up with the take (:data:`TIME_BASE`; 1 for takes made before it).
     """
 
     chroma: np.ndarray
     frame_rate: float
     record: dict[str, Any]
+    time_base: int = TIME_BASE
+
+    @property
+    def length_s(self) -> float:
+        """Seconds of draft the chroma covers (the melody window, or a chord draft's duration)."""
+        if isinstance(self.record.get("duration_s"), (int, float)):
+            return float(self.record["duration_s"])
+        if isinstance(self.record.get("end_s"), (int, float)) and isinstance(self.record.get("start_s"), (int, float)):
+            return float(self.record["end_s"]) - float(self.record["start_s"])
+        return len(self.chroma) / self.frame_rate
+
+    def looped(self, start_s: float, frames: int) -> np.ndarray:
+        """``frames`` chroma frames at ``start_s + i / frame_rate`` of the melody played in a loop of
+        :attr:`length_s` seconds, each the nearest frame: the chroma of audiocraft's looped waveform
+        (``wav[(offset + n) % length]``), on the chroma grid."""
+        times = np.mod(start_s + np.arange(frames) / self.frame_rate, self.length_s)
+        return self.chroma[np.rint(times * self.frame_rate).astype(np.int64) % len(self.chroma)]
+
+    def pass_chroma(self, first_frame: int, prompt_frames: int, frame_rate: int, length_s: float, *,
+                    windowed: bool) -> np.ndarray:
+        """The chroma that conditions a pass whose first frame (carried-in context included) is ``first_frame``
+        of the generation (the audio prompt's first frame is 0), ``frame_rate`` codec frames per second.
+
+        Time base 2 (audiocraft's rule): one timeline from the prompt's start. A take of one window gets the
+        melody from its start (a shorter one repeated by the model's conditioner, as audiocraft's chroma
+        conditioner repeats it); a take of several passes gets, in every pass, the melody looped in time
+        from the pass's start (audiocraft re-slices the waveform modulo its length per window). Time base 1
+        (takes recorded before it, reproduced as made): from the new audio's start, sliced, the tail alone
+        past the end.
+        """
+        if self.time_base < 2:
+            return self.window(max(first_frame - prompt_frames, 0) / frame_rate, length_s)
+        if not windowed:
+            return self.window(first_frame / frame_rate, length_s)
+        return self.looped(first_frame / frame_rate, math.ceil(length_s * self.frame_rate - 1e-6))
+
+    def heard(self, start_s: float, frames: int, *, windowed: bool) -> np.ndarray:
+        """The melody frames a take's frames ``start_s + i / frame_rate`` of the generation were conditioned on
+        (time base 2; what adherence compares with): looped in time for takes of several passes, else the
+        chroma repeated frame by frame as the conditioner repeats it."""
+        if windowed:
+            return self.looped(start_s, frames)
+        first = round(start_s * self.frame_rate)
+        return self.chroma[(first + np.arange(frames)) % len(self.chroma)]
 
     def window(self, start_s: float, length_s: float) -> np.ndarray:
         """The chroma frames centred in ``[start_s, start_s + length_s)`` of the melody, ``[frames, 12]``.
@@ -120,7 +169,8 @@ def chroma_of_audio(audio: np.ndarray, sample_rate: int) -> np.ndarray:
     return one_hot(hold(np.where(sounding, pitch, -1)))
 
 
-def adherence(melody: Melody, audio: np.ndarray, sample_rate: int) -> float:
+def adherence(melody: Melody, audio: np.ndarray, sample_rate: int, *, start_s: float = 0.0,
+              windowed: bool = False) -> float:
     """Melody adherence of a take: mean framewise cosine similarity of chroma (MusicGen paper's metric).
 
     ``mean_t cos(melody.chroma[t], chroma_of_audio(audio)[t])`` over ``t < min(frames of both)``, with
@@ -128,13 +178,21 @@ def adherence(melody: Melody, audio: np.ndarray, sample_rate: int) -> float:
     pitch class) or 0 and the score is the fraction of agreeing frames; always within [-1, 1].
 
     Args:
-        melody: The draft the take followed (frame 0 = the take's first sample).
+        melody: The draft the take followed.
         audio: The take, ``[channels, samples]`` or ``[samples]``.
         sample_rate: Its rate, Hz.
+        start_s: Where ``audio`` starts in the generation (after a dropped audio prompt: its length), for time
+            base 2, which compares the melody frames the take was conditioned on (:meth:`Melody.heard`) over the
+            whole take. Time base 1 compares the melody's own frames from the start of ``audio``.
+        windowed: Whether the take was made in several passes.
     """
     take = chroma_of_audio(audio, sample_rate)
-    frames = min(len(take), len(melody.chroma))
-    a = melody.chroma[:frames].astype(np.float64)
+    if melody.time_base >= 2:
+        reference = melody.heard(start_s, len(take), windowed=windowed)
+    else:
+        reference = melody.chroma
+    frames = min(len(take), len(reference))
+    a = reference[:frames].astype(np.float64)
     b = take[:frames].astype(np.float64)
     norms = np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1)
     cosine = np.divide((a * b).sum(axis=1), norms, out=np.zeros(frames), where=norms > 0)

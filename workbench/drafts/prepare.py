@@ -3,6 +3,7 @@ and prepared as a :class:`workbench.drafts.draft.Draft` for the engine; and rebu
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -54,6 +55,8 @@ class DraftOptions:
         chords: A chord progression (``"Am F C G"``) to follow instead of a melody file (see
             :mod:`workbench.drafts.chords`), with ``bpm``, ``beats_per_chord``, ``time_signature`` and
             ``voicing``.
+        melody_time_base: How a melody or chord draft lines up with the take (see
+            :meth:`workbench.drafts.melody.Melody.pass_chroma`): 2, or 1 to reproduce takes recorded before it.
     """
 
     melody: str | Path | None = None
@@ -70,6 +73,7 @@ class DraftOptions:
     beats_per_chord: float | None = None
     time_signature: str = "4/4"
     voicing: str = "root"
+    melody_time_base: int = 2
 
     @property
     def melody_stop(self) -> float | None:
@@ -92,10 +96,12 @@ class DraftOptions:
         identity: dict[str, Any] = {}
         if self.melody is not None:
             identity["melody"] = {"sha256": sha(self.melody), "start_s": self.melody_start, "end_s": self.melody_stop,
-                                  "stem": self.melody_stem, "track": self.midi_track}
+                                  "stem": self.melody_stem, "track": self.midi_track,
+                                  "time_base": self.melody_time_base}
         if self.chords is not None:
             identity["chords"] = {"chords": self.chords, "bpm": self.bpm, "beats_per_chord": self.beats_per_chord,
-                                  "time_signature": self.time_signature, "voicing": self.voicing}
+                                  "time_signature": self.time_signature, "voicing": self.voicing,
+                                  "time_base": self.melody_time_base}
         if self.continue_from is not None:
             identity["continuation"] = {"sha256": sha(self.continue_from), "prompt_seconds": self.prompt_seconds,
                                         "include_prompt": self.include_prompt}
@@ -145,6 +151,10 @@ def prepare_draft(engine: Any, *, record_base: str | Path | None = None, max_dra
         melody_obj = load_melody(opts.melody, start_s=opts.melody_start, end_s=opts.melody_stop,
                                  stem=opts.melody_stem, track=opts.midi_track, max_s=max_draft_s)
         record["melody"] = {**melody_obj.record, "file": relative(Path(opts.melody), base)}
+    if melody_obj is not None:  # how it lines up with the take, recorded so that reproduce does the same
+        melody_obj = dataclasses.replace(melody_obj, time_base=opts.melody_time_base,
+                                         record={**melody_obj.record, "time_base": opts.melody_time_base})
+        record["melody" if opts.melody is not None else "chords"]["time_base"] = opts.melody_time_base
     prompt_codes = None
     if opts.continue_from is not None:
         prompt_codes, info = _prompt_codes(engine, Path(opts.continue_from), opts.prompt_seconds, max_draft_s)
@@ -209,7 +219,7 @@ def draft_from_record(record: dict[str, Any] | None, *, base: Path, engine: Any)
             chords_from_record(info)  # the chroma hashes as recorded
             options.update(chords=info["chords"], bpm=info["bpm"], beats_per_chord=info["beats_per_chord"],
                            time_signature=info["time_signature"], voicing=info["voicing"],
-                           duration_s=info["duration_s"])
+                           duration_s=info["duration_s"], melody_time_base=info.get("time_base", 1))
             continue
         if key not in ("melody", "continuation") or not isinstance(info, dict) or not isinstance(info.get("file"), str):
             raise ProvenanceError(f"sidecar field 'draft.{key}' is not a draft record")
@@ -220,7 +230,8 @@ def draft_from_record(record: dict[str, Any] | None, *, base: Path, engine: Any)
             raise DraftError(f"draft {path} changed since the take was made (sha256 differs)")
         if key == "melody":
             options.update(melody=path, melody_start=info.get("start_s", 0.0), melody_end=info.get("end_s"),
-                           melody_stem=info.get("stem"), midi_track=info.get("track"))
+                           melody_stem=info.get("stem"), midi_track=info.get("track"),
+                           melody_time_base=info.get("time_base", 1))  # recorded before time bases: 1
         else:
             options.update(continue_from=path, prompt_seconds=info["prompt_seconds"],
                            include_prompt=info["include_prompt"])

@@ -240,9 +240,10 @@ class Engine:
         done = 0
         for step in plan:
             context, new = step.context, step.new
-            start_s = max(history.shape[-1] - context - prompt_frames, 0) / self.frame_rate
-            if self.melody:
-                chroma = None if melody is None else melody.window(start_s, self.info.max_window_s)
+            if self.melody:  # the melody's time base decides which chroma lines up with this pass
+                chroma = None if melody is None else melody.pass_chroma(
+                    history.shape[-1] - context, prompt_frames, self.frame_rate, self.info.max_window_s,
+                    windowed=len(plan) > 1)
                 cond = conds[step.segment].window(chroma)
             else:
                 cond = conds[step.segment]
