@@ -17,7 +17,8 @@ import numpy as np
 
 from workbench.core.errors import DraftError
 from workbench.core.music import VOICINGS, beats_per_bar, check_bpm, parse_progression, progression_text
-from workbench.drafts.melody import CHROMA_HOP, CHROMA_RATE, CHROMA_SAMPLE_RATE, Melody, hold, one_hot
+from workbench.drafts.grid import CHROMA_HOP, CHROMA_RATE, CHROMA_SAMPLE_RATE, hold, one_hot
+from workbench.drafts.melody import Melody
 
 
 @dataclass(frozen=True)

@@ -13,20 +13,16 @@ import numpy as np
 from workbench.core.audio import SILENCE_RMS, read_audio, resample, to_channels
 from workbench.core.errors import AudioFileError, DraftError
 from workbench.core.hashing import file_sha256
-from workbench.drafts.checks import MAX_DRAFT_S, MIN_DRAFT_S, check_length, check_samples
+from workbench.drafts.checks import MAX_DRAFT_S, check_samples, window_bounds
+from workbench.drafts.grid import CHROMA_HOP, CHROMA_RATE, CHROMA_SAMPLE_RATE, hold, one_hot  # noqa: F401 - re-exported
 
 #: How a melody lines up with a take (recorded as ``time_base``; see :meth:`Melody.pass_chroma`): 2 = one timeline
 #: from the audio prompt's start, the melody looped past its end (audiocraft's rule); 1 = before (reproduced).
 TIME_BASE = 2
-#: Sample rate (Hz) and hop (samples) of MusicGen-Melody's chroma analysis.
-CHROMA_SAMPLE_RATE, CHROMA_HOP = 32000, 4096
-#: Chroma frames per second (7.8125).
-CHROMA_RATE: float = 32000 / 4096
 #: A chroma frame holding less energy than this fraction (-60 dB) of the loudest frame counts as silent.
 SILENT_FRAME = 1e-6
 STEMS = ("harmonic",)
 _MIDI_SUFFIXES = (".mid", ".midi")
-_FORMATS = "readable formats: WAV, FLAC, OGG, MP3 (audio) and MIDI (.mid/.midi)"
 
 
 @dataclass(frozen=True, eq=False)
@@ -114,23 +110,6 @@ def _extractor() -> Any:
     return MusicgenMelodyFeatureExtractor()
 
 
-def one_hot(pitch: np.ndarray) -> np.ndarray:
-    """``[frames]`` pitch classes (-1: none) to ``[frames, 12]`` float32 one-hot rows (zeros for -1)."""
-    chroma = np.zeros((len(pitch), 12), dtype=np.float32)
-    known = pitch >= 0
-    chroma[np.flatnonzero(known), pitch[known]] = 1.0
-    return chroma
-
-
-def hold(pitch: np.ndarray) -> np.ndarray:
-    """Frames without a pitch class (-1) hold the previous one; leading ones take the first known one."""
-    known = np.flatnonzero(pitch >= 0)
-    if known.size == 0:
-        return pitch
-    index = np.maximum.accumulate(np.where(pitch >= 0, np.arange(len(pitch)), known[0]))
-    return pitch[index]
-
-
 def chroma_of_audio(audio: np.ndarray, sample_rate: int) -> np.ndarray:
     """MusicGen-Melody chroma of audio: one-hot pitch class of the strongest chroma bin per frame.
 
@@ -199,29 +178,13 @@ def adherence(melody: Melody, audio: np.ndarray, sample_rate: int, *, start_s: f
     return float(np.clip(cosine.mean(), -1.0, 1.0))
 
 
-def _window_bounds(path: Path, duration: float, start_s: float, end_s: float | None, max_s: float
-                   ) -> tuple[float, float]:
-    """Check the file length and the window; ``end_s`` past the end of the file is clamped to it."""
-    duration = float(duration)
-    check_length("melody draft", path, duration, max_s=max_s, min_s=None)
-    if not (isinstance(start_s, (int, float)) and math.isfinite(start_s) and 0 <= start_s < duration):
-        raise DraftError(f"melody draft {path}: start {start_s!r} s is outside the file (0 to {duration:.2f} s)")
-    if end_s is not None and not (isinstance(end_s, (int, float)) and math.isfinite(end_s) and end_s > start_s):
-        raise DraftError(f"melody draft {path}: end {end_s!r} s must be a number after the start ({start_s:g} s)")
-    end = duration if end_s is None else min(float(end_s), duration)
-    if end - start_s < MIN_DRAFT_S:
-        raise DraftError(f"melody draft {path}: the melody window is {end - start_s:.2f} s; "
-                         f"give at least {MIN_DRAFT_S:g} s")
-    return float(start_s), end
-
-
 def _audio_chroma(path: Path, start_s: float, end_s: float | None, stem: str | None, max_s: float
                   ) -> tuple[np.ndarray, float, float]:
     try:
         audio, rate = read_audio(path)
     except AudioFileError as error:
         raise DraftError(f"melody draft {error}; melodies can also be MIDI files (.mid/.midi)") from None
-    start, end = _window_bounds(path, audio.shape[-1] / rate, start_s, end_s, max_s)
+    start, end = window_bounds(path, audio.shape[-1] / rate, start_s, end_s, max_s)
     cut = to_channels(audio[:, round(start * rate):round(end * rate)], 1)
     wav = resample(cut, rate, CHROMA_SAMPLE_RATE)[0]  # before the extractor: its own resampling is broken
     check_samples("melody draft", path, wav, where=f" between {start:g} and {end:g} s")
@@ -233,63 +196,6 @@ def _audio_chroma(path: Path, start_s: float, end_s: float | None, stem: str | N
                              ) from None
         wav = librosa.effects.harmonic(np.ascontiguousarray(wav, dtype=np.float32)).astype(np.float32)
     return chroma_of_audio(wav, CHROMA_SAMPLE_RATE), start, end
-
-
-def _instruments(path: Path, midi: Any, track: str | int | None) -> list[Any]:
-    """The instruments to take notes from: ``track`` (index or name), or all pitched ones."""
-    if not any(inst.notes for inst in midi.instruments):
-        raise DraftError(f"melody draft {path}: the MIDI file has no notes")
-    if not any(inst.notes for inst in midi.instruments if not inst.is_drum):
-        raise DraftError(f"melody draft {path}: the MIDI file has only drum notes; a melody needs pitched notes")
-    if track is None:
-        return [inst for inst in midi.instruments if not inst.is_drum]
-    listing = ", ".join(f"{i}: {inst.name or '(unnamed)'}{' (drums)' if inst.is_drum else ''}"
-                        for i, inst in enumerate(midi.instruments))
-    name = str(track).strip()
-    if isinstance(track, bool) or not isinstance(track, (int, str)):
-        chosen = []
-    elif name.isdigit():
-        chosen = [midi.instruments[int(name)]] if int(name) < len(midi.instruments) else []
-    else:
-        chosen = [inst for inst in midi.instruments if inst.name.strip().lower() == name.lower()]
-    if not chosen:
-        raise DraftError(f"melody draft {path}: no MIDI track {track!r}; tracks: {listing}")
-    if all(inst.is_drum for inst in chosen):
-        raise DraftError(f"melody draft {path}: MIDI track {track!r} is a drum track; tracks: {listing}")
-    return [inst for inst in chosen if not inst.is_drum]
-
-
-def _midi_chroma(path: Path, start_s: float, end_s: float | None, track: str | int | None, max_s: float
-                 ) -> tuple[np.ndarray, float, float]:
-    """One-hot chroma of the dominant note per frame (see :func:`load_melody`)."""
-    import pretty_midi
-
-    try:
-        midi = pretty_midi.PrettyMIDI(str(path))
-    except Exception as error:  # noqa: BLE001 - mido/pretty_midi raise many types on corrupt files
-        raise DraftError(f"melody draft {path}: not a readable MIDI file ({type(error).__name__}: "
-                         f"{str(error).splitlines()[0] if str(error) else 'corrupt'}); {_FORMATS}") from None
-    instruments = _instruments(path, midi, track)
-    start, end = _window_bounds(path, midi.get_end_time(), start_s, end_s, max_s)
-    frames = 1 + round((end - start) * CHROMA_SAMPLE_RATE) // CHROMA_HOP
-    centres = start + np.arange(frames) / CHROMA_RATE
-    half = 0.5 / CHROMA_RATE
-    best = np.zeros(frames)  # velocity x seconds of overlap with the frame's span
-    best_pitch = np.full(frames, -1)
-    for note in (n for inst in instruments for n in inst.notes):
-        lo = max(0, math.floor((note.start - start - half) * CHROMA_RATE))
-        hi = min(frames, math.ceil((note.end - start + half) * CHROMA_RATE) + 1)
-        if lo >= hi:
-            continue
-        t = centres[lo:hi]
-        score = note.velocity * np.clip(np.minimum(note.end, t + half) - np.maximum(note.start, t - half), 0, None)
-        tie = np.isclose(score, best[lo:hi], rtol=0, atol=1e-9)
-        wins = (score > 0) & ((score > best[lo:hi] + 1e-9) | (tie & (note.pitch > best_pitch[lo:hi])))
-        best[lo:hi] = np.where(wins, score, best[lo:hi])
-        best_pitch[lo:hi] = np.where(wins, note.pitch, best_pitch[lo:hi])
-    if np.all(best_pitch < 0):
-        raise DraftError(f"melody draft {path}: no notes sound between {start:g} and {end:g} s")
-    return one_hot(hold(np.where(best_pitch >= 0, best_pitch % 12, -1))), start, end
 
 
 def load_melody(path: str | Path, *, start_s: float = 0.0, end_s: float | None = None, stem: str | None = None,
@@ -328,7 +234,9 @@ def load_melody(path: str | Path, *, start_s: float = 0.0, end_s: float | None =
         raise DraftError(f"melody draft {path}: unknown stem {stem!r}; use 'harmonic' or none")
     is_midi = path.suffix.lower() in _MIDI_SUFFIXES
     if is_midi:
-        chroma, start, end = _midi_chroma(path, start_s, end_s, track, max_s)
+        from workbench.drafts.midi import midi_chroma
+
+        chroma, start, end = midi_chroma(path, start_s, end_s, track, max_s)
     elif track is not None:
         raise DraftError(f"melody draft {path}: a track ({track!r}) can only be chosen in a MIDI file")
     else:
