@@ -239,3 +239,33 @@ def test_bad_prompt_imports_are_one_line_and_write_nothing(tmp_path, content, su
         import_prompts(source, tmp_path / "out.toml")
     assert message in str(error.value) and "\n" not in str(error.value)
     assert not (tmp_path / "out.toml").exists()
+
+
+def test_a_take_whose_files_were_gone_leaves_the_history_and_cannot_be_restored(out):
+    trash = Trash(History(out))
+    for path in (out / "lofi").glob("s3.*"):
+        path.unlink()
+    item = trash.delete(3)  # a stale row: dropped, nothing to move
+    assert item.files == () and History(out).count() == 2
+    with pytest.raises(HistoryError, match="holds no sidecar .* --empty-trash' removes it"):
+        trash.restore(item.name)
+
+
+def test_an_import_the_strict_sidecar_reader_refuses_leaves_nothing(out, tmp_path):
+    history = History(out)
+    archive = tmp_path / "one.zip"
+    export_takes(history, [history.get(1)], archive)
+    with zipfile.ZipFile(archive) as zipped:
+        parts = {name: zipped.read(name) for name in zipped.namelist()}
+    record = json.loads(parts["takes/lofi/s1.json"])
+    record["seed"] = "one"  # the audio still matches its hash; the field's type does not
+    parts["takes/lofi/s1.json"] = json.dumps(record).encode()
+    with zipfile.ZipFile(archive, "w") as zipped:
+        for name, data in parts.items():
+            zipped.writestr(name, data)
+    target = History(tmp_path / "target")
+    with pytest.raises(HistoryError, match="field 'seed' must be int.*nothing of that take imported"):
+        import_takes(archive, target)
+    assert target.count() == 0 and not [p for p in (tmp_path / "target").rglob("*") if p.is_file()
+                                        and p.name not in ("history.sqlite", ".history.lock")
+                                        and not p.name.startswith("history.sqlite")]

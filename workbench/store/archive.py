@@ -147,7 +147,12 @@ def import_takes(path: str | Path, history: History) -> ImportSummary:
                 for rel, payload in data.items():
                     (history.root / rel).parent.mkdir(parents=True, exist_ok=True)
                     write_bytes(history.root / rel, payload, force=True)
-                summary.imported.append(history.index(target, read_sidecar(target)))
+                try:
+                    summary.imported.append(history.index(target, read_sidecar(target)))
+                except ProvenanceError as error:  # the strict reader refuses it: leave nothing of it behind
+                    for rel in data:
+                        (history.root / rel).unlink(missing_ok=True)
+                    raise HistoryError(f"{path}: {error}; nothing of that take imported") from None
     return summary
 
 

@@ -129,7 +129,8 @@ class History:
                json.dumps(record.get("cost") or {}, sort_keys=True))
         with self._connect() as db:
             db.execute("BEGIN IMMEDIATE")
-            if take_id is not None and not db.execute("SELECT 1 FROM takes WHERE id = ?", (take_id,)).fetchone():
+            if take_id is not None and not db.execute("SELECT 1 FROM takes WHERE id = ? OR sidecar = ?",
+                                                      (take_id, row[0])).fetchone():
                 db.execute("INSERT INTO takes (id, sidecar, audio, prompt, model, seed, params, duration_s, created, "
                            "codes_sha256) VALUES (?, ?, '', '', '', 0, '{}', 0, '', '')", (take_id, row[0]))
             db.execute(

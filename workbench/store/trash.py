@@ -134,6 +134,10 @@ class Trash:
         """
         item = self.find(which)
         source = self.folder / item.name
+        sidecars = [rel for rel in item.files if rel.endswith(SIDECAR) and not rel.endswith(LOOP_SIDECAR)]
+        if not sidecars:
+            raise HistoryError(f"{item.name} holds no sidecar (its files were gone when it was deleted); "
+                               "'workbench history --empty-trash' removes it")
         with self.history.locked():
             clashes = [rel for rel in item.files if (self.root / rel).exists()]
             if clashes:
@@ -141,8 +145,7 @@ class Trash:
             for rel in item.files:
                 (self.root / rel).parent.mkdir(parents=True, exist_ok=True)
                 os.replace(source / rel, self.root / rel)
-            sidecar = self.root / next(rel for rel in item.files if rel.endswith(SIDECAR)
-                                       and not rel.endswith(LOOP_SIDECAR))
+            sidecar = self.root / sidecars[0]
             take_id = self.history.index(sidecar, read_sidecar(sidecar), item.take_id)
             shutil.rmtree(source)
         return take_id
