@@ -117,7 +117,7 @@ def test_a_take_deleted_while_it_is_being_reproduced(tmp_path):
 
     take = tmp_path / "take.wav"
     cpu_before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    made = workbench("generate", "lofi piano", "--model", "tiny", "--seed", "3", "--duration", "20", "-o", str(take))
+    made = workbench("generate", "lofi piano", "--model", "tiny", "--seed", "3", "--duration", "12", "-o", str(take))
     assert made.returncode == 0, made.stderr
     cpu_after = resource.getrusage(resource.RUSAGE_CHILDREN)
     render_cpu_s = (cpu_after.ru_utime + cpu_after.ru_stime) - (cpu_before.ru_utime + cpu_before.ru_stime)
@@ -128,7 +128,7 @@ def test_a_take_deleted_while_it_is_being_reproduced(tmp_path):
     proc = subprocess.Popen([sys.executable, "-m", "workbench", "reproduce", str(take.with_suffix(".json")), "-o",
                              str(tmp_path / "again.wav")], env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True)
-    # Half of a render's CPU time (imports and reading the record take about a fifth of it): it has read the
+    # Half of a render's CPU time (imports and reading the record take about a third of it): it has read the
     # sidecar and is rendering. CPU time, unlike a wall-clock sleep, does not stretch on a busy machine.
     child, deadline = psutil.Process(proc.pid), time.time() + 300
     while sum(child.cpu_times()[:2]) < render_cpu_s / 2:
