@@ -171,20 +171,26 @@ def test_export_then_import_keeps_files_and_rows(out, tmp_path):
     assert sorted(import_takes(archive, other).skipped) == ["lofi/s1.json", "lofi/s3.json"]  # twice: nothing new
 
 
+def exported_members(history: History, path: Path) -> dict[str, bytes]:
+    """Export take 1 of ``history`` to ``path`` and return the zip's members by name."""
+    export_takes(history, [history.get(1)], path)
+    with zipfile.ZipFile(path) as zipped:
+        return {name: zipped.read(name) for name in zipped.namelist()}
+
+
+def write_zip(path: Path, members: dict[str, bytes]) -> Path:
+    with zipfile.ZipFile(path, "w") as zipped:
+        for member, data in members.items():
+            zipped.writestr(member, data)
+    return path
+
+
 def test_import_refuses_other_schemas_unsafe_paths_and_damaged_audio(out, tmp_path):
-    history = History(out)
-    archive = tmp_path / "one.zip"
-    export_takes(history, [history.get(1)], archive)
-    with zipfile.ZipFile(archive) as zipped:
-        parts = {name: zipped.read(name) for name in zipped.namelist()}
+    parts = exported_members(History(out), tmp_path / "one.zip")
     index = json.loads(parts["workbench-export.json"])
 
     def variant(name: str, **changes: bytes) -> Path:
-        path = tmp_path / name
-        with zipfile.ZipFile(path, "w") as zipped:
-            for member, data in {**parts, **changes}.items():
-                zipped.writestr(member, data)
-        return path
+        return write_zip(tmp_path / name, {**parts, **changes})
 
     target = History(tmp_path / "target")
     with pytest.raises(HistoryError, match="another schema \\('musicgen-workbench.export' version 2\\)"):
@@ -252,17 +258,10 @@ def test_a_take_whose_files_were_gone_leaves_the_history_and_cannot_be_restored(
 
 
 def test_an_import_the_strict_sidecar_reader_refuses_leaves_nothing(out, tmp_path):
-    history = History(out)
-    archive = tmp_path / "one.zip"
-    export_takes(history, [history.get(1)], archive)
-    with zipfile.ZipFile(archive) as zipped:
-        parts = {name: zipped.read(name) for name in zipped.namelist()}
+    parts = exported_members(History(out), tmp_path / "one.zip")
     record = json.loads(parts["takes/lofi/s1.json"])
     record["seed"] = "one"  # the audio still matches its hash; the field's type does not
-    parts["takes/lofi/s1.json"] = json.dumps(record).encode()
-    with zipfile.ZipFile(archive, "w") as zipped:
-        for name, data in parts.items():
-            zipped.writestr(name, data)
+    archive = write_zip(tmp_path / "one.zip", {**parts, "takes/lofi/s1.json": json.dumps(record).encode()})
     target = History(tmp_path / "target")
     with pytest.raises(HistoryError, match="field 'seed' must be int.*nothing of that take imported"):
         import_takes(archive, target)

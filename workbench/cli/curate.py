@@ -29,11 +29,11 @@ def edit(
     store = History(out)
     changes: dict = {} if notes is None else {"notes": notes}
     if tag or untag:
-        gone = set(clean_tags(untag or []))
-        missing = sorted(gone - set(store.get(take)["tags"]))
+        gone, tags = set(clean_tags(untag or [])), store.get(take)["tags"]
+        missing = sorted(gone - set(tags))
         if missing:
             raise HistoryError(f"take {take} has no tag {missing[0]!r}")
-        changes["tags"] = [t for t in [*store.get(take)["tags"], *clean_tags(tag or [])] if t not in gone]
+        changes["tags"] = [t for t in [*tags, *clean_tags(tag or [])] if t not in gone]
     row = store.update_user(take, **changes)
     console.print(f"take {row['id']} ({row['audio']}): tags {', '.join(row['tags']) or '-'}; notes "
                   f"{row['notes']!r}", markup=False)

@@ -38,7 +38,7 @@ def _instruments(path: Path, midi: Any, track: str | int | None) -> list[Any]:
 
 
 def midi_chroma(path: Path, start_s: float, end_s: float | None, track: str | int | None, max_s: float
-                 ) -> tuple[np.ndarray, float, float]:
+                ) -> tuple[np.ndarray, float, float]:
     """One-hot chroma of the dominant note per frame (see :func:`load_melody`)."""
     import pretty_midi
 
