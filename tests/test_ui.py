@@ -518,3 +518,22 @@ def test_an_unexpected_ui_error_is_one_line_and_the_traceback_is_logged(caplog):
     with pytest.raises(gr.Error) as known:  # a known error stays its own line, not logged as a bug
         ui_errors(lambda: GenerationParams(duration_s=-1))()
     assert known.value.message == "duration_s must be in (0, 300] seconds, got -1"
+
+
+def test_transcribe_panel_shows_the_notes_and_the_stem_conditions_the_take(h, demo, tmp_path):
+    """The melody box's "Transcribe to notes" (piano roll + MIDI) and "Melody audio" choice (the notes' chroma)."""
+    pytest.importorskip("basic_pitch")
+    import pretty_midi
+
+    melody = sine(tmp_path / "hum.wav")  # A4 for 2 s
+    image, midi, summary = h.transcribe(str(melody), 0.0, None, "none")
+    assert Path(image).suffix == ".png" and Path(midi).resolve().is_relative_to(demo.workbench.out.resolve())
+    notes = pretty_midi.PrettyMIDI(midi).instruments[1].notes
+    assert [n.pitch for n in notes] == [69] and "in the melody line" in summary
+    sampling = ("tiny-melody", "", 1.0, *SAMPLING[3:])
+    *_, last = list(h.generate("warm noise", "4", "melody", str(melody), 0.0, None, None, 0.5, True, *sampling, {},
+                               "", 100, None, "4/4", "root", "wav", "", "transcribe", progress=noop))
+    sidecar = json.loads((demo.workbench.out / last[-1]["sidecar"]).read_text())
+    assert sidecar["draft"]["melody"]["stem"] == "transcribe" and "transcription" in sidecar["draft"]["melody"]
+    with pytest.raises(gr.Error, match="choose a melody audio file"):
+        h.transcribe(None, 0.0, None, "none")

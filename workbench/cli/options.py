@@ -13,6 +13,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
+from workbench.core.stems import STEM_HELP
 from workbench.core.take import cost_summary
 
 # piped output is read by people and tools alike: keep tables wide instead of wrapping at 80 columns
@@ -117,7 +118,7 @@ class DraftOpts:
     melody: Annotated[Optional[Path], typer.Option(help="Audio or MIDI draft whose melody to follow.")] = None
     melody_start: Annotated[float, typer.Option(help="Start of the melody window, s.")] = 0.0
     melody_end: Annotated[Optional[float], typer.Option(help="End of the melody window, s.")] = None
-    melody_stem: Annotated[Optional[str], typer.Option(help="'harmonic' to ignore drums (the bass stays).")] = None
+    melody_stem: Annotated[Optional[str], typer.Option(help=STEM_HELP)] = None
     midi_track: Annotated[Optional[str], typer.Option(help="MIDI track index or name.")] = None
     continue_from: Annotated[Optional[Path], typer.Option(help="Audio or .codes.npz to continue.")] = None
     prompt_seconds: Annotated[float, typer.Option(help="Seconds of --continue-from used.")] = 5.0

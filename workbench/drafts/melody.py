@@ -10,18 +10,18 @@ from typing import Any
 
 import numpy as np
 
-from workbench.core.audio import SILENCE_RMS, read_audio, resample, to_channels
-from workbench.core.errors import AudioFileError, DraftError
+from workbench.core.audio import SILENCE_RMS, resample, to_channels
+from workbench.core.errors import DraftError
 from workbench.core.hashing import file_sha256
-from workbench.drafts.checks import MAX_DRAFT_S, check_samples, window_bounds
+from workbench.drafts.checks import MAX_DRAFT_S
 from workbench.drafts.grid import CHROMA_HOP, CHROMA_RATE, CHROMA_SAMPLE_RATE, hold, one_hot  # noqa: F401 - re-exported
+from workbench.drafts.stems import melody_audio, parse_stem
 
 #: How a melody lines up with a take (recorded as ``time_base``; see :meth:`Melody.pass_chroma`): 2 = one timeline
 #: from the audio prompt's start, the melody looped past its end (audiocraft's rule); 1 = before (reproduced).
 TIME_BASE = 2
 #: A chroma frame holding less energy than this fraction (-60 dB) of the loudest frame counts as silent.
 SILENT_FRAME = 1e-6
-STEMS = ("harmonic",)
 _MIDI_SUFFIXES = (".mid", ".midi")
 
 
@@ -179,23 +179,16 @@ def adherence(melody: Melody, audio: np.ndarray, sample_rate: int, *, start_s: f
 
 
 def _audio_chroma(path: Path, start_s: float, end_s: float | None, stem: str | None, max_s: float
-                  ) -> tuple[np.ndarray, float, float]:
-    try:
-        audio, rate = read_audio(path)
-    except AudioFileError as error:
-        raise DraftError(f"melody draft {error}; melodies can also be MIDI files (.mid/.midi)") from None
-    start, end = window_bounds(path, audio.shape[-1] / rate, start_s, end_s, max_s)
-    cut = to_channels(audio[:, round(start * rate):round(end * rate)], 1)
-    wav = resample(cut, rate, CHROMA_SAMPLE_RATE)[0]  # before the extractor: its own resampling is broken
-    check_samples("melody draft", path, wav, where=f" between {start:g} and {end:g} s")
-    if stem == "harmonic":  # librosa's median-filtering HPSS keeps the harmonic part, drops drums and clicks
-        try:
-            import librosa
-        except ImportError:
-            raise DraftError(f"melody draft {path}: stem 'harmonic' needs librosa: pip install 'librosa>=0.10'"
-                             ) from None
-        wav = librosa.effects.harmonic(np.ascontiguousarray(wav, dtype=np.float32)).astype(np.float32)
-    return chroma_of_audio(wav, CHROMA_SAMPLE_RATE), start, end
+                  ) -> tuple[np.ndarray, float, float, dict[str, Any]]:
+    separation, transcribe = parse_stem(path, stem)
+    wav, start, end = melody_audio(path, start_s, end_s, separation, max_s)
+    if not transcribe:
+        return chroma_of_audio(wav, CHROMA_SAMPLE_RATE), start, end, {}
+    from workbench.drafts.midi import notes_chroma
+    from workbench.drafts.transcribe import transcribe_audio
+
+    notes = transcribe_audio(f"melody draft {path}", wav, CHROMA_SAMPLE_RATE)
+    return notes_chroma(path, notes.melody, 0.0, end - start), start, end, {"transcription": notes.record()}
 
 
 def load_melody(path: str | Path, *, start_s: float = 0.0, end_s: float | None = None, stem: str | None = None,
@@ -215,8 +208,11 @@ def load_melody(path: str | Path, *, start_s: float = 0.0, end_s: float | None =
         path: The draft file.
         start_s: Start of the window in the file, seconds.
         end_s: End of the window, seconds; None or past the end of the file means the end of the file.
-        stem: ``"harmonic"`` to suppress drums in audio before the analysis (needs librosa; MIDI
-            drums are ignored anyway).
+        stem: How audio is reduced before its chroma (MIDI drums are ignored anyway; see
+            :data:`workbench.drafts.stems.STEM_HELP`): ``"harmonic"`` (needs librosa), ``"demucs"`` or
+            ``"demucs:NAME"`` (needs Demucs), ``"transcribe"`` (needs Basic Pitch: the chroma of the highest voice
+            of the notes it hears, as :func:`workbench.drafts.midi.notes_chroma` gives for MIDI), or a separation
+            then ``"+transcribe"``. A transcription adds ``transcription`` to the record.
         track: MIDI only: an instrument index (int or digit string, as in the file) or name
             (case-insensitive); default: all pitched instruments.
         max_s: Longest file accepted, seconds.
@@ -230,9 +226,9 @@ def load_melody(path: str | Path, *, start_s: float = 0.0, end_s: float | None =
         raise DraftError(f"melody draft {path}: no such file")
     if path.stat().st_size == 0:
         raise DraftError(f"melody draft {path}: the file is empty (0 bytes)")
-    if stem is not None and stem not in STEMS:
-        raise DraftError(f"melody draft {path}: unknown stem {stem!r}; use 'harmonic' or none")
+    parse_stem(path, stem)
     is_midi = path.suffix.lower() in _MIDI_SUFFIXES
+    extra: dict[str, Any] = {}
     if is_midi:
         from workbench.drafts.midi import midi_chroma
 
@@ -240,8 +236,9 @@ def load_melody(path: str | Path, *, start_s: float = 0.0, end_s: float | None =
     elif track is not None:
         raise DraftError(f"melody draft {path}: a track ({track!r}) can only be chosen in a MIDI file")
     else:
-        chroma, start, end = _audio_chroma(path, start_s, end_s, stem, max_s)
+        chroma, start, end, extra = _audio_chroma(path, start_s, end_s, stem, max_s)
     chroma.setflags(write=False)
     record = {"kind": "midi" if is_midi else "audio", "sha256": file_sha256(path), "start_s": round(start, 6),
-              "end_s": round(end, 6), "stem": stem, "track": track, "frames": int(len(chroma))}
+              "end_s": round(end, 6), "stem": stem, "track": track, "frames": int(len(chroma)),
+              **extra}
     return Melody(chroma=chroma, frame_rate=CHROMA_RATE, record=record)

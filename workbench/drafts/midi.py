@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -49,12 +50,18 @@ def midi_chroma(path: Path, start_s: float, end_s: float | None, track: str | in
                          f"{str(error).splitlines()[0] if str(error) else 'corrupt'}); {DRAFT_FORMATS}") from None
     instruments = _instruments(path, midi, track)
     start, end = window_bounds(path, midi.get_end_time(), start_s, end_s, max_s)
+    return notes_chroma(path, [n for inst in instruments for n in inst.notes], start, end), start, end
+
+
+def notes_chroma(path: Path, notes: Iterable[Any], start: float, end: float) -> np.ndarray:
+    """One-hot chroma of the dominant note per frame of ``start``..``end`` (notes have ``start``, ``end``, ``pitch``
+    and ``velocity``, seconds; ``path`` names the draft in errors)."""
     frames = 1 + round((end - start) * CHROMA_SAMPLE_RATE) // CHROMA_HOP
     centres = start + np.arange(frames) / CHROMA_RATE
     half = 0.5 / CHROMA_RATE
     best = np.zeros(frames)  # velocity x seconds of overlap with the frame's span
     best_pitch = np.full(frames, -1)
-    for note in (n for inst in instruments for n in inst.notes):
+    for note in notes:
         lo = max(0, math.floor((note.start - start - half) * CHROMA_RATE))
         hi = min(frames, math.ceil((note.end - start + half) * CHROMA_RATE) + 1)
         if lo >= hi:
@@ -67,7 +74,7 @@ def midi_chroma(path: Path, start_s: float, end_s: float | None, track: str | in
         best_pitch[lo:hi] = np.where(wins, note.pitch, best_pitch[lo:hi])
     if np.all(best_pitch < 0):
         raise DraftError(f"melody draft {path}: no notes sound between {start:g} and {end:g} s")
-    return one_hot(hold(np.where(best_pitch >= 0, best_pitch % 12, -1))), start, end
+    return one_hot(hold(np.where(best_pitch >= 0, best_pitch % 12, -1)))
 
 
-__all__ = ["midi_chroma"]
+__all__ = ["midi_chroma", "notes_chroma"]

@@ -1,5 +1,5 @@
 """The musical fields of a prompt-file entry: ``bpm``, ``key``, ``time_signature``, ``chords``,
-``beats_per_chord``, ``voicing`` and ``loop_bars``, checked one problem per key; and its segments."""
+``beats_per_chord``, ``voicing``, ``loop_bars`` and ``melody_stem``, checked one problem per key; and its segments."""
 
 from __future__ import annotations
 
@@ -16,9 +16,10 @@ from workbench.core.music import (
     progression_text,
 )
 from workbench.core.segments import Segments, check_segments
+from workbench.core.stems import STEMS, parse_stem
 from workbench.library.text import finite_number
 
-MUSIC_KEYS = ("bpm", "key", "time_signature", "chords", "beats_per_chord", "voicing", "loop_bars")
+MUSIC_KEYS = ("bpm", "key", "time_signature", "chords", "beats_per_chord", "voicing", "loop_bars", "melody_stem")
 
 
 def check_music(raw: dict[str, Any]) -> tuple[dict[str, Any], list[tuple[str, str]]]:
@@ -51,6 +52,14 @@ def check_music(raw: dict[str, Any]) -> tuple[dict[str, Any], list[tuple[str, st
             values["voicing"] = raw["voicing"]
         else:
             problems.append(("voicing", f"must be one of {', '.join(VOICINGS)}, got {raw['voicing']!r}"))
+    if "melody_stem" in raw:
+        value = raw["melody_stem"]
+        try:
+            values["melody_stem"] = parse_stem("", value) and value.strip()
+        except (DraftError, AttributeError):
+            problems.append(("melody_stem", f"must be one of {', '.join(STEMS)} or 'demucs:NAME', got {value!r}"))
+        if "melody" not in raw:
+            problems.append(("melody_stem", "only applies with melody = \"...\""))
     for key in ("beats_per_chord", "voicing"):
         if key in raw and "chords" not in raw:
             problems.append((key, "only applies with chords = \"...\""))

@@ -34,8 +34,8 @@ class Prompt:
         overrides: Just the generation parameters the file set (defaults + entry), for display.
         model: Model name (entry's, else the library's), or None.
         melody: Absolute path of the melody draft, or None.
-        melody_start: Start of the melody excerpt in seconds, or None.
-        melody_end: End of the melody excerpt in seconds, or None.
+        melody_start / melody_end: The melody excerpt's start and end in seconds, or None; with ``melody_stem``
+            (how its audio is reduced, see :mod:`workbench.core.stems`), or None.
         continue_from: Absolute path of audio to continue, or None.
         prompt_seconds: Seconds of ``continue_from`` used as the audio prompt, or None.
         include_prompt: Whether the take keeps the audio prompt at its start, or None.
@@ -68,6 +68,7 @@ class Prompt:
     melody: Path | None = None
     melody_start: float | None = None
     melody_end: float | None = None
+    melody_stem: str | None = None
     continue_from: Path | None = None
     prompt_seconds: float | None = None
     include_prompt: bool | None = None

@@ -45,13 +45,14 @@ class Job:
     def group_key(self) -> tuple[Any, ...]:
         """Jobs with equal keys can share one batched pass (same model, params and drafts)."""
         p = self.prompt
-        return (self.model, self.params, p.melody, p.melody_start, p.melody_end, p.continue_from,
+        return (self.model, self.params, p.melody, p.melody_start, p.melody_end, p.melody_stem, p.continue_from,
                 p.prompt_seconds, p.include_prompt, self.encoding, p.segments)
 
 
 def _draft_options(prompt: Prompt, params: GenerationParams) -> dict[str, Any]:
     options: dict[str, Any] = {"melody": prompt.melody, "melody_start": prompt.melody_start or 0.0,
-                               "melody_end": prompt.melody_end, "continue_from": prompt.continue_from}
+                               "melody_end": prompt.melody_end, "melody_stem": prompt.melody_stem,
+                               "continue_from": prompt.continue_from}
     if prompt.prompt_seconds is not None:
         options["prompt_seconds"] = prompt.prompt_seconds
     if prompt.include_prompt is not None:

@@ -92,7 +92,7 @@ def build_ui(model: str = "small", out: str | Path = "outputs", *, prompts: str 
                                     edit=h.curate.edit, delete=h.curate.delete, restore=h.curate.restore,
                                     empty_trash=h.curate.empty, export=h.curate.export, import_zip=h.curate.import_zip,
                                     open_retake=hist.open_retake, prune=h.curate.prune,
-                                    import_sheet=lib.import_sheet)
+                                    import_sheet=lib.import_sheet, transcribe=g.transcribe_handler)
     return demo
 
 

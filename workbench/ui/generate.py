@@ -20,6 +20,7 @@ from workbench.render.prompt import Rendered, render_prompt
 from workbench.store.contact import write_spectrogram
 from workbench.store.naming import adhoc_path, spectrogram_path_for
 from workbench.ui.context import App, Job, P, fmt, int16, loudness_target, model_name, relay, ui_errors, wav_bytes
+from workbench.ui.transcribe import TranscribePanel
 from workbench.ui.uploads import keep_draft
 
 DRAFT_MODES = ["none", "melody", "chords", "continuation"]
@@ -74,12 +75,13 @@ class GenerateTab:
                  temperature: float = P.temperature, top_k: float = P.top_k, top_p: float = P.top_p,
                  loudness: str = "off", stops: dict[str, int] | None = None, chords: str = "",
                  bpm: float | None = None, beats_per_chord: float | None = None, time_signature: str = "4/4",
-                 voicing: str = "root", audio_format: str = "wav", segments: str = "",
+                 voicing: str = "root", audio_format: str = "wav", segments: str = "", melody_stem: str = "none",
                  progress: Any = gr.Progress()) -> Iterator[tuple[Any, ...]]:
         """Render one take; yields preview updates, then ``(preview, audio, image, summary, seed, files, facts)``.
 
         The draft mode ``chords`` follows ``chords`` at ``bpm`` (see :mod:`workbench.drafts.chords`);
-        ``audio_format`` is one of :data:`FILE_FORMATS`' values; ``segments`` are lines ``SECONDS: TEXT``."""
+        ``audio_format`` is one of :data:`FILE_FORMATS`' values; ``segments`` are lines ``SECONDS: TEXT``;
+        ``melody_stem`` is a ``--melody-stem`` value or "none"."""
         params = params_from_settings(duration=duration, guidance=guidance, temperature=temperature,
                                       top_k=top_k, top_p=top_p)
         text = validate_text(text)
@@ -91,7 +93,7 @@ class GenerateTab:
         parts = check_segments(parse_segment_lines(segments), params.duration_s)
         engine = self.app.cache.get(model_name(model, folder))
         music = dict(chords=chords, bpm=bpm, beats_per_chord=beats_per_chord, time_signature=time_signature,
-                     voicing=voicing)
+                     voicing=voicing, melody_stem=None if melody_stem in (None, "", "none") else melody_stem)
         draft = self._draft(engine, draft_mode, melody, melody_start, melody_end, continue_from, prompt_seconds,
                             include_prompt, params, path.parent, music)
         job = Job.start(stops, "generate")
@@ -135,11 +137,12 @@ class GenerateTab:
         """The melody, chords or continuation draft the mode selects (uploads checked and kept under the output
         folder)."""
         keep: dict[str, Any] = {"melody": None, "continue_from": None}
-        chords: dict[str, Any] = {}
+        extra: dict[str, Any] = {}
         if mode == "melody":
             if not melody:
                 raise gr.Error("choose a melody file (audio or MIDI), or set the draft to 'none'")
             keep["melody"] = self.app.upload(melody)
+            extra = {"melody_stem": music["melody_stem"]}
         elif mode == "continuation":
             if not continue_from:
                 raise gr.Error("choose audio or a .codes.npz token file to continue, or set the draft to 'none'")
@@ -148,12 +151,13 @@ class GenerateTab:
             if not str(music["chords"] or "").strip():
                 raise gr.Error("type a chord progression such as 'Am F C G', or set the draft to 'none'")
             beats = music["beats_per_chord"]
-            chords = {**music, "chords": str(music["chords"]), "beats_per_chord": float(beats) if beats else None,
-                      "time_signature": str(music["time_signature"] or "4/4")}
+            extra = {**music, "melody_stem": None, "chords": str(music["chords"]),
+                     "beats_per_chord": float(beats) if beats else None,
+                     "time_signature": str(music["time_signature"] or "4/4")}
         options = dict(melody_start=float(melody_start or 0.0), melody_end=melody_end or None,
                        prompt_seconds=float(prompt_seconds), include_prompt=bool(include_prompt),
                        duration_s=params.duration_s)
-        draft = prepare_draft(engine, **keep, **options, **chords)  # checked first: a bad upload is never kept
+        draft = prepare_draft(engine, **keep, **options, **extra)  # checked first: a bad upload is never kept
         kept = {role: keep_draft(path, self.app.out) if path else None for role, path in keep.items()}
         return draft.with_files(base, **kept)
 
@@ -177,6 +181,7 @@ class GenerateTab:
                         with gr.Row():
                             w.melody_start = gr.Number(0.0, label="Start (s)", minimum=0)
                             w.melody_end = gr.Number(None, label="End (s)", minimum=0, info="Blank: start + duration")
+                        TranscribePanel(self.app).build(w)
                     with gr.Group(visible=False) as w.chords_box:
                         w.chords = gr.Textbox("", label="Chords", placeholder="Am F C G", elem_id="gen-chords",
                                               info="Symbols like Am7, F/C; N.C. is a rest (melody models only)")
@@ -224,7 +229,7 @@ class GenerateTab:
         w.reuse.click(lambda s: s, w.used_seed, w.seed, api_visibility="private", queue=False)
         inputs = [w.prompt, w.seed, w.draft_mode, w.melody, w.melody_start, w.melody_end, w.continue_from,
                   w.prompt_seconds, w.include_prompt, *shared.sampling, shared.stops, w.chords, w.bpm,
-                  w.beats_per_chord, w.time_signature, w.voicing, w.audio_format, w.segments]
+                  w.beats_per_chord, w.time_signature, w.voicing, w.audio_format, w.segments, w.melody_stem]
         outputs = [w.preview, w.audio, w.image, w.summary, w.used_seed, w.files, w.facts]
         w.event = w.run.click(self.generate, inputs, outputs, api_name="generate", concurrency_id="model",
                               concurrency_limit=shared.concurrency, show_progress_on=[w.audio])

@@ -1,0 +1,70 @@
+"""The melody draft's "Transcribe" panel: Basic Pitch's notes of an uploaded melody as a piano roll and a MIDI file
+to download and edit (the ``melody`` track is what the "transcribe" stem conditions on)."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+from typing import TYPE_CHECKING
+
+import gradio as gr
+
+from workbench.core.hashing import file_sha256
+from workbench.ui.context import ui_errors
+from workbench.ui.uploads import check_upload
+
+if TYPE_CHECKING:
+    from workbench.ui.app import App
+
+#: The "Melody audio" choices: how the draft's audio is reduced before its chroma (see workbench.core.stems).
+STEM_CHOICES = [("as it is", "none"), ("harmonic part (drums out, bass stays)", "harmonic"),
+                ("Demucs: vocals + other (drums and bass out)", "demucs"),
+                ("transcribed notes: the highest voice (Basic Pitch)", "transcribe"),
+                ("Demucs, then transcribed notes", "demucs+transcribe")]
+
+
+class TranscribePanel:
+    """Handler and layout of the transcription panel inside the Generate tab's melody box."""
+
+    def __init__(self, app: App) -> None:
+        self.app = app
+
+    @ui_errors
+    def transcribe(self, melody: str | None, start: float | None = 0.0, end: float | None = None,
+                   stem: str = "none") -> tuple[str, str, str]:
+        """Transcribe the melody upload's window; returns ``(piano roll PNG, MIDI file, summary)`` under
+        ``<out>/transcriptions/`` (one pair per file content, window and separation)."""
+        from workbench.core.stems import parse_stem
+        from workbench.drafts.transcribe import MELODY_TRACK, transcribe_file
+
+        if not melody:
+            raise gr.Error("choose a melody audio file to transcribe")
+        path = check_upload(melody)
+        separation, _ = parse_stem(path, None if stem in (None, "none") else stem)
+        notes = transcribe_file(path, start_s=float(start or 0.0), end_s=end or None, stem=separation)
+        name = f"{file_sha256(path)[:12]}-{float(start or 0):g}-{end or 'end'}-{separation or 'none'}"
+        folder = self.app.out / "transcriptions"
+        midi = notes.write_midi(folder / f"{name.replace(':', '_')}.mid", force=True)
+        image = notes.write_piano_roll(midi.with_suffix(".png"), force=True)
+        summary = (f"**{len(notes.notes)}** notes heard, **{len(notes.melody)}** in the melody line (orange) over "
+                   f"{notes.duration_s:.2f} s · {notes.transcriber}. The MIDI file's `{MELODY_TRACK}` track is what "
+                   "the 'transcribed notes' choice conditions on; edit it and upload it as the melody.")
+        return str(image), str(midi), summary
+
+    def build(self, w: SimpleNamespace) -> SimpleNamespace:
+        """The panel (inside the melody box; ``w`` holds the melody inputs), wired to :meth:`transcribe`."""
+        w.melody_stem = gr.Dropdown(STEM_CHOICES, value="none", label="Melody audio", elem_id="gen-melody-stem",
+                                    info="What of an audio melody the chroma is taken from (MIDI: its notes)")
+        with gr.Row():
+            w.transcribe = gr.Button("Transcribe to notes", size="sm", elem_id="gen-transcribe")
+        w.roll = gr.Image(label="Notes (piano roll; orange: the melody line)", type="filepath", interactive=False,
+                          visible=True, height=160, elem_id="gen-roll")
+        w.notes_summary = gr.Markdown("", elem_id="gen-notes-summary")
+        w.midi = gr.File(label="Download the notes (MIDI)", interactive=False, height=70, elem_id="gen-midi")
+        w.transcribe.click(self.transcribe, [w.melody, w.melody_start, w.melody_end, w.melody_stem],
+                           [w.roll, w.midi, w.notes_summary], api_name="transcribe", concurrency_id="model",
+                           concurrency_limit=1)
+        w.transcribe_handler = self.transcribe
+        return w
+
+
+__all__ = ["STEM_CHOICES", "TranscribePanel"]
