@@ -4,16 +4,12 @@ to download and edit (the ``melody`` track is what the "transcribe" stem conditi
 from __future__ import annotations
 
 from types import SimpleNamespace
-from typing import TYPE_CHECKING
 
 import gradio as gr
 
 from workbench.core.hashing import file_sha256
-from workbench.ui.context import ui_errors
+from workbench.ui.context import App, ui_errors
 from workbench.ui.uploads import check_upload
-
-if TYPE_CHECKING:
-    from workbench.ui.app import App
 
 #: The "Melody audio" choices: how the draft's audio is reduced before its chroma (see workbench.core.stems).
 STEM_CHOICES = [("as it is", "none"), ("harmonic part (drums out, bass stays)", "harmonic"),
