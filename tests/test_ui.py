@@ -448,7 +448,7 @@ def test_upload_helpers(tmp_path):
 def test_public_endpoints_are_the_named_actions(demo):
     public = {fn.api_name for fn in demo.fns.values() if fn.api_visibility == "public"}
     assert public == {"generate", "compare", "library_render", "batch", "tokenize", "history", "rate", "reproduce",
-                      "loop", "retake", "edit", "delete", "restore", "export", "import"}
+                      "loop", "retake", "edit", "delete", "restore", "export", "import", "transcribe"}
 
 
 def test_launch_options_are_safe_by_default(tmp_path, capsys):

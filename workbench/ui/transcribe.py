@@ -8,6 +8,7 @@ from types import SimpleNamespace
 import gradio as gr
 
 from workbench.core.hashing import file_sha256
+from workbench.core.slugs import slugify
 from workbench.ui.context import App, ui_errors
 from workbench.ui.uploads import check_upload
 
@@ -37,9 +38,9 @@ class TranscribePanel:
         path = check_upload(melody)
         separation, _ = parse_stem(path, None if stem in (None, "none") else stem)
         notes = transcribe_file(path, start_s=float(start or 0.0), end_s=end or None, stem=separation)
-        name = f"{file_sha256(path)[:12]}-{float(start or 0):g}-{end or 'end'}-{separation or 'none'}"
-        folder = self.app.out / "transcriptions"
-        midi = notes.write_midi(folder / f"{name.replace(':', '_')}.mid", force=True)
+        window = f"-{float(start or 0):g}s-{f'{end:g}s' if end else 'end'}" if start or end else ""
+        name = slugify(f"{path.stem}-{file_sha256(path)[:8]}{window}-{separation or ''}").strip("-")
+        midi = notes.write_midi(self.app.out / "transcriptions" / f"{name}.mid", force=True)
         image = notes.write_piano_roll(midi.with_suffix(".png"), force=True)
         summary = (f"**{len(notes.notes)}** notes heard, **{len(notes.melody)}** in the melody line (orange) over "
                    f"{notes.duration_s:.2f} s · {notes.transcriber}. The MIDI file's `{MELODY_TRACK}` track is what "
