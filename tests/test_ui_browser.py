@@ -99,6 +99,21 @@ def test_compare_four_seeds_rate_one_and_find_it_in_history(app_url, page, tmp_p
                            arg=str(row["id"]))
     page.get_by_text(f"take #{row['id']} · seed 2 · tiny").wait_for()
 
+    # retake from the playhead: while the take plays (or once paused), the playhead fills the time to retake from
+    page.get_by_text("Loop or retake from a point").click()
+    at = page.locator("#hist-at input")
+    at.fill("0.25")
+    page.locator("#hist-playhead").click()
+    page.wait_for_timeout(300)
+    assert float(at.input_value()) == 0.25  # not played yet: the typed time stays
+    page.locator("#hist-audio button[aria-label='Play']").first.click()
+    for _ in range(50):  # read the playhead while it plays (the 1 s take may end before a pause lands)
+        page.locator("#hist-playhead").click()
+        page.wait_for_timeout(100)
+        if float(at.input_value() or 0) not in (0.0, 0.25):
+            break
+    assert 0 < float(at.input_value()) <= 1.0  # where the 1 s take was playing
+
     shot = tmp_path / "workbench-history.png"
     page.screenshot(path=str(shot), full_page=True)
     assert shot.stat().st_size > 10_000

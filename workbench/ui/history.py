@@ -18,6 +18,7 @@ from workbench.render.reproduce import reproduce
 from workbench.store.naming import codes_path_for
 from workbench.ui.context import App, Job, relay, stars, ui_errors
 from workbench.ui.curate import CuratePanel
+from workbench.ui.playhead import playhead_js
 
 HEADERS = ["id", "created", "prompt", "seed", "model", "rating", "♥", "s", "file"]
 RATINGS = [("–", 0), *((str(n), n) for n in range(1, 6))]
@@ -111,7 +112,7 @@ class HistoryTab:
         ``(files, summary)``. Stoppable."""
         row = self._row(take)
         if at is None:
-            raise gr.Error("type the time to retake from, in seconds")
+            raise gr.Error("type the time to retake from, in seconds, or pause the take there and use the playhead")
         seed_list = parse_seeds(str(seeds or "").strip() or "1")
         engine = self.app.cache.get(row["model"])
         job = Job.start(stops, "history")
@@ -166,7 +167,7 @@ class HistoryTab:
                                label="Takes (click one)", elem_id="hist-table")
         with gr.Row(equal_height=False):
             with gr.Column(scale=3):
-                w.audio = gr.Audio(type="filepath", interactive=False, label="Take")
+                w.audio = gr.Audio(type="filepath", interactive=False, label="Take", elem_id="hist-audio")
                 w.details = gr.Markdown("Click a take to play it, rate it or reproduce it.", elem_classes=["facts"])
             with gr.Column(scale=2, variant="panel"):
                 w.take = gr.Textbox(label="Take id", elem_id="hist-take")
@@ -186,8 +187,11 @@ class HistoryTab:
                         w.make_loop = gr.Button("Make loop", size="sm", elem_id="hist-loop")
                     w.loop_audio = gr.Audio(type="filepath", interactive=False, label="Loop")
                     with gr.Row():
-                        w.at = gr.Number(None, label="Retake from (s)", minimum=0)
+                        w.at = gr.Number(None, label="Retake from (s)", minimum=0, elem_id="hist-at",
+                                         info="Type it, or pause the take and use the playhead")
                         w.seeds = gr.Textbox("1-4", label="Seeds")
+                    with gr.Row():
+                        w.playhead = gr.Button("Playhead → time", size="sm", elem_id="hist-playhead")
                         w.retake = gr.Button("Retake from here", size="sm", elem_id="hist-retake")
                     w.retakes = gr.File(label="Retakes and their contact sheet", file_count="multiple",
                                         interactive=False)
@@ -206,6 +210,7 @@ class HistoryTab:
                           concurrency_id="model", concurrency_limit=shared.concurrency)
         w.stop.click(shared.stop("history"), shared.stops, None, api_visibility="private", queue=False)
         w.make_loop.click(self.loop, [w.take, w.bars, w.bpm], [w.loop_audio, w.message], api_name="loop")
+        w.playhead.click(None, w.at, w.at, js=playhead_js("hist-audio"), api_visibility="private", queue=False)
         w.retake.click(self.retake, [w.take, w.at, w.seeds, shared.stops], [w.retakes, w.message], api_name="retake",
                        concurrency_id="model", concurrency_limit=shared.concurrency
                        ).then(self.search, search_in, w.table, api_visibility="private")
