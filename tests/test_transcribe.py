@@ -148,13 +148,20 @@ def test_a_transcribed_take_records_the_notes_and_reproduces(drafts, tmp_path, t
     assert other.codes_sha256 != item.take.codes_sha256  # the notes, not the audio chroma, conditioned it
 
 
-def test_prompt_files_take_melody_stem_and_check_it(drafts, tmp_path):
+def test_prompt_files_take_melody_stem_and_check_it(drafts, tmp_path, tiny_melody):
     from workbench.core.errors import PromptFileError
     from workbench.library.prompts import parse_library
+    from workbench.render.batch import render_library
+    from workbench.store.sidecar import read_sidecar
 
     good = '[[prompt]]\nid = "x"\ntext = "pads"\nmelody = "mix.wav"\nmelody_stem = "demucs+transcribe"\n'
     [prompt] = parse_library(good, source=drafts["mix"].parent / "ok.toml").prompts
     assert prompt.melody_stem == "demucs+transcribe"
+    (drafts["mix"].parent / "notes.toml").write_text(good.replace("demucs+transcribe", "transcribe"))
+    result = render_library(drafts["mix"].parent / "notes.toml", tiny_melody, out_dir=tmp_path, seeds=[1],
+                            duration_s=1.0)
+    [item] = result.done
+    assert read_sidecar(item.sidecar)["draft"]["melody"]["stem"] == "transcribe"
     for body, message in [('melody = "mix.wav"\nmelody_stem = "vocals"', "melody_stem: must be one of"),
                           ('melody_stem = "harmonic"', 'melody_stem: only applies with melody = "..."')]:
         with pytest.raises(PromptFileError, match=message):
