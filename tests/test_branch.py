@@ -67,11 +67,49 @@ def test_bad_branches_are_one_line_errors(tmp_path, tiny, tiny_melody, parent):
         render_branch(parent.sidecar, at_s=2.0, seeds=[1], engine=tiny, duration_s=1.5)
     from workbench.drafts.prepare import prepare_draft
 
-    draft = prepare_draft(tiny_melody, chords="Am F", bpm=100, duration_s=1.0, record_base=tmp_path)
+    old = prepare_draft(tiny_melody, chords="Am F", bpm=100, duration_s=1.0, record_base=tmp_path, melody_time_base=1)
     [chords] = render_prompt(tiny_melody, "pads", GenerationParams(duration_s=1.0), [1], [tmp_path / "c.wav"],
-                             draft=draft)
-    with pytest.raises(DraftError, match="follows a melody or chords is not supported yet"):
+                             draft=old)
+    with pytest.raises(DraftError, match="made before melodies kept one timeline"):
         render_branch(chords.sidecar, at_s=0.5, seeds=[1], engine=tiny_melody)
+
+
+def test_a_take_that_follows_chords_branches_on_the_same_timeline_and_reproduces(tmp_path, tiny_melody):
+    from workbench.drafts.prepare import prepare_draft
+    from workbench.store.sidecar import read_sidecar
+
+    draft = prepare_draft(tiny_melody, chords="Am F C G", bpm=120, beats_per_chord=2, duration_s=2.0,
+                          record_base=tmp_path)
+    [chords] = render_prompt(tiny_melody, "pads", GenerationParams(duration_s=2.0), [1], [tmp_path / "c.wav"],
+                             draft=draft)
+    [item] = render_branch(chords.sidecar, at_s=1.0, seeds=[6], engine=tiny_melody)[0]
+    assert np.array_equal(item.take.codes[:, :50], chords.take.codes[:, :50])
+    record = read_sidecar(item.sidecar)["draft"]
+    assert record["chords"] == read_sidecar(chords.sidecar)["draft"]["chords"] and record["branch"]["at_s"] == 1.0
+    assert reproduce(item.sidecar, engine=tiny_melody).identical
+    # the chords condition the new part from 1 s on the parent's timeline: the same branch without them differs
+    alone = tiny_melody.generate("pads", GenerationParams(duration_s=1.0), seeds=[6],
+                                 prompt_codes=chords.take.codes[:, :50])[0]
+    followed = tiny_melody.generate("pads", GenerationParams(duration_s=1.0), seeds=[6],
+                                    prompt_codes=chords.take.codes[:, :50], melody=draft.melody)[0]
+    assert followed.codes_sha256 == item.take.codes_sha256 != alone.codes_sha256
+
+
+def test_a_branch_of_a_melody_take_names_the_melody_file_from_its_own_folder(tmp_path, tiny_melody):
+    import soundfile as sf
+
+    from workbench.drafts.prepare import prepare_draft
+    from workbench.store.sidecar import read_sidecar
+
+    t = np.arange(64000) / 32000
+    sf.write(tmp_path / "hum.wav", (0.3 * np.sin(2 * np.pi * 440 * t)).astype(np.float32), 32000)
+    draft = prepare_draft(tiny_melody, melody=tmp_path / "hum.wav", duration_s=2.0, record_base=tmp_path)
+    [take] = render_prompt(tiny_melody, "pads", GenerationParams(duration_s=2.0), [2], [tmp_path / "m.wav"],
+                           draft=draft)
+    rendered, _ = render_branch(take.sidecar, at_s=0.5, seeds=[3], engine=tiny_melody)
+    melody = read_sidecar(rendered[0].sidecar)["draft"]["melody"]
+    assert melody["file"] == "../hum.wav" and (rendered[0].sidecar.parent / melody["file"]).resolve().is_file()
+    assert reproduce(rendered[0].sidecar, engine=tiny_melody).identical
 
 
 def test_reproducing_a_retake_whose_parent_codes_changed_says_so(tmp_path, tiny, parent):

@@ -43,13 +43,11 @@ def branch_draft(parent: str | Path, record: dict[str, Any], at_s: float, engine
     checked ``record``, see :func:`workbench.store.sidecar.read_sidecar`).
 
     Raises:
-        DraftError: the branch point is not inside the take, the parent's token file is missing or altered, it
-            belongs to another codec, or the parent follows a melody or chords (its time base would restart).
+        DraftError: the branch point is not inside the take, the parent's token file is missing or altered, or it
+            belongs to another codec. (A parent's melody or chords are added by
+            :func:`workbench.drafts.prepare.follow_parent`.)
     """
     parent = Path(parent)
-    if any(key in (record.get("draft") or {}) for key in ("melody", "chords")):
-        raise DraftError(f"{parent}: branching a take that follows a melody or chords is not supported yet; "
-                         "render it again with another seed instead")
     codes_file = parent.parent / record["codes"]["file"]
     tokens, kept = _kept_codes(codes_file, at_s, engine)
     if codes_sha256(tokens.codes) != record["codes_sha256"]:

@@ -18,8 +18,8 @@ from workbench.core.hashing import file_sha256
 from workbench.drafts.checks import MAX_DRAFT_S, check_length, check_samples
 from workbench.drafts.draft import NO_DRAFT, Draft, relative
 
-__all__ = ["NO_DRAFT", "Draft", "DraftOptions", "draft_from_record", "draft_identity", "load_draft_audio",
-           "prepare_draft"]
+__all__ = ["NO_DRAFT", "Draft", "DraftOptions", "draft_from_record", "draft_identity", "follow_parent",
+           "load_draft_audio", "prepare_draft"]
 
 
 def load_draft_audio(path: str | Path, sample_rate: int, channels: int, *, max_s: float = MAX_DRAFT_S
@@ -208,7 +208,8 @@ def draft_from_record(record: dict[str, Any] | None, *, base: Path, engine: Any)
     if isinstance(record.get("branch"), dict):
         from workbench.drafts.branch import branch_from_record
 
-        return branch_from_record(record["branch"], base=base, engine=engine)
+        branch = branch_from_record(record["branch"], base=base, engine=engine)
+        return follow_parent(branch, record, parent_base=base, base=base, engine=engine)
     options: dict[str, Any] = {"record_base": base}
     for key, info in record.items():
         if key == "identity":
@@ -236,3 +237,31 @@ def draft_from_record(record: dict[str, Any] | None, *, base: Path, engine: Any)
             options.update(continue_from=path, prompt_seconds=info["prompt_seconds"],
                            include_prompt=info["include_prompt"])
     return prepare_draft(engine, **options)
+
+
+def follow_parent(branch: Draft, parent_draft: dict[str, Any] | None, *, parent_base: Path, base: Path,
+                  engine: Any) -> Draft:
+    """A retake (``branch``) of a take that follows a melody or chords follows them too, on the parent's timeline.
+
+    With one time base (``time_base`` 2), time 0 of the melody is the start of the kept codes, which is the
+    parent's start, so the new part hears the melody exactly where the parent heard it. ``parent_draft`` is the
+    parent's sidecar ``draft`` (its files relative to ``parent_base``); the melody or chords record is copied into
+    the retake's with its file relative to ``base``, the retake's folder.
+
+    Raises:
+        DraftError: the parent also continues a draft, or was made before one time base (it would restart).
+    """
+    parts = {key: info for key, info in (parent_draft or {}).items() if key in ("melody", "chords")}
+    if not parts:
+        return branch
+    if "continuation" in (parent_draft or {}):
+        raise DraftError("branching a take that follows a melody and continues a draft is not supported yet; "
+                         "render it again with another seed instead")
+    if any(info.get("time_base", 1) != 2 for info in parts.values()):
+        raise DraftError("this take was made before melodies kept one timeline (time_base 1): a retake would "
+                         "restart its melody; render it again, then branch the new take")
+    melody = draft_from_record(parts, base=parent_base, engine=engine)
+    record = {**branch.record, "identity": {**branch.record["identity"], **(melody.record.get("identity") or {})}}
+    for key, info in parts.items():
+        record[key] = {**info, **({"file": relative(parent_base / info["file"], base)} if "file" in info else {})}
+    return dataclasses.replace(branch, melody=melody.melody, record=record)

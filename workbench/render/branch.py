@@ -9,6 +9,7 @@ from typing import Any
 from workbench.core.audio import read_audio
 from workbench.core.errors import ParamsError
 from workbench.drafts.branch import branch_draft, check_branch_point
+from workbench.drafts.prepare import follow_parent
 from workbench.render.prompt import Rendered, contact_row, render_prompt
 from workbench.store.naming import branch_folder, seed_name, spectrogram_path_for
 from workbench.store.sidecar import read_sidecar, sidecar_params
@@ -51,7 +52,8 @@ def render_branch(parent: str | Path, *, at_s: float, seeds: Sequence[int], engi
         env = Environment.of(record, parent, device=device)
         engine = load_engine(env.model, device=env.device, dtype=env.dtype, kernels=env.kernels)
     folder = Path(folder) if folder is not None else branch_folder(parent, at_s)
-    draft = branch_draft(parent, record, at_s, engine, record_base=folder)
+    draft = follow_parent(branch_draft(parent, record, at_s, engine, record_base=folder), record.get("draft"),
+                          parent_base=parent.parent, base=folder, engine=engine)
     rendered = render_prompt(engine, text or record["prompt"]["text"], params, list(seeds),
                              [folder / seed_name(seed) for seed in seeds], draft=draft, **options)
     audio = parent.parent / record["audio"]["file"]
