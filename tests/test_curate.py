@@ -104,6 +104,26 @@ def test_delete_moves_every_file_to_the_trash_and_restore_brings_the_take_back(o
     assert trash.items() == [] and not list((out / TRASH).iterdir())
 
 
+def test_a_deleted_take_leaves_its_contact_sheet_and_comes_back_with_restore(out):
+    from workbench.store.contact import write_contact_sheet
+
+    folder = out / "lofi"
+    rows = [{"audio": folder / f"s{n}.wav", "image": folder / f"s{n}.png", "seed": n, "duration_s": 3.0,
+             "sidecar": folder / f"s{n}.json"} for n in (1, 2, 3)]
+    sheet = write_contact_sheet(folder, "lofi piano", rows)
+
+    def hidden() -> list[str]:
+        cards = [line for line in sheet.read_text().splitlines() if line.startswith("<figure")]
+        assert len(cards) == 3
+        return [card.split(' src="s')[2][0] for card in cards if card.startswith('<figure class="take" hidden>')]
+
+    trash = Trash(History(out))
+    item = trash.delete(2)
+    assert hidden() == ["2"]  # seed 2's card is hidden, not pointing at a file in the trash
+    trash.restore(item.name)
+    assert hidden() == []
+
+
 def test_restore_refuses_to_overwrite_and_empty_frees_the_space(out):
     trash = Trash(History(out))
     item = trash.delete("lofi/s2.wav")

@@ -100,5 +100,25 @@ audio{{width:100%;margin:.5em 0}} code{{color:#9cf;font-size:.85em}} figcaption{
     return path
 
 
+def show_card(audio: str | Path, shown: bool) -> bool:
+    """Hide (``shown=False``) or show again the card of the take ``audio`` in the contact sheet of its folder, as
+    a take moves to the trash and back; returns whether the sheet had the card. Other sheets are left alone."""
+    audio = Path(audio)
+    sheet = audio.parent / "index.html"
+    if not sheet.is_file():
+        return False
+    src = f' src="{html.escape(audio.name)}"></audio>'
+    lines = sheet.read_text(encoding="utf-8").split("\n")
+    found = False
+    for i, line in enumerate(lines):
+        if line.startswith('<figure class="take"') and src in line:
+            found = True
+            head = '<figure class="take">' if shown else '<figure class="take" hidden>'
+            lines[i] = head + line.split(">", 1)[1]
+    if found:
+        write_bytes(sheet, "\n".join(lines).encode("utf-8"), force=True)
+    return found
+
+
 def _fmt(value: float | None) -> str:
     return "–" if value is None else f"{value:.1f}"

@@ -20,6 +20,7 @@ from typing import Any
 
 from workbench.core.atomic import write_bytes
 from workbench.core.errors import HistoryError, ProvenanceError
+from workbench.store.contact import show_card
 from workbench.store.history import History
 from workbench.store.naming import CODES, LOOP, LOOP_SIDECAR, SIDECAR, SPECTROGRAM, companion
 from workbench.store.sidecar import read_sidecar
@@ -96,6 +97,7 @@ class Trash:
                 (target / rel).parent.mkdir(parents=True, exist_ok=True)
                 os.replace(self.root / rel, target / rel)
             self.history.remove(item.take_id)
+            show_card(_abs(self.root, row["audio"]), False)  # its seeds' contact sheet no longer shows it
         return item
 
     def _rel(self, path: Path) -> str:
@@ -147,6 +149,7 @@ class Trash:
                 os.replace(source / rel, self.root / rel)
             sidecar = self.root / sidecars[0]
             take_id = self.history.index(sidecar, read_sidecar(sidecar), item.take_id)
+            show_card(_abs(self.root, item.audio), True)
             shutil.rmtree(source)
         return take_id
 
