@@ -13,9 +13,10 @@ import numpy as np
 from workbench.core.audio import SILENCE_RMS, resample, to_channels
 from workbench.core.errors import DraftError
 from workbench.core.hashing import file_sha256
+from workbench.core.stems import parse_stem
 from workbench.drafts.checks import MAX_DRAFT_S
 from workbench.drafts.grid import CHROMA_HOP, CHROMA_RATE, CHROMA_SAMPLE_RATE, hold, one_hot  # noqa: F401 - re-exported
-from workbench.drafts.stems import melody_audio, parse_stem
+from workbench.drafts.stems import melody_audio
 
 #: How a melody lines up with a take (recorded as ``time_base``; see :meth:`Melody.pass_chroma`): 2 = one timeline
 #: from the audio prompt's start, the melody looped past its end (audiocraft's rule); 1 = before (reproduced).
@@ -209,7 +210,7 @@ def load_melody(path: str | Path, *, start_s: float = 0.0, end_s: float | None =
         start_s: Start of the window in the file, seconds.
         end_s: End of the window, seconds; None or past the end of the file means the end of the file.
         stem: How audio is reduced before its chroma (MIDI drums are ignored anyway; see
-            :data:`workbench.drafts.stems.STEM_HELP`): ``"harmonic"`` (needs librosa), ``"demucs"`` or
+            :data:`workbench.core.stems.STEM_HELP`): ``"harmonic"`` (needs librosa), ``"demucs"`` or
             ``"demucs:NAME"`` (needs Demucs), ``"transcribe"`` (needs Basic Pitch: the chroma of the highest voice
             of the notes it hears, as :func:`workbench.drafts.midi.notes_chroma` gives for MIDI), or a separation
             then ``"+transcribe"``. A transcription adds ``transcription`` to the record.

@@ -1,16 +1,18 @@
 """A melody draft's audio before its chroma: the window read, optionally reduced to what carries the melody
-(librosa's harmonic part, or Demucs' vocals + other), mixed to mono at 32 kHz; and whether to transcribe it."""
+(librosa's harmonic part, or Demucs' vocals + other), mixed to mono at 32 kHz (the choices are named and parsed in
+:mod:`workbench.core.stems`)."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
 
+import numpy as np
+
+from workbench.core.audio import read_audio, resample, to_channels
 from workbench.core.errors import AudioFileError, DraftError
-from workbench.core.stems import STEM_HELP, STEMS, parse_stem  # noqa: F401 - re-exported
+from workbench.drafts.checks import check_samples, window_bounds
+from workbench.drafts.grid import CHROMA_SAMPLE_RATE
 
-if TYPE_CHECKING:
-    import numpy as np
 
 def melody_audio(path: Path, start_s: float, end_s: float | None, separation: str | None, max_s: float
                  ) -> tuple[np.ndarray, float, float]:
@@ -20,12 +22,6 @@ def melody_audio(path: Path, start_s: float, end_s: float | None, separation: st
     Raises:
         DraftError: unreadable, silent, bad window, or a separation that is missing or fails.
     """
-    import numpy as np
-
-    from workbench.core.audio import read_audio, resample, to_channels
-    from workbench.drafts.checks import check_samples, window_bounds
-    from workbench.drafts.grid import CHROMA_SAMPLE_RATE
-
     try:
         audio, rate = read_audio(path)
     except AudioFileError as error:
@@ -50,4 +46,4 @@ def melody_audio(path: Path, start_s: float, end_s: float | None, separation: st
     return wav, start, end
 
 
-__all__ = ["STEMS", "STEM_HELP", "melody_audio", "parse_stem"]
+__all__ = ["melody_audio"]
