@@ -32,13 +32,14 @@ def transcribe(
     for path in (midi, midi.with_suffix(".png")) if piano_roll else (midi,):
         if path.exists() and not force:  # before the work, so that nothing is half written
             raise OutputExistsError(f"{path} exists already; pass --force to overwrite it")
-    notes = transcribe_file(draft, start_s=start, end_s=end, stem=stem)
+    with console.status(f"transcribing {draft} with Basic Pitch…"):
+        notes = transcribe_file(draft, start_s=start, end_s=end, stem=stem)
     notes.write_midi(midi, force=force)
     image = notes.write_piano_roll(midi.with_suffix(".png"), force=force) if piano_roll else None
     also = f" and {image}" if image is not None else ""
     console.print(f"wrote {midi}{also}: {len(notes.notes)} notes in track '{NOTES_TRACK}', "
                   f"{len(notes.melody)} in track '{MELODY_TRACK}' ({notes.duration_s:.2f} s, {notes.transcriber})")
-    console.print(f"follow it: workbench generate ... --melody {midi} --midi-track {MELODY_TRACK}")
+    console.print(f"follow it: workbench generate TEXT --model melody --melody {midi} --midi-track {MELODY_TRACK}")
 
 
 __all__ = ["transcribe"]
