@@ -55,8 +55,9 @@ def check_music(raw: dict[str, Any]) -> tuple[dict[str, Any], list[tuple[str, st
     if "melody_stem" in raw:
         value = raw["melody_stem"]
         try:
-            values["melody_stem"] = parse_stem("", value) and value.strip()
-        except (DraftError, AttributeError):
+            parse_stem("", value if isinstance(value, str) else repr(value))
+            values["melody_stem"] = value.strip()
+        except DraftError:
             problems.append(("melody_stem", f"must be one of {', '.join(STEMS)} or 'demucs:NAME', got {value!r}"))
         if "melody" not in raw:
             problems.append(("melody_stem", "only applies with melody = \"...\""))
