@@ -23,6 +23,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
 
 import torch  # noqa: E402
+import transformers  # noqa: E402
 
 from workbench.core.params import GenerationParams  # noqa: E402
 from workbench.engine.load import load_engine  # noqa: E402
@@ -70,7 +71,7 @@ def main() -> int:
         "model": args.model, "seconds": args.seconds, "repeats": args.repeats,
         "date": datetime.now(UTC).isoformat(timespec="seconds"), "command": " ".join(["python", *sys.argv]),
         "machine": {"gpu": torch.cuda.get_device_name(0), "python": platform.python_version(),
-                    "torch": torch.__version__, "cuda": torch.version.cuda},
+                    "torch": torch.__version__, "cuda": torch.version.cuda, "transformers": transformers.__version__},
         "rows": rows, "total_s": round(time.perf_counter() - started, 1),
     }
     args.json.parent.mkdir(parents=True, exist_ok=True)

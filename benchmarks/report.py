@@ -1,5 +1,5 @@
-"""Turn benchmark result files (bench.py, loop_vs_baseline.py, kernel_agreement.py) into docs/benchmarks.md and
-its plots.
+"""Turn benchmark result files (bench.py, loop_vs_baseline.py, kernel_agreement.py, gpu_check.py) into
+docs/benchmarks.md and its plots.
 
     python benchmarks/report.py benchmarks/results/loop-vs-generate.json benchmarks/results/tiny.json \
         benchmarks/results/random-small.json --out docs/benchmarks.md
@@ -213,6 +213,27 @@ def agreement_section(result: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def gpu_section(result: dict[str, Any]) -> str:
+    """A ``gpu_check.py`` result: speed, memory and code agreement of one model on one CUDA device."""
+    m = result["machine"]
+    lines = [
+        f"## On a GPU (`{result['model']}`, {result['date'][:10]})",
+        "",
+        f"- Machine: {m['gpu']}; Python {m['python']}, torch {m['torch']} (CUDA {m['cuda']}), transformers "
+        f"{m.get('transformers', '?')}.",
+        f"- Command: `{result['command']}` ({result['total_s'] / 60:.1f} min in all): {result['seconds']:g} s takes, "
+        f"the median of {result['repeats']} passes per row.",
+        "",
+        "| dtype | batch | real-time factor | steps/s | peak CUDA GB | same codes alone and in the batch | "
+        "same codes every repeat |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    lines += [f"| {r['dtype']} | {r['batch']} | {r['realtime_factor']:.3f} | {r['steps_per_s']:.1f} | "
+              f"{r['peak_cuda_gb']:.2f} | {'yes' if r['same_codes_alone_and_in_batch'] else 'NO'} | "
+              f"{'yes' if r['same_codes_every_repeat'] else 'NO'} |" for r in result["rows"]]
+    return "\n".join(lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("results", nargs="+", type=Path)
@@ -224,6 +245,8 @@ def main() -> None:
         result = json.loads(path.read_text())
         if "baseline" in result:
             parts.append(loop_section(result))
+        elif "peak_cuda_gb" in (result.get("rows") or [{}])[0]:
+            parts.append(gpu_section(result))
         elif "identical" in result:
             parts.append(agreement_section(result))
         else:
