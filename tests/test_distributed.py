@@ -62,7 +62,7 @@ def test_ray_matches_local_survives_a_lost_worker_and_resumes(tmp_path, jobs_and
     assert not ray.is_initialized()
 
 
-def test_ray_passes_device_dtype_and_memory_mode_reports_steps_and_stops(tmp_path, jobs_and_local):
+def test_ray_passes_device_dtype_and_memory_mode_reports_steps_and_stops(tmp_path, jobs_and_local, monkeypatch):
     from workbench.core.errors import GenerationCancelled
     from workbench.render.jobs import WriteOptions, group_jobs
 
@@ -78,7 +78,9 @@ def test_ray_passes_device_dtype_and_memory_mode_reports_steps_and_stops(tmp_pat
     assert not ray.is_initialized()
     pressed = []
     stopper = RayRunner(workers=1)
-    with pytest.raises(GenerationCancelled):
+    jobs = plan_jobs(prompts[:2], tmp_path / "stopped", seeds=[1], model="tiny", duration_s=2.0)  # none done yet
+    monkeypatch.setattr("workbench.render.distributed.POLL_S", 60.0)  # each pass ends within one poll of the press
+    with pytest.raises(GenerationCancelled):  # (a stop pressed then used to slip through)
         render_jobs(jobs, tmp_path / "stopped", runner=stopper, batch_size=1,
                     step_progress=lambda d, t: pressed.append(d), should_stop=lambda: bool(pressed))
     assert pressed and not list((tmp_path / "stopped").rglob("*.wav")) and not ray.is_initialized()

@@ -196,6 +196,8 @@ class RayRunner:
                             step_progress(*steps.get_nowait())
                         except Empty:
                             break
+                    if ready and should_stop is not None and should_stop():  # pressed while its last steps came in
+                        raise GenerationCancelled("render stopped; finished takes are kept: a re-run resumes")
                 [ref] = ready
                 group, attempt, actor = pending.pop(ref)
                 try:
