@@ -6,7 +6,9 @@ differing frame (None: identical), to tell which setting restores exactness:
 
 - ``plain``: the workbench as it is;
 - ``deterministic``: ``torch.use_deterministic_algorithms(True)``, with ``CUBLAS_WORKSPACE_CONFIG=:4096:8``;
-- ``sdpa-math``: attention through PyTorch's reference math kernel (``torch.nn.attention.sdpa_kernel``).
+- ``sdpa-math``, ``sdpa-flash``, ``sdpa-efficient``, ``sdpa-cudnn``: attention through one kernel of PyTorch's
+  ``scaled_dot_product_attention`` only (``torch.nn.attention.sdpa_kernel``; a kernel that cannot run the shapes
+  makes its row an error), to see whether the kernel PyTorch picks is the one that does not repeat.
 
 Each setting runs in a fresh child process, so none leaks into the next. Writes one JSON results file.
 
@@ -27,7 +29,9 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
 
 TEXT = "80s synthwave, night drive, pulsing bass arpeggio, gated drums, 110 BPM"
-SETTINGS = ("plain", "deterministic", "sdpa-math")
+SETTINGS = ("plain", "deterministic", "sdpa-math", "sdpa-flash", "sdpa-efficient", "sdpa-cudnn")
+KERNELS = {"sdpa-math": "MATH", "sdpa-flash": "FLASH_ATTENTION", "sdpa-efficient": "EFFICIENT_ATTENTION",
+           "sdpa-cudnn": "CUDNN_ATTENTION"}
 
 
 def once(setting: str, model: str, device: str, dtype: str, seconds: float) -> dict:
@@ -42,10 +46,10 @@ def once(setting: str, model: str, device: str, dtype: str, seconds: float) -> d
     context = contextlib.nullcontext()
     if setting == "deterministic":
         torch.use_deterministic_algorithms(True)
-    elif setting == "sdpa-math":
+    elif setting in KERNELS:
         from torch.nn.attention import SDPBackend, sdpa_kernel
 
-        context = sdpa_kernel(SDPBackend.MATH)
+        context = sdpa_kernel(getattr(SDPBackend, KERNELS[setting]))
     engine = load_engine(model, device=device, dtype=dtype)
     params = GenerationParams(duration_s=seconds)
     with context:
@@ -59,7 +63,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default="random-small")
     parser.add_argument("--device", default="cuda")
-    parser.add_argument("--dtypes", default="bfloat16,float16,float32")
+    parser.add_argument("--dtypes", default="bfloat16")
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--json", type=Path, required=True)
     parser.add_argument("--one", nargs=2, metavar=("SETTING", "DTYPE"), help=argparse.SUPPRESS)
