@@ -70,14 +70,24 @@ def main() -> int:
     result = {
         "model": args.model, "seconds": args.seconds, "repeats": args.repeats,
         "date": datetime.now(UTC).isoformat(timespec="seconds"), "command": " ".join(["python", *sys.argv]),
-        "machine": {"gpu": torch.cuda.get_device_name(0), "python": platform.python_version(),
-                    "torch": torch.__version__, "cuda": torch.version.cuda, "transformers": transformers.__version__},
-        "rows": rows, "total_s": round(time.perf_counter() - started, 1),
+        "machine": machine(), "rows": rows, "total_s": round(time.perf_counter() - started, 1),
     }
-    args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps(result, indent=2) + "\n")
-    print(f"wrote {args.json} in {result['total_s']} s")
+    write_result(args.json, result)
     return 0
+
+
+def machine() -> dict:
+    """The GPU (or "cpu") and the versions that ran."""
+    return {"gpu": torch.cuda.get_device_name(0) if torch.cuda.is_available() else "cpu",
+            "python": platform.python_version(), "torch": torch.__version__, "cuda": torch.version.cuda,
+            "transformers": transformers.__version__}
+
+
+def write_result(path: Path, result: dict) -> None:
+    """Write one results file (JSON) and say so."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(result, indent=2) + "\n")
+    print(f"wrote {path}" + (f" in {result['total_s']} s" if "total_s" in result else ""))
 
 
 if __name__ == "__main__":

@@ -87,13 +87,11 @@ def main() -> int:
                 "setting": setting, "dtype": dtype, "error": (done.stderr.strip().splitlines() or ["?"])[-1]}
             rows.append(row)
             print(json.dumps(row), flush=True)
-    result = {"model": args.model, "device": args.device, "seconds": args.seconds,
-              "date": datetime.now(UTC).isoformat(timespec="seconds"), "command": " ".join(["python", *sys.argv]),
-              "machine": {"gpu": torch.cuda.get_device_name(0) if args.device == "cuda" else "cpu",
-                          "torch": torch.__version__}, "rows": rows}
-    args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps(result, indent=2) + "\n")
-    print(f"wrote {args.json}")
+    from gpu_check import machine, write_result  # beside this file
+
+    write_result(args.json, {"model": args.model, "device": args.device, "seconds": args.seconds,
+                             "date": datetime.now(UTC).isoformat(timespec="seconds"),
+                             "command": " ".join(["python", *sys.argv]), "machine": machine(), "rows": rows})
     return 0
 
 
