@@ -192,19 +192,21 @@ def loop_section(result: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def _head(result: dict[str, Any], title: str, machine: str, how: str) -> list[str]:
+    """A section's heading, machine line and command line (``how`` follows the command's duration)."""
+    return [f"## {title} (`{result['model']}`, {result['date'][:10]})", "", f"- Machine: {machine}.",
+            f"- Command: `{result['command']}` ({result['total_s'] / 60:.1f} min in all){how}"]
+
+
 def agreement_section(result: dict[str, Any]) -> str:
     """A ``kernel_agreement.py`` result: how often the packed kernels give the reference kernels' codes."""
     m = result["machine"]
-    lines = [
-        f"## Packed vs reference kernels, take by take (`{result['model']}`, {result['date'][:10]})",
-        "",
-        f"- Machine: {m['cpu']}, {m['cores']} cores, {m['ram_gb']:.0f} GB RAM; Python {m['python']}, torch "
-        f"{m['torch']}, transformers {m['transformers']}.",
-        f"- Command: `{result['command']}` ({result['total_s'] / 60:.1f} min in all). Each seed rendered alone on "
-        f"both kernels, {result['seconds']:g} s takes ({result['frames']} frames).",
-        "",
-        f"**{result['identical']} of {result['takes']} takes identical.**",
-    ]
+    lines = _head(result, "Packed vs reference kernels, take by take",
+                  f"{m['cpu']}, {m['cores']} cores, {m['ram_gb']:.0f} GB RAM; Python {m['python']}, torch "
+                  f"{m['torch']}, transformers {m['transformers']}",
+                  f". Each seed rendered alone on both kernels, {result['seconds']:g} s takes ({result['frames']} "
+                  "frames).")
+    lines += ["", f"**{result['identical']} of {result['takes']} takes identical.**"]
     differing = [r for r in result["rows"] if not r["identical"]]
     if differing:
         lines += ["", "| seed | first differing frame | codebook |", "|---|---|---|"]
@@ -216,13 +218,10 @@ def agreement_section(result: dict[str, Any]) -> str:
 def gpu_section(result: dict[str, Any]) -> str:
     """A ``gpu_check.py`` result: speed, memory and code agreement of one model on one CUDA device."""
     m = result["machine"]
-    lines = [
-        f"## On a GPU (`{result['model']}`, {result['date'][:10]})",
-        "",
-        f"- Machine: {m['gpu']}; Python {m['python']}, torch {m['torch']} (CUDA {m['cuda']}), transformers "
-        f"{m.get('transformers', '?')}.",
-        f"- Command: `{result['command']}` ({result['total_s'] / 60:.1f} min in all): {result['seconds']:g} s takes, "
-        f"the median of {result['repeats']} passes per row.",
+    lines = _head(result, "On a GPU", f"{m['gpu']}; Python {m['python']}, torch {m['torch']} (CUDA {m['cuda']}), "
+                  f"transformers {m.get('transformers', '?')}",
+                  f": {result['seconds']:g} s takes, the median of {result['repeats']} passes per row.")
+    lines += [
         "",
         "| dtype | batch | real-time factor | steps/s | peak CUDA GB | same codes alone and in the batch | "
         "same codes every repeat |",
