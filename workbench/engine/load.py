@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 
 from workbench.core.errors import ParamsError
 from workbench.engine import kernels as cpu_kernels
 from workbench.engine.engine import Engine
 from workbench.models.load import load_model
+from workbench.models.registry import resolve
 
 
 def load_engine(name: str = "small", *, device: str | None = None, dtype: str | torch.dtype | None = None,
-                kernels: str | None = None, low_memory: bool = False) -> Engine:
+                kernels: str | None = None, low_memory: bool = False) -> Any:
     """Load a MusicGen model by short name, Hub id, local folder, or built-in name (``tiny``...).
 
     Args:
@@ -28,12 +31,23 @@ def load_engine(name: str = "small", *, device: str | None = None, dtype: str | 
             the CPU, host memory on a GPU; :mod:`workbench.engine.offload`): less memory, the same takes, a
             short re-read per call.
 
+    Audiocraft models (``magnet-small``..., ``tiny-magnet``) load into an
+    :class:`~workbench.engine.audiocraft.engine.AudiocraftEngine` (same calls; ``kernels`` and ``low_memory`` do
+    not apply to them).
+
     Raises:
         ModelNotFoundError: unknown name, incomplete folder, or a Hub model that is neither cached nor
-            downloadable (fails within seconds, never a multi-minute hang).
+            downloadable (fails within seconds, never a multi-minute hang); audiocraft not installed.
     """
     if kernels not in (None, "auto", cpu_kernels.PACKED, cpu_kernels.REFERENCE):
         raise ParamsError(f"kernels must be auto, {cpu_kernels.PACKED} or {cpu_kernels.REFERENCE}, got {kernels!r}")
+    ref = resolve(name)
+    if ref.backend == "audiocraft":
+        from workbench.engine.audiocraft.load import load_audiocraft_engine
+
+        if kernels not in (None, "auto", cpu_kernels.REFERENCE):
+            raise ParamsError(f"--kernels {kernels} applies to MusicGen models; {name!r} runs audiocraft's own")
+        return load_audiocraft_engine(ref, device=device, dtype=dtype)
     loaded = load_model(name, device=device, dtype=dtype)
     model, ref = loaded.model, loaded.ref
     engine = Engine(model, loaded.processor, ref_name=ref.name, kind=ref.kind, source=ref.source,

@@ -7,7 +7,7 @@ from typing import Any
 
 import torch
 
-from workbench.core.errors import ParamsError
+from workbench.core.errors import ModelNotFoundError, ParamsError
 from workbench.models import hub
 from workbench.models.builtin import build_builtin
 from workbench.models.registry import ModelRef, resolve
@@ -67,6 +67,9 @@ def load_model(name: str, *, device: str | None = None, dtype: str | torch.dtype
         ParamsError: an unknown device or dtype.
     """
     ref = resolve(name)
+    if ref.backend != "transformers":
+        raise ModelNotFoundError(f"{ref.name!r} is an audiocraft model ({ref.source}), not a transformers MusicGen: "
+                                 "load_engine runs it; the codec tools take MusicGen and EnCodec models")
     target = pick_device(device)
     precision = torch_dtype(dtype, target)
     revision = None

@@ -23,6 +23,17 @@ MODELS: dict[str, str] = {
     "stereo-melody-large": "facebook/musicgen-stereo-melody-large",
 }
 
+#: audiocraft models (the optional audiocraft backend, :mod:`workbench.engine.audiocraft`): short name -> Hub id.
+AUDIOCRAFT_MODELS: dict[str, str] = {
+    "magnet-small": "facebook/magnet-small-10secs",
+    "magnet-medium": "facebook/magnet-medium-10secs",
+    "magnet-small-30s": "facebook/magnet-small-30secs",
+    "magnet-medium-30s": "facebook/magnet-medium-30secs",
+}
+
+#: Built-in models run by the audiocraft backend.
+AUDIOCRAFT_BUILTIN = ("tiny-magnet",)
+
 #: Built-in models: name -> (description, seed of their random weights).
 BUILTIN: dict[str, tuple[str, int]] = {
     "tiny": ("untrained MusicGen, tiny random weights (tests; makes noise, not music)", 1),
@@ -30,6 +41,8 @@ BUILTIN: dict[str, tuple[str, int]] = {
     "random-small": ("untrained MusicGen at musicgen-small's real size (benchmarks)", 3),
     "tiny-stereo": ("untrained stereo MusicGen (8 codebooks, left/right interleaved), tiny random weights (tests)", 4),
     "tiny-stereo-melody": ("untrained stereo MusicGen-Melody, tiny random weights (tests)", 5),
+    "tiny-magnet": ("untrained MAGNeT from audiocraft's debug configuration, 0.96 s segment (audiocraft backend; "
+                    "tests)", 11),
 }
 
 DEFAULT_MODEL = "small"
@@ -37,7 +50,7 @@ DEFAULT_MODEL = "small"
 
 def available_models() -> list[str]:
     """Every model short name: the published checkpoints, then the built-in offline models."""
-    return [*MODELS, *BUILTIN]
+    return [*MODELS, *AUDIOCRAFT_MODELS, *BUILTIN]
 
 
 @dataclass(frozen=True)
@@ -48,11 +61,13 @@ class ModelRef:
         name: The name as the user gave it.
         kind: ``"builtin"``, ``"hub"`` or ``"local"``.
         source: Built-in name, Hub repository id, or absolute folder path.
+        backend: ``"transformers"`` (MusicGen, the workbench's own decoding loop) or ``"audiocraft"`` (MAGNeT).
     """
 
     name: str
     kind: str
     source: str
+    backend: str = "transformers"
 
 
 def resolve(name: str) -> ModelRef:
@@ -64,12 +79,14 @@ def resolve(name: str) -> ModelRef:
     from workbench.core.errors import ModelNotFoundError
 
     if not isinstance(name, str) or not name.strip():
-        raise ModelNotFoundError(f"model name is empty; try one of: {', '.join([*MODELS, *BUILTIN])}")
+        raise ModelNotFoundError(f"model name is empty; try one of: {', '.join(available_models())}")
     name = name.strip()
     if name in BUILTIN:
-        return ModelRef(name, "builtin", name)
+        return ModelRef(name, "builtin", name, "audiocraft" if name in AUDIOCRAFT_BUILTIN else "transformers")
     if name in MODELS:
         return ModelRef(name, "hub", MODELS[name])
+    if name in AUDIOCRAFT_MODELS or name in AUDIOCRAFT_MODELS.values():
+        return ModelRef(name, "hub", AUDIOCRAFT_MODELS.get(name, name), "audiocraft")
     path = Path(name).expanduser()
     if path.is_dir():
         missing = [] if (path / "config.json").is_file() else ["config.json"]
@@ -86,7 +103,8 @@ def resolve(name: str) -> ModelRef:
     if name.count("/") == 1 and not name.startswith((".", "/")) and " " not in name:
         return ModelRef(name, "hub", name)
     raise ModelNotFoundError(
-        f"unknown model {name!r}: use a short name ({', '.join(MODELS)}), a built-in offline model "
+        f"unknown model {name!r}: use a short name ({', '.join([*MODELS, *AUDIOCRAFT_MODELS])}), a built-in offline "
+        f"model "
         f"({', '.join(BUILTIN)}, e.g. --model tiny), a Hub id like facebook/musicgen-small, or a local folder"
     )
 

@@ -1,0 +1,158 @@
+"""The audiocraft engine: an ``audiocraft.models`` generative model (MAGNeT) behind the workbench's engine calls.
+
+Every take is a normal take (sidecar, codes file, history row, ``reproduce``). audiocraft samples from the process
+RNG, so the guarantee differs from the transformers engine's batch-independent sampler: each take is rendered in its
+own pass inside a forked RNG seeded from the take's seed (:func:`workbench.engine.audiocraft.rng.seeded`), which makes
+it depend only on its text, parameters and seed, and ``reproduce`` identical on the same machine and versions.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+import torch
+
+from workbench.core.errors import GenerationCancelled, ModelCapabilityError, ParamsError
+from workbench.core.params import GenerationParams, random_seed, validate_seed, validate_text
+from workbench.core.take import ModelInfo, Take
+from workbench.engine.audiocraft.rng import seeded
+from workbench.engine.cost import measure
+from workbench.models.fingerprint import weights_fingerprint
+
+#: MAGNeT's decoding steps per codebook (audiocraft's default).
+DECODING_STEPS = (20, 10, 10, 10)
+
+
+class AudiocraftEngine:
+    """A loaded audiocraft MAGNeT model with the calls the renderers make (``generate``, ``decode``...).
+
+    Args:
+        model: An ``audiocraft.models.MAGNeT``.
+        ref_name, kind, source, revision: Where it came from (recorded in sidecars).
+    """
+
+    backend = "audiocraft"
+    kernels = "torch"
+
+    def __init__(self, model: Any, *, ref_name: str, kind: str, source: str, revision: str | None = None) -> None:
+        self.model = model
+        self.lm = model.lm
+        self.melody = False
+        self.audio_channels = int(model.audio_channels)
+        self.num_codebooks = int(self.lm.num_codebooks)
+        self.codec = None  # audiocraft's own EnCodec, not a workbench Codec: tokenize/detokenize take MusicGen models
+        frame_rate = int(model.frame_rate)
+        # MAGNeT renders one fixed segment; its non-overlapping spans trim it to a whole number of spans
+        frames = int(model.duration * frame_rate) // self.lm.span_len * self.lm.span_len
+        self.info = ModelInfo(
+            name=ref_name, kind=kind, source=source, revision=revision, architecture=type(model).__name__,
+            sample_rate=int(model.sample_rate), frame_rate=frame_rate, num_codebooks=self.num_codebooks,
+            codebook_size=int(self.lm.card), audio_channels=self.audio_channels, melody=False,
+            max_window_s=frames / frame_rate)
+        self.low_memory = False
+        self._weights_sha256: str | None = None
+        self._lock = threading.RLock()
+
+    @property
+    def device(self) -> torch.device:
+        return self.model.device
+
+    @property
+    def dtype(self) -> torch.dtype:
+        return next(iter(self.lm.parameters())).dtype
+
+    @property
+    def sample_rate(self) -> int:
+        return self.info.sample_rate
+
+    @property
+    def frame_rate(self) -> int:
+        return self.info.frame_rate
+
+    def frames_for(self, duration_s: float) -> int:
+        return int(np.ceil(round(duration_s * self.frame_rate, 6)))
+
+    def samples_for(self, duration_s: float) -> int:
+        return round(duration_s * self.sample_rate)
+
+    def weights_sha256(self) -> str:
+        """The fingerprint of the LM's and the codec's weights (tensor bytes for built-ins, files for Hub models)."""
+        with self._lock:
+            if self._weights_sha256 is None:
+                both = torch.nn.ModuleDict({"lm": self.lm, "codec": self.model.compression_model})
+                self._weights_sha256 = weights_fingerprint(both, self.info)
+            return self._weights_sha256
+
+    def generate(self, texts: str | Sequence[str], params: GenerationParams | None = None,
+                 seeds: int | Sequence[int] | None = None, *, melody: Any = None, prompt_codes: Any = None,
+                 progress: Callable[[int, int], None] | None = None, should_stop: Callable[[], bool] | None = None,
+                 preview: Any = None, segments: Any = None) -> list[Take]:
+        """Render one take per seed, each in its own seeded pass (see the module docstring).
+
+        MAGNeT samples a whole segment at once: ``duration_s`` must be at most the segment (``info.max_window_s``),
+        and the take keeps its first ``duration_s``. ``guidance_scale`` is MAGNeT's starting guidance (annealed to
+        1), ``top_p`` 1 means off (audiocraft's 0). ``preview`` is not streamed (nothing is audible before the last
+        step).
+
+        Raises:
+            ModelCapabilityError: a melody, a continuation or text segments (MAGNeT here takes text only).
+        """
+        params = params or GenerationParams()
+        texts_list = [texts] if isinstance(texts, str) else list(texts)
+        seed_list = ([random_seed() for _ in texts_list] if seeds is None
+                     else [validate_seed(s) for s in ([seeds] if isinstance(seeds, int) else seeds)])
+        if len(texts_list) == 1:
+            texts_list *= len(seed_list)
+        if not texts_list or len(texts_list) != len(seed_list):
+            raise ParamsError(f"{len(texts_list)} prompts but {len(seed_list)} seeds: give one seed per prompt")
+        texts_list = [validate_text(text) for text in texts_list]
+        what = ("a melody" if melody is not None else "a continuation" if prompt_codes is not None
+                else "text segments" if segments else None)
+        if what:
+            raise ModelCapabilityError(f"model {self.info.name!r} (audiocraft {self.info.architecture}) cannot take "
+                                       f"{what}; use a MusicGen model")
+        if params.duration_s > self.info.max_window_s + 1e-9:
+            raise ParamsError(f"model {self.info.name!r} renders at most {self.info.max_window_s:g} s (one segment); "
+                              f"got --duration {params.duration_s:g}")
+        self.model.set_generation_params(
+            use_sampling=True, temperature=params.temperature, top_k=params.top_k,
+            top_p=0.0 if params.top_p >= 1 else params.top_p, max_cfg_coef=max(params.guidance_scale, 1.0),
+            min_cfg_coef=1.0, decoding_steps=list(DECODING_STEPS[:self.num_codebooks]))
+        steps = sum(DECODING_STEPS[:self.num_codebooks])
+        frames, samples = self.frames_for(params.duration_s), self.samples_for(params.duration_s)
+        takes = []
+        with self._lock:
+            for index, (text, seed) in enumerate(zip(texts_list, seed_list)):
+                def on_step(done: int, total: int, base: int = index * steps) -> None:
+                    if should_stop is not None and should_stop():
+                        raise GenerationCancelled("generation stopped")
+                    if progress is not None:
+                        progress(base + done, steps * len(seed_list))
+
+                self.model.set_custom_progress_callback(on_step)
+                with measure(self.device, self.dtype, batch_size=1) as cost, seeded(seed, self.device):
+                    _, tokens = self.model.generate([text], progress=True, return_tokens=True)
+                    codes = tokens[0, :, :frames].cpu().numpy().astype(np.int64)
+                    audio = self.decode(codes)[:, :samples]
+                    cost["steps"], cost["audio_s"] = steps, params.duration_s
+                takes.append(Take(audio=audio, sample_rate=self.sample_rate, codes=codes, seed=seed, text=text,
+                                  params=params, model=self.info, device=str(self.device),
+                                  dtype=str(self.dtype).removeprefix("torch."), kernels=self.kernels,
+                                  wall_s=cost["wall_s"], batch_size=1, cost=dict(cost)))
+            self.model.set_custom_progress_callback(None)
+        return takes
+
+    def decode(self, codes: np.ndarray) -> np.ndarray:
+        """``[K, T]`` codes to ``[channels, T * hop]`` float32 audio with the model's own EnCodec."""
+        grid = np.asarray(codes)
+        if grid.ndim != 2 or grid.shape[0] != self.num_codebooks:
+            raise ParamsError(f"codes must be [{self.num_codebooks}, T], got {list(grid.shape)}")
+        with self._lock, torch.no_grad():
+            wav = self.model.compression_model.decode(torch.as_tensor(grid, device=self.device)[None], None)
+        return wav[0].float().cpu().numpy()
+
+    def encode(self, audio: np.ndarray) -> np.ndarray:
+        raise ModelCapabilityError(f"model {self.info.name!r} takes no audio draft; use a MusicGen model")
