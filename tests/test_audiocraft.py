@@ -1,0 +1,103 @@
+"""The audiocraft backend on its built-in test model (``tiny-magnet``: audiocraft's debug architecture, random weights),
+installed the documented way (requirements-nodeps.txt + the 'audiocraft' extra)."""
+
+from __future__ import annotations
+
+import random
+import sys
+
+import numpy as np
+import pytest
+import torch
+
+from workbench.core.errors import ModelCapabilityError, ModelNotFoundError, ParamsError
+from workbench.core.params import GenerationParams
+
+HALF = GenerationParams(duration_s=0.5)
+
+
+@pytest.fixture(scope="module")
+def magnet():
+    from workbench.engine.load import load_engine
+
+    return load_engine("tiny-magnet", device="cpu")
+
+
+def test_takes_have_exact_shapes_and_record_the_backend(magnet):
+    [take] = magnet.generate("lofi beat", HALF, [3])
+    assert take.audio.shape == (1, 16000) and take.audio.dtype == np.float32
+    assert take.codes.shape == (4, 13)  # ceil(0.5 s * 25 Hz), 4 codebooks of 400
+    assert take.codes.min() >= 0 and take.codes.max() < 400
+    assert (take.model.name, take.model.kind, take.model.architecture) == ("tiny-magnet", "builtin", "MAGNeT")
+    assert take.model.max_window_s == pytest.approx(0.96)  # 25 frames, trimmed to whole 3-frame spans
+    assert np.abs(take.audio).max() > 0
+
+
+def test_seeds_side_by_side_equal_the_same_seeds_alone_and_leave_the_process_rng_alone(magnet):
+    torch_state, python_state, numpy_state = torch.random.get_rng_state(), random.getstate(), np.random.get_state()
+    batch = magnet.generate("lofi beat", HALF, [1, 2, 3])
+    assert torch.equal(torch.random.get_rng_state(), torch_state) and random.getstate() == python_state
+    assert np.array_equal(np.random.get_state()[1], numpy_state[1])
+    alone = magnet.generate("lofi beat", HALF, [2])[0]
+    assert alone.codes_sha256 == batch[1].codes_sha256
+    assert np.array_equal(alone.audio, batch[1].audio)
+    assert len({take.codes_sha256 for take in batch}) == 3
+    other_text = magnet.generate("cinematic strings", HALF, [2])[0]
+    assert other_text.codes_sha256 != alone.codes_sha256
+
+
+def test_a_rendered_take_reproduces_identically(magnet, tmp_path):
+    from workbench.render.prompt import render_seeds
+    from workbench.render.reproduce import reproduce
+
+    rendered, index = render_seeds(magnet, "lofi beat", HALF, [5, 6], tmp_path)
+    assert index.is_file() and all(item.path.is_file() for item in rendered)
+    for item in rendered:
+        assert item.record["model"]["name"] == "tiny-magnet"
+        report = reproduce(item.sidecar, engine=magnet)
+        assert report.identical, report.message
+        assert report.warnings == []
+    fresh = reproduce(rendered[0].sidecar)  # loads tiny-magnet anew: the same weights in every load
+    assert fresh.identical, fresh.message
+
+
+def test_what_magnet_cannot_take_is_a_one_line_error(magnet):
+    with pytest.raises(ParamsError, match=r"at most 0.96 s"):
+        magnet.generate("x", GenerationParams(duration_s=2.0), [1])
+    with pytest.raises(ModelCapabilityError, match="cannot take a melody"):
+        magnet.generate("x", HALF, [1], melody=object())
+    with pytest.raises(ModelCapabilityError, match="cannot take a continuation"):
+        magnet.generate("x", HALF, [1], prompt_codes=np.zeros((4, 5), dtype=np.int64))
+    with pytest.raises(ModelCapabilityError, match="cannot take text segments"):
+        magnet.generate("x", HALF, [1], segments=[(0.0, "a"), (0.25, "b")])
+    with pytest.raises(ModelCapabilityError, match="takes no audio draft"):
+        magnet.encode(np.zeros((1, 3200), dtype=np.float32))
+
+
+def test_cli_renders_and_reproduces_magnet_and_refuses_half_precision_in_one_line(cli, tmp_path):
+    done = cli("generate", "lofi beat", "--model", "tiny-magnet", "--duration", "0.5", "--seed", "4", "-o", "a.wav")
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "a.wav").is_file() and (tmp_path / "a.json").is_file()
+    again = cli("reproduce", "a.json")
+    assert again.returncode == 0 and "identical codes" in again.stdout, again.stdout + again.stderr
+    refused = cli("generate", "x", "--model", "tiny-magnet", "--duration", "0.5", "--dtype", "float16", "-o", "b.wav")
+    assert refused.returncode != 0 and len(refused.stderr.strip().splitlines()) == 1, refused.stderr
+    assert "float32" in refused.stderr and not (tmp_path / "b.wav").exists()
+
+
+def test_codec_tools_say_magnet_is_not_a_musicgen_model():
+    from workbench.models.load import load_model
+
+    with pytest.raises(ModelNotFoundError, match="audiocraft model"):
+        load_model("tiny-magnet")
+
+
+def test_without_audiocraft_the_error_says_how_to_install(monkeypatch):
+    from workbench.engine.load import load_engine
+
+    monkeypatch.setitem(sys.modules, "audiocraft.models", None)  # import audiocraft.models -> ImportError
+    with pytest.raises(ModelNotFoundError) as caught:
+        load_engine("tiny-magnet")
+    message = str(caught.value)
+    assert "pip install -c constraints.txt -e '.[audiocraft]'" in message and "requirements-nodeps.txt" in message
+    assert "\n" not in message
