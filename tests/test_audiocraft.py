@@ -101,3 +101,25 @@ def test_without_audiocraft_the_error_says_how_to_install(monkeypatch):
     message = str(caught.value)
     assert "pip install -c constraints.txt -e '.[audiocraft]'" in message and "requirements-nodeps.txt" in message
     assert "\n" not in message
+
+
+def test_the_ui_renders_magnet_and_hides_the_inputs_it_cannot_take(magnet, tmp_path):
+    pytest.importorskip("gradio")
+    from workbench.engine.resident import EngineCache
+    from workbench.ui.app import build_ui
+    from workbench.ui.context import MODEL_CHOICES, inputs_shown
+
+    labels = dict((name, label) for label, name in MODEL_CHOICES)
+    assert labels["tiny-magnet"] == "tiny-magnet · text" and labels["magnet-small"] == "magnet-small · text"
+    assert labels["tiny-melody"] == "tiny-melody · text, melody, chords, continuation, segments"
+    assert inputs_shown("tiny-magnet", "") == (False, False)
+    assert inputs_shown("tiny", "") == (True, True) and inputs_shown("tiny-magnet", "/some/folder") == (True, True)
+    (tmp_path / "prompts").mkdir()
+    demo = build_ui(model="tiny-magnet", out=tmp_path / "out", prompts=tmp_path / "prompts",
+                    cache=EngineCache(loader=lambda name, **_: {"tiny-magnet": magnet}[name]), preview_streaming=False)
+    sampling = ("tiny-magnet", "", 0.5, 3.0, 1.0, 250, 1.0, "off")
+    outputs = list(demo.handlers.generate("lofi beat", "9", "none", None, 0.0, None, None, 0.5, True, *sampling, {},
+                                          progress=lambda *a, **k: None))
+    facts = outputs[-1][-1]
+    assert facts["codes_sha256"] == magnet.generate("lofi beat", HALF, [9])[0].codes_sha256
+    assert facts["model"] == "tiny-magnet"

@@ -1,20 +1,45 @@
-"""What ``workbench models`` lists: every model name, where it points, and whether it is ready offline."""
+"""What ``workbench models`` and the UI's selector show: every model name, where it points, whether it is ready
+offline, and what it can take (text, melody, chords, continuation...)."""
 
 from __future__ import annotations
 
 from workbench.models.hub import cached_snapshot
-from workbench.models.registry import BUILTIN, MODELS
+from workbench.models.registry import AUDIOCRAFT_BUILTIN, AUDIOCRAFT_MODELS, BUILTIN, MODELS
+
+#: Inputs a MusicGen model takes (the workbench's own loop): chords are drafted as a melody.
+MUSICGEN_INPUTS = ("text", "continuation", "segments")
+MELODY_INPUTS = ("text", "melody", "chords", "continuation", "segments")
+#: MAGNeT (audiocraft backend): text only, one fixed-length segment.
+MAGNET_INPUTS = ("text",)
+
+
+def model_inputs(name: str) -> tuple[str, ...]:
+    """What a model name can take, without loading it; a folder or Hub id not listed here: everything MusicGen-Melody
+    takes (the engine refuses what the loaded model cannot take, in one line)."""
+    if name in AUDIOCRAFT_MODELS or name in AUDIOCRAFT_BUILTIN:
+        return MAGNET_INPUTS
+    if name in MODELS or name in BUILTIN:
+        return MELODY_INPUTS if "melody" in name else MUSICGEN_INPUTS
+    return MELODY_INPUTS
+
+
+def _notes(name: str) -> str:
+    """What the model is for, in a few words."""
+    if name in AUDIOCRAFT_MODELS:
+        seconds = "30" if name.endswith("-30s") else "10"
+        return (f"MAGNeT (audiocraft backend, non-autoregressive): renders a {seconds} s segment at once; "
+                "its authors sample with --temperature 3 --top-k 0 --top-p 0.9 --guidance 10")
+    return ("stereo, " if "stereo" in name else "") + ("melody conditioning" if "melody" in name else "text to music")
 
 
 def model_table() -> list[dict[str, str]]:
-    """Rows for ``workbench models``: every short and built-in name, where it points, and if it is cached."""
+    """Rows for ``workbench models``: every short and built-in name, where it points, if it is cached, what it takes."""
     rows = []
     for name, (description, _) in BUILTIN.items():
         rows.append({"name": name, "source": "built in (random weights)", "status": "ready offline",
-                     "notes": description})
-    for name, repo in MODELS.items():
+                     "inputs": ", ".join(model_inputs(name)), "notes": description})
+    for name, repo in {**MODELS, **AUDIOCRAFT_MODELS}.items():
         cached = cached_snapshot(repo) is not None
         rows.append({"name": name, "source": repo, "status": "cached" if cached else "download on first use",
-                     "notes": "melody conditioning" if "melody" in name else "text to music"})
+                     "inputs": ", ".join(model_inputs(name)), "notes": _notes(name)})
     return rows
-

@@ -20,7 +20,18 @@ from workbench.core.params import MAX_DURATION_S
 from workbench.engine.resident import EngineCache
 from workbench.ui.batch import BatchTab
 from workbench.ui.compare import CompareTab
-from workbench.ui.context import LOUDNESS_CHOICES, MODEL_CHOICES, App, P, model_name, new_stops, stop_handler, ui_errors
+from workbench.ui.context import (
+    LOUDNESS_CHOICES,
+    MODEL_CHOICES,
+    MODEL_NAMES,
+    App,
+    P,
+    inputs_shown,
+    model_name,
+    new_stops,
+    stop_handler,
+    ui_errors,
+)
 from workbench.ui.generate import GenerateTab
 from workbench.ui.history import HistoryTab
 from workbench.ui.library import LibraryTab, fill_from, library_choices
@@ -98,10 +109,11 @@ def build_ui(model: str = "small", out: str | Path = "outputs", *, prompts: str 
 
 def _settings(shared: SimpleNamespace, model: str) -> None:
     """The model selector and sampling settings shared by every tab."""
-    known = model in MODEL_CHOICES
+    known = model in MODEL_NAMES
     with gr.Row(equal_height=False):
-        shared.model = gr.Dropdown(MODEL_CHOICES, value=model if known else MODEL_CHOICES[0], label="Model",
-                                   info="Built-in tiny models work offline (noise, not music)", scale=2)
+        shared.model = gr.Dropdown(MODEL_CHOICES, value=model if known else MODEL_NAMES[0], label="Model",
+                                   info="Built-in tiny models work offline (noise, not music); · what each takes",
+                                   scale=2, elem_id="model")
         shared.folder = gr.Textbox("" if known else model, label="…or a local folder / Hub id", scale=2,
                                    placeholder="/path/to/saved-model", info="Overrides the selector when set")
         with gr.Column(scale=2, min_width=200):
@@ -142,6 +154,12 @@ def _wire(app: App, demo: gr.Blocks, shared: SimpleNamespace, g: Any, c: Any, li
         app.cache.get(model_name(choice, folder))
         return status()
 
+    def shown(choice: str, folder: str) -> tuple[Any, Any]:
+        drafts, segments = inputs_shown(choice, folder)
+        return gr.Accordion(visible=drafts), gr.Textbox(visible=segments)
+
+    for event in (shared.model.change, shared.folder.change, demo.load):  # hide what the model cannot take
+        event(shown, [shared.model, shared.folder], [g.draft_box, g.segments], api_visibility="private", queue=False)
     shared.load.click(ui_errors(load), [shared.model, shared.folder], shared.status, api_visibility="private",
                       concurrency_id="model", concurrency_limit=shared.concurrency)
     for event in (g.event, c.event, li.event, b.event, t.event):

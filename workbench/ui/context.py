@@ -22,14 +22,17 @@ import numpy as np
 from workbench.core.errors import GenerationCancelled, WorkbenchError
 from workbench.core.params import GenerationParams
 from workbench.engine.resident import EngineCache
-from workbench.models.registry import BUILTIN, MODELS
+from workbench.models.catalog import model_inputs
+from workbench.models.registry import AUDIOCRAFT_MODELS, BUILTIN, MODELS
 from workbench.store.history import History
 from workbench.ui.uploads import MAX_UPLOAD_MB, MAX_UPLOAD_S, check_upload
 
 log = logging.getLogger("workbench")
 
-#: Model choices of the selector: built-in offline models first, then the Hub's short names.
-MODEL_CHOICES = [*BUILTIN, *MODELS]
+#: Model names of the selector: built-in offline models first, then the Hub's short names (MusicGen, then MAGNeT).
+MODEL_NAMES = [*BUILTIN, *MODELS, *AUDIOCRAFT_MODELS]
+#: The selector's (label, name) pairs: each label says what the model can take.
+MODEL_CHOICES = [(f"{name} · {', '.join(model_inputs(name))}", name) for name in MODEL_NAMES]
 #: Loudness choices: label -> LUFS target ("off": peak-safe only).
 LOUDNESS_CHOICES = [("off", "off"), ("-23 LUFS", "-23"), ("-16 LUFS", "-16"), ("-14 LUFS", "-14"),
                     ("-9 LUFS", "-9")]
@@ -76,6 +79,12 @@ class App:
 def model_name(choice: str | None, folder: str | None) -> str:
     """The model to load: a local folder typed in wins over the selector."""
     return (folder or "").strip() or (choice or "").strip()
+
+
+def inputs_shown(choice: str | None, folder: str | None) -> tuple[bool, bool]:
+    """Whether the Generate tab shows its draft inputs and its segments for this model (a folder: both)."""
+    inputs = model_inputs(model_name(choice, folder))
+    return any(kind in inputs for kind in ("melody", "chords", "continuation")), "segments" in inputs
 
 
 def loudness_target(choice: str | None) -> float | None:
