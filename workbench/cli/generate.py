@@ -18,14 +18,18 @@ def generate(
                                                                            ".opus).")] = None,
     loop_bars: Annotated[Optional[int], typer.Option(
         help="Also write NAME.loop.wav: this many bars at --bpm (else estimated), seamless.")] = None,
+    decoder: Annotated[str, typer.Option(
+        help="encodec (the model's own) or mbd (MultiBand Diffusion, audiocraft backend; mono MusicGen).")] = "encodec",
 ) -> None:
     """Render one take of TEXT to a file (+ a JSON provenance sidecar and a token file)."""
     from workbench.core.params import random_seed, validate_seed, validate_text
+    from workbench.render.decoders import check_decoder, load_decoder
     from workbench.store.naming import adhoc_path
     from workbench.store.takes import check_outputs
 
     validate_text(text)  # every cheap check before torch is imported and the model loaded
-    params, seed_value = gen.params(), validate_seed(seed) if seed is not None else random_seed()
+    params, seed_value, decoder = gen.params(), validate_seed(seed) if seed is not None else random_seed(), \
+        check_decoder(decoder)
     if loop_bars is not None:
         from workbench.render.loops import check_loop_request
 
@@ -36,9 +40,11 @@ def generate(
     from workbench.render.prompt import render_prompt
 
     engine = load(gen)
+    decoding = load_decoder(decoder, engine)
     with progress_bar(f"seed {seed_value}") as progress:
         [item] = render_prompt(engine, text, params, [seed_value], [path], progress=progress, segments=segments,
-                               draft=resolve_draft(engine, draft, params, path.parent), **gen.write_options(output))
+                               draft=resolve_draft(engine, draft, params, path.parent), decoder=decoding,
+                               **gen.write_options(output))
     gen.report(item)
     if loop_bars is not None:
         from workbench.cli.loop import report
@@ -54,14 +60,17 @@ def seeds(
     draft: DraftOpts,
     seed_list: Annotated[str, typer.Option("--seeds", help="Seeds, e.g. '1-4' or '3,7,11'.")] = "1-4",
     folder: Annotated[Optional[Path], typer.Option("--dir", help="Folder for the takes and index.html.")] = None,
+    decoder: Annotated[str, typer.Option(
+        help="encodec (the model's own) or mbd (MultiBand Diffusion, audiocraft backend; mono MusicGen).")] = "encodec",
 ) -> None:
     """Render TEXT with several seeds in one batched pass, side by side, with an HTML contact sheet."""
     from workbench.core.params import parse_seeds, validate_text
+    from workbench.render.decoders import check_decoder, load_decoder
     from workbench.store.naming import adhoc_folder
     from workbench.store.takes import check_outputs
 
     validate_text(text)
-    params, seed_values = gen.params(), parse_seeds(seed_list)
+    params, seed_values, decoder = gen.params(), parse_seeds(seed_list), check_decoder(decoder)
     segments = draft.segments(params.duration_s)
     folder = folder or adhoc_folder(gen.out, text)
     ext = gen.ext()
@@ -69,9 +78,10 @@ def seeds(
     from workbench.render.prompt import render_seeds
 
     engine = load(gen)
+    decoding = load_decoder(decoder, engine)
     with progress_bar(f"{len(seed_values)} seeds") as progress:
         rendered, index = render_seeds(engine, text, params, seed_values, folder, progress=progress, ext=ext,
-                                       segments=segments,
+                                       segments=segments, decoder=decoding,
                                        draft=resolve_draft(engine, draft, params, folder), **gen.write_options())
     for item in rendered:
         gen.report(item)

@@ -102,6 +102,8 @@ class GenOpts:
                 f"peak {audio['peak_dbfs']} dBFS, {audio['loudness_lufs']} LUFS")
         if "melody_adherence" in take.extra:
             line += f", melody adherence {take.extra['melody_adherence']:.3f}"
+        if "decoder" in take.extra:
+            line += f", decoded by MultiBand Diffusion ({take.extra['decoder']['source']})"
         console.print(line + f") + {item.sidecar.name}")
         if take.segments:
             from workbench.core.segments import timeline

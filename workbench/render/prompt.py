@@ -13,6 +13,7 @@ from workbench.core.take import Take
 from workbench.drafts.prepare import NO_DRAFT, Draft
 from workbench.engine.engine import Engine, Progress
 from workbench.engine.preview import PreviewCallback
+from workbench.render.decoders import check_draft, redecode
 from workbench.store.naming import seed_name, sidecar_path_for, spectrogram_path_for
 from workbench.store.takes import refuse_existing, save_take
 
@@ -48,9 +49,11 @@ def render_prompt(
     should_stop: Callable[[], bool] | None = None,
     preview: PreviewCallback | None = None,
     segments: Any = None,
+    decoder: Any = None,
 ) -> list[Rendered]:
     """Render ``text`` for every seed in ONE batched pass and save each take to its path (``segments``: texts
-    that take over at given times, see :mod:`workbench.core.segments`).
+    that take over at given times, see :mod:`workbench.core.segments`; ``decoder``: a loaded decoder of
+    :func:`workbench.render.decoders.load_decoder`, None for the model's EnCodec).
 
     Existing outputs are refused before any work starts (unless ``force``), so a long render never
     fails at the end. ``prompt_refs`` (one per seed) record the library entry each take came from.
@@ -59,9 +62,10 @@ def render_prompt(
     if len(paths) != len(seeds):
         raise ValueError(f"{len(seeds)} seeds but {len(paths)} output paths")
     refuse_existing(paths, force)
+    check_draft(decoder, draft.generate_kwargs())
     takes = engine.generate(text, params, list(seeds), progress=progress, should_stop=should_stop,
                             preview=preview, segments=segments, **draft.generate_kwargs())
-    takes = [draft.finish(take, engine) for take in takes]
+    takes = [redecode(draft.finish(take, engine), decoder) for take in takes]
     return save_takes(takes, paths, force=force, subtype=subtype, loudness=loudness,
                       weights_sha256=engine.weights_sha256(), history=history, prompt_refs=prompt_refs)
 

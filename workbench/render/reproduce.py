@@ -26,6 +26,8 @@ class ReproduceReport:
         warnings: Environment differences that may legitimately change the numbers.
         take: The re-rendered take.
         frame_rate: Codec frames per second of the take's model (for the time of the first mismatch).
+        decoder: For a take decoded with another decoder than EnCodec (``extra.decoder`` of its sidecar): that
+            decoder's name and whether decoding the re-rendered codes again gave the recorded audio.
     """
 
     identical: bool
@@ -35,18 +37,23 @@ class ReproduceReport:
     warnings: list[str] = field(default_factory=list)
     take: Take | None = None
     frame_rate: int = 50
+    decoder: tuple[str, bool] | None = None
 
     @property
     def message(self) -> str:
+        decoded = ""
+        if self.decoder is not None:
+            name, same = self.decoder
+            decoded = f"; decoded again with {name}: {'identical audio' if same else 'AUDIO MISMATCH'}"
         if self.identical:
-            return f"identical codes ({self.actual_sha256[:16]})"
+            return f"identical codes ({self.actual_sha256[:16]}){decoded}"
         where = ""
         if self.first_mismatch is not None:
             frame, codebook = self.first_mismatch
             seconds = frame / self.frame_rate
             where = f" first at frame {frame} (t={seconds:.2f} s at {self.frame_rate} Hz), codebook {codebook};"
         return (f"MISMATCH:{where} recorded codes {self.expected_sha256[:16]}, "
-                f"re-rendered {self.actual_sha256[:16]}")
+                f"re-rendered {self.actual_sha256[:16]}{decoded}")
 
 
 def first_difference(expected: np.ndarray, actual: np.ndarray) -> tuple[int, int] | None:
@@ -167,6 +174,13 @@ def reproduce(sidecar: str | Path, *, engine: Any = None, device: str | None = N
                             should_stop=should_stop, segments=record["prompt"].get("segments"),
                             **draft.generate_kwargs())
     take = draft.finish(takes[0], engine)
+    decoded = (record.get("extra") or {}).get("decoder")
+    decoder = None
+    if decoded:
+        from workbench.render.decoders import load_decoder, redecode
+
+        take = redecode(take, load_decoder(decoded["name"], engine))
+        decoder = (decoded["name"], take.extra["decoder"]["audio_sha256"] == decoded["audio_sha256"])
     expected, actual = record["codes_sha256"], take.codes_sha256
     mismatch = None
     if expected != actual:
@@ -182,7 +196,8 @@ def reproduce(sidecar: str | Path, *, engine: Any = None, device: str | None = N
         warnings.append(f"the model's weights differ from the recorded ones ({recorded_weights[:16]} recorded, "
                         f"{engine.weights_sha256()[:16]} loaded)")
     frame_rate = int(record["model"].get("frame_rate") or engine.frame_rate)
-    return ReproduceReport(expected == actual, expected, actual, mismatch, warnings, take, frame_rate)
+    identical = expected == actual and (decoder is None or decoder[1])
+    return ReproduceReport(identical, expected, actual, mismatch, warnings, take, frame_rate, decoder)
 
 
 __all__ = ["Environment", "ReproduceReport", "reproduce", "first_difference"]

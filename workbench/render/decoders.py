@@ -1,0 +1,53 @@
+"""Which decoder turns a take's codes into its audio: the model's EnCodec (default) or MultiBand Diffusion.
+
+The codes never change with the decoder; the sidecar records the decoder (``extra.decoder``: name, source, seed and
+the decoded audio's SHA-256) and ``reproduce`` decodes the re-rendered codes with it again.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from workbench.core.errors import DraftError, ParamsError
+from workbench.core.take import Take
+
+#: Decoders a take can be decoded with: the model's EnCodec (the default) and MultiBand Diffusion.
+DECODERS = ("encodec", "mbd")
+
+
+def check_decoder(name: str | None) -> str:
+    """``encodec`` (also for None/blank) or ``mbd``; anything else is a one-line error."""
+    name = (name or "encodec").strip().lower()
+    if name not in DECODERS:
+        raise ParamsError(f"decoder must be one of {', '.join(DECODERS)}, got {name!r}")
+    return name
+
+
+def load_decoder(name: str | None, engine: Any) -> Any:
+    """None for ``encodec`` (the engine's own decode), else a loaded
+    :class:`~workbench.engine.audiocraft.mbd.MbdDecoder`.
+
+    Raises:
+        ParamsError: an unknown decoder name.
+        ModelCapabilityError / ModelNotFoundError: see ``MbdDecoder``.
+    """
+    if check_decoder(name) == "encodec":
+        return None
+    from workbench.engine.audiocraft.mbd import MbdDecoder
+
+    return MbdDecoder(engine)
+
+
+def check_draft(decoder: Any, generate_kwargs: dict[str, Any]) -> None:
+    """A continuation's take does not start where its codes do: MBD decodes takes drafted from scratch only."""
+    if decoder is not None and generate_kwargs.get("prompt_codes") is not None:
+        raise DraftError("--decoder mbd decodes takes rendered from text, a melody or chords, not continuations")
+
+
+def redecode(take: Take, decoder: Any) -> Take:
+    """The take with its audio decoded by ``decoder`` from its codes (sampled from the take's seed), recorded."""
+    if decoder is None:
+        return take
+    audio = decoder.decode(take.codes, take.seed)[:, :take.num_samples]
+    return dataclasses.replace(take, audio=audio, extra={**take.extra, "decoder": decoder.record(audio, take.seed)})
