@@ -123,3 +123,51 @@ def test_the_ui_renders_magnet_and_hides_the_inputs_it_cannot_take(magnet, tmp_p
     facts = outputs[-1][-1]
     assert facts["codes_sha256"] == magnet.generate("lofi beat", HALF, [9])[0].codes_sha256
     assert facts["model"] == "tiny-magnet"
+
+
+def test_mbd_decodes_a_musicgen_take_from_the_same_codes_and_reproduce_decodes_it_again(tiny, tmp_path):
+    import json
+
+    from workbench.render.decoders import load_decoder
+    from workbench.render.prompt import render_prompt
+    from workbench.render.reproduce import reproduce
+
+    params = GenerationParams(duration_s=1.0)
+    mbd = load_decoder("mbd", tiny)
+    torch_state = torch.random.get_rng_state()
+    [plain] = render_prompt(tiny, "lofi beat", params, [3], [tmp_path / "plain.wav"])
+    [item] = render_prompt(tiny, "lofi beat", params, [3], [tmp_path / "mbd.wav"], decoder=mbd)
+    assert torch.equal(torch.random.get_rng_state(), torch_state)
+    assert item.take.codes_sha256 == plain.take.codes_sha256  # the decoder never changes the codes
+    assert item.take.audio.shape == plain.take.audio.shape == (1, 32000)
+    assert not np.allclose(item.take.audio, plain.take.audio) and np.isfinite(item.take.audio).all()
+    decoder = item.record["extra"]["decoder"]
+    assert (decoder["name"], decoder["source"], decoder["seed"]) == ("mbd", "tiny-mbd", 3)
+    assert np.array_equal(mbd.decode(item.take.codes, 3)[:, :32000], item.take.audio)
+    assert not np.array_equal(mbd.decode(item.take.codes, 4)[:, :32000], item.take.audio)  # diffusion noise: seeded
+
+    report = reproduce(item.sidecar, engine=tiny)
+    assert report.identical and report.decoder == ("mbd", True), report.message
+    assert report.message.endswith("decoded again with mbd: identical audio")
+    record = json.loads(item.sidecar.read_text())
+    record["extra"]["decoder"]["audio_sha256"] = "0" * 64
+    item.sidecar.write_text(json.dumps(record))
+    tampered = reproduce(item.sidecar, engine=tiny)
+    assert not tampered.identical and tampered.decoder == ("mbd", False) and "AUDIO MISMATCH" in tampered.message
+
+
+def test_mbd_refuses_what_it_cannot_decode_in_one_line(tiny, magnet):
+    from workbench.core.errors import DraftError
+    from workbench.drafts.draft import Draft
+    from workbench.render.decoders import load_decoder
+    from workbench.render.prompt import render_prompt
+
+    with pytest.raises(ParamsError, match="decoder must be one of encodec, mbd"):
+        load_decoder("hifigan", tiny)
+    assert load_decoder("encodec", tiny) is None and load_decoder(None, tiny) is None
+    with pytest.raises(ModelCapabilityError, match="mono MusicGen takes; 'tiny-magnet' is MAGNeT"):
+        load_decoder("mbd", magnet)
+    continuation = Draft(prompt_codes=np.zeros((4, 10), dtype=np.int64))
+    with pytest.raises(DraftError, match="not continuations"):
+        render_prompt(tiny, "x", GenerationParams(duration_s=1.0), [1], ["never.wav"], draft=continuation,
+                      decoder=load_decoder("mbd", tiny))
