@@ -154,12 +154,13 @@ def _wire(app: App, demo: gr.Blocks, shared: SimpleNamespace, g: Any, c: Any, li
         app.cache.get(model_name(choice, folder))
         return status()
 
-    def shown(choice: str, folder: str) -> tuple[Any, Any]:
-        drafts, segments = inputs_shown(choice, folder)
-        return gr.Accordion(visible=drafts), gr.Textbox(visible=segments)
+    def shown(choice: str, folder: str) -> tuple[Any, Any, Any]:
+        drafts, segments = inputs_shown(choice, folder)  # MusicGen's drafts; its codes are what MBD decodes
+        return gr.Accordion(visible=drafts), gr.Textbox(visible=segments), gr.Radio(visible=drafts)
 
     for event in (shared.model.change, shared.folder.change, demo.load):  # hide what the model cannot take
-        event(shown, [shared.model, shared.folder], [g.draft_box, g.segments], api_visibility="private", queue=False)
+        event(shown, [shared.model, shared.folder], [g.draft_box, g.segments, g.decoder],
+              api_visibility="private", queue=False)
     shared.load.click(ui_errors(load), [shared.model, shared.folder], shared.status, api_visibility="private",
                       concurrency_id="model", concurrency_limit=shared.concurrency)
     for event in (g.event, c.event, li.event, b.event, t.event):

@@ -56,11 +56,24 @@ class App:
     max_upload_s: float = MAX_UPLOAD_S
     preview_streaming: bool = False
     cache: EngineCache = field(default_factory=EngineCache)
+    _decoder_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def __post_init__(self) -> None:
         self.out = Path(self.out)
         self.prompts = Path(self.prompts)
         self.history = History(self.out)
+        self._decoder: tuple[Any, Any] = (None, None)  # (engine, its MBD decoder): the last one used
+
+    def decoder_for(self, name: str, engine: Any) -> Any:
+        """The decoder ``name`` for ``engine`` (None: its EnCodec); MBD is loaded once per engine in memory."""
+        from workbench.render.decoders import check_decoder, load_decoder
+
+        if check_decoder(name) == "encodec":
+            return None
+        with self._decoder_lock:
+            if self._decoder[0] is not engine:
+                self._decoder = (engine, load_decoder(name, engine))
+            return self._decoder[1]
 
     def upload(self, path: str | Path | None) -> Path | None:
         """An uploaded file checked against the limits (None stays None)."""

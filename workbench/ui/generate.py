@@ -16,6 +16,7 @@ from workbench.core.segments import check_segments, parse_segment_lines, timelin
 from workbench.core.take import cost_summary
 from workbench.drafts.prepare import prepare_draft
 from workbench.models.registry import DEFAULT_MODEL
+from workbench.render.decoders import check_decoder
 from workbench.render.prompt import Rendered, render_prompt
 from workbench.store.contact import write_spectrogram
 from workbench.store.naming import adhoc_path, spectrogram_path_for
@@ -36,6 +37,7 @@ def take_facts(app: App, item: Rendered) -> dict[str, Any]:
         "codes_sha256": take.codes_sha256, "audio": app.rel(item.path), "sidecar": app.rel(item.sidecar),
         "codes": app.rel(item.path.with_name(item.record["codes"]["file"])), "wall_s": round(take.wall_s, 2),
         "cost": take.cost, "timeline": timeline(take.text, take.segments, take.duration_s) if take.segments else None,
+        "decoder": (take.extra.get("decoder") or {}).get("source", "encodec"),
     }
 
 
@@ -45,7 +47,9 @@ def facts_markdown(facts: dict[str, Any]) -> str:
     if facts.get("adherence") is not None:
         line += f" · melody adherence **{facts['adherence']:.3f}**"
     cost = cost_summary(facts.get("cost") or {}) or f"{facts['wall_s']} s"
-    said = f"{line}  \n`{facts['audio']}` · take #{facts['take_id']} · {facts['model']}  \n{cost}"
+    source = facts.get("decoder", "encodec")
+    decoded = f" · decoded by MultiBand Diffusion ({source})" if source != "encodec" else ""
+    said = f"{line}  \n`{facts['audio']}` · take #{facts['take_id']} · {facts['model']}{decoded}  \n{cost}"
     return said + (f"  \ntimeline: {facts['timeline']}" if facts.get("timeline") else "")
 
 
@@ -76,12 +80,12 @@ class GenerateTab:
                  loudness: str = "off", stops: dict[str, int] | None = None, chords: str = "",
                  bpm: float | None = None, beats_per_chord: float | None = None, time_signature: str = "4/4",
                  voicing: str = "root", audio_format: str = "wav", segments: str = "", melody_stem: str = "none",
-                 progress: Any = gr.Progress()) -> Iterator[tuple[Any, ...]]:
+                 decoder: str = "encodec", progress: Any = gr.Progress()) -> Iterator[tuple[Any, ...]]:
         """Render one take; yields preview updates, then ``(preview, audio, image, summary, seed, files, facts)``.
 
         The draft mode ``chords`` follows ``chords`` at ``bpm`` (see :mod:`workbench.drafts.chords`);
         ``audio_format`` is one of :data:`FILE_FORMATS`' values; ``segments`` are lines ``SECONDS: TEXT``;
-        ``melody_stem`` is a ``--melody-stem`` value or "none"."""
+        ``melody_stem`` is a ``--melody-stem`` value or "none"; ``decoder`` is ``encodec`` or ``mbd``."""
         params = params_from_settings(duration=duration, guidance=guidance, temperature=temperature,
                                       top_k=top_k, top_p=top_p)
         text = validate_text(text)
@@ -91,7 +95,9 @@ class GenerateTab:
         ext, *settings = FILE_SETTINGS[audio_format]
         path = adhoc_path(self.app.out, text, seed_value, ext)
         parts = check_segments(parse_segment_lines(segments), params.duration_s)
+        check_decoder(decoder)
         engine = self.app.cache.get(model_name(model, folder))
+        decoding = self.app.decoder_for(decoder, engine)
         music = dict(chords=chords, bpm=bpm, beats_per_chord=beats_per_chord, time_signature=time_signature,
                      voicing=voicing, melody_stem=None if melody_stem in (None, "", "none") else melody_stem)
         draft = self._draft(engine, draft_mode, melody, melody_start, melody_end, continue_from, prompt_seconds,
@@ -100,7 +106,7 @@ class GenerateTab:
 
         def work(emit: Any) -> list[Rendered]:
             return render_prompt(engine, text, params, [seed_value], [path], draft=draft,
-                                 subtype=make_encoding(ext, *settings), segments=parts,
+                                 subtype=make_encoding(ext, *settings), segments=parts, decoder=decoding,
                                  preview=lambda chunks: emit("preview", chunks[0]),
                                  loudness=loudness_target(loudness), history=self.app.history,
                                  progress=lambda done, total: emit("progress", (done, total)),
@@ -203,8 +209,12 @@ class GenerateTab:
                                         placeholder="16: full drums, the drop\n32: breakdown, pads only",
                                         info="SECONDS: TEXT per line, in time order; the prompt plays until the first",
                                         elem_id="gen-segments")
-                w.audio_format = gr.Dropdown(FILE_FORMATS, value="wav", label="File format", elem_id="gen-format",
-                                             info="The codes, and so reproduce, are the same in every format")
+                with gr.Row():
+                    w.audio_format = gr.Dropdown(FILE_FORMATS, value="wav", label="File format", elem_id="gen-format",
+                                                 info="The codes, and so reproduce, are the same in every format")
+                    w.decoder = gr.Radio([("EnCodec", "encodec"), ("MultiBand Diffusion", "mbd")], value="encodec",
+                                         label="Decoder", elem_id="gen-decoder",
+                                         info="Same codes; MBD: cleaner audio, slower (mono MusicGen)")
                 with gr.Row():
                     w.run = gr.Button("Generate", variant="primary", size="lg", scale=3, elem_id="gen-run")
                     w.stop = gr.Button("Stop", variant="stop", size="lg", scale=1)
@@ -229,7 +239,8 @@ class GenerateTab:
         w.reuse.click(lambda s: s, w.used_seed, w.seed, api_visibility="private", queue=False)
         inputs = [w.prompt, w.seed, w.draft_mode, w.melody, w.melody_start, w.melody_end, w.continue_from,
                   w.prompt_seconds, w.include_prompt, *shared.sampling, shared.stops, w.chords, w.bpm,
-                  w.beats_per_chord, w.time_signature, w.voicing, w.audio_format, w.segments, w.melody_stem]
+                  w.beats_per_chord, w.time_signature, w.voicing, w.audio_format, w.segments, w.melody_stem,
+                  w.decoder]
         outputs = [w.preview, w.audio, w.image, w.summary, w.used_seed, w.files, w.facts]
         w.event = w.run.click(self.generate, inputs, outputs, api_name="generate", concurrency_id="model",
                               concurrency_limit=shared.concurrency, show_progress_on=[w.audio])
