@@ -115,7 +115,7 @@ class GenOpts:
 
 @dataclass(frozen=True)
 class DraftOpts:
-    """Melody, chords and continuation draft options, and segments (texts that take over at a time)."""
+    """Melody, chords, continuation and style draft options, and segments (texts that take over at a time)."""
 
     melody: Annotated[Optional[Path], typer.Option(help="Audio or MIDI draft whose melody to follow.")] = None
     melody_start: Annotated[float, typer.Option(help="Start of the melody window, s.")] = 0.0
@@ -133,6 +133,8 @@ class DraftOpts:
     voicing: Annotated[str, typer.Option(
         help="What a chord becomes in the one-pitch-per-frame chroma: 'root', or 'arpeggio' (tones, one per beat).")
         ] = "root"
+    style: Annotated[Optional[Path], typer.Option(
+        help="Reference clip whose style to take (style models: style, tiny-style; audiocraft backend).")] = None
     segment: Annotated[Optional[list[str]], typer.Option(
         "--segment", help="From a time on, another text: '16:full drums, the drop' (repeatable, in time order; "
         "TEXT plays until the first).")] = None
@@ -207,4 +209,4 @@ def resolve_draft(engine: Any, opts: DraftOpts, params: Any, base: Path) -> Any:
                          prompt_seconds=opts.prompt_seconds, include_prompt=opts.include_prompt,
                          chords=opts.chords, bpm=opts.bpm, beats_per_chord=opts.beats_per_chord,
                          time_signature=opts.time_signature, voicing=opts.voicing,
-                         duration_s=params.duration_s, record_base=base)
+                         style=opts.style, duration_s=params.duration_s, record_base=base)

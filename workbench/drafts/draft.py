@@ -35,19 +35,23 @@ class Draft:
         melody: A :class:`workbench.drafts.melody.Melody` for melody models, or None.
         prompt_codes: ``[K, P]`` codes to continue from, or None.
         include_prompt: Whether finished takes start with the prompt audio.
+        style: ``[channels, samples]`` reference clip at the model's rate for style models, or None.
     """
 
     record: dict[str, Any] | None = None
     melody: Any = None
     prompt_codes: np.ndarray | None = None
     include_prompt: bool = True
+    style: np.ndarray | None = None
 
     def generate_kwargs(self) -> dict[str, Any]:
-        """Keyword arguments for :meth:`workbench.engine.Engine.generate`."""
-        return {"melody": self.melody, "prompt_codes": self.prompt_codes}
+        """Keyword arguments for :meth:`workbench.engine.Engine.generate` (``style`` only when there is one: the
+        audiocraft engine takes it)."""
+        return {"melody": self.melody, "prompt_codes": self.prompt_codes,
+                **({"style": self.style} if self.style is not None else {})}
 
     def with_files(self, base: str | Path, *, melody: str | Path | None = None,
-                   continue_from: str | Path | None = None) -> Draft:
+                   continue_from: str | Path | None = None, style: str | Path | None = None) -> Draft:
         """This draft recorded with its files elsewhere (e.g. kept copies of uploads), relative to ``base``.
 
         Nothing is read again: the copies hold the same bytes, so hashes and prepared inputs still hold.
@@ -55,7 +59,7 @@ class Draft:
         if self.record is None:
             return self
         record = copy.deepcopy(self.record)
-        for key, path in (("melody", melody), ("continuation", continue_from)):
+        for key, path in (("melody", melody), ("continuation", continue_from), ("style", style)):
             if path is not None and key in record:
                 record[key]["file"] = relative(Path(path), Path(base))
         return dataclasses.replace(self, record=record)

@@ -57,6 +57,7 @@ class DraftOptions:
             ``voicing``.
         melody_time_base: How a melody or chord draft lines up with the take (see
             :meth:`workbench.drafts.melody.Melody.pass_chroma`): 2, or 1 to reproduce takes recorded before it.
+        style: A reference clip whose style the take takes (MusicGen-Style models: ``style``, ``tiny-style``).
     """
 
     melody: str | Path | None = None
@@ -74,6 +75,7 @@ class DraftOptions:
     time_signature: str = "4/4"
     voicing: str = "root"
     melody_time_base: int = 2
+    style: str | Path | None = None
 
     @property
     def melody_stop(self) -> float | None:
@@ -87,7 +89,7 @@ class DraftOptions:
 
         Missing files are left to :func:`prepare_draft` to report; their hash is recorded as None here.
         """
-        if self.melody is None and self.continue_from is None and self.chords is None:
+        if self.melody is None and self.continue_from is None and self.chords is None and self.style is None:
             return None
 
         def sha(path: str | Path) -> str | None:
@@ -105,6 +107,8 @@ class DraftOptions:
         if self.continue_from is not None:
             identity["continuation"] = {"sha256": sha(self.continue_from), "prompt_seconds": self.prompt_seconds,
                                         "include_prompt": self.include_prompt}
+        if self.style is not None:
+            identity["style"] = {"sha256": sha(self.style)}
         return identity
 
 
@@ -124,7 +128,7 @@ def prepare_draft(engine: Any, *, record_base: str | Path | None = None, max_dra
         **options: :class:`DraftOptions` fields.
     """
     opts = DraftOptions(**options)
-    if opts.melody is None and opts.continue_from is None and opts.chords is None:
+    if opts.identity() is None:
         return NO_DRAFT
     base = Path(record_base) if record_base is not None else None
     record: dict[str, Any] = {"identity": opts.identity()}
@@ -160,7 +164,15 @@ def prepare_draft(engine: Any, *, record_base: str | Path | None = None, max_dra
         prompt_codes, info = _prompt_codes(engine, Path(opts.continue_from), opts.prompt_seconds, max_draft_s)
         record["continuation"] = {**info, "file": relative(Path(opts.continue_from), base),
                                   "prompt_seconds": opts.prompt_seconds, "include_prompt": opts.include_prompt}
-    return Draft(record=record, melody=melody_obj, prompt_codes=prompt_codes, include_prompt=opts.include_prompt)
+    style = None
+    if opts.style is not None:
+        if not getattr(engine, "style", False):
+            raise ModelCapabilityError(f"--style needs a style model (style, or tiny-style offline); "
+                                       f"{engine.info.name!r} cannot take a style reference")
+        style = load_draft_audio(opts.style, engine.sample_rate, engine.audio_channels, max_s=max_draft_s)
+        record["style"] = {"sha256": file_sha256(opts.style), "file": relative(Path(opts.style), base)}
+    return Draft(record=record, melody=melody_obj, prompt_codes=prompt_codes, include_prompt=opts.include_prompt,
+                 style=style)
 
 
 def _prompt_codes(engine: Any, path: Path, seconds: float, max_s: float) -> tuple[np.ndarray, dict[str, Any]]:
@@ -222,7 +234,8 @@ def draft_from_record(record: dict[str, Any] | None, *, base: Path, engine: Any)
                            time_signature=info["time_signature"], voicing=info["voicing"],
                            duration_s=info["duration_s"], melody_time_base=info.get("time_base", 1))
             continue
-        if key not in ("melody", "continuation") or not isinstance(info, dict) or not isinstance(info.get("file"), str):
+        if key not in ("melody", "continuation", "style") or not isinstance(info, dict) or not isinstance(
+                info.get("file"), str):
             raise ProvenanceError(f"sidecar field 'draft.{key}' is not a draft record")
         path = (base / info["file"]).resolve()
         if not path.is_file():
@@ -233,6 +246,8 @@ def draft_from_record(record: dict[str, Any] | None, *, base: Path, engine: Any)
             options.update(melody=path, melody_start=info.get("start_s", 0.0), melody_end=info.get("end_s"),
                            melody_stem=info.get("stem"), midi_track=info.get("track"),
                            melody_time_base=info.get("time_base", 1))  # recorded before time bases: 1
+        elif key == "style":
+            options.update(style=path)
         else:
             options.update(continue_from=path, prompt_seconds=info["prompt_seconds"],
                            include_prompt=info["include_prompt"])

@@ -11,11 +11,15 @@ MUSICGEN_INPUTS = ("text", "continuation", "segments")
 MELODY_INPUTS = ("text", "melody", "chords", "continuation", "segments")
 #: MAGNeT (audiocraft backend): text only, one fixed-length segment.
 MAGNET_INPUTS = ("text",)
+#: MusicGen-Style (audiocraft backend): text and a style reference clip.
+STYLE_INPUTS = ("text", "style")
 
 
 def model_inputs(name: str) -> tuple[str, ...]:
     """What a model name can take, without loading it; a folder or Hub id not listed here: everything MusicGen-Melody
     takes (the engine refuses what the loaded model cannot take, in one line)."""
+    if name in ("style", "tiny-style"):
+        return STYLE_INPUTS
     if name in AUDIOCRAFT_MODELS or name in AUDIOCRAFT_BUILTIN:
         return MAGNET_INPUTS
     if name in MODELS or name in BUILTIN:
@@ -25,6 +29,9 @@ def model_inputs(name: str) -> tuple[str, ...]:
 
 def _notes(name: str) -> str:
     """What the model is for, in a few words."""
+    if name == "style":
+        return ("MusicGen-Style (audiocraft backend): text and the style of a reference clip (--style clip.wav), "
+                "up to 30 s")
     if name in AUDIOCRAFT_MODELS:
         seconds = "30" if name.endswith("-30s") else "10"
         return (f"MAGNeT (audiocraft backend, non-autoregressive): renders a {seconds} s segment at once; "

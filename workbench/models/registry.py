@@ -29,10 +29,11 @@ AUDIOCRAFT_MODELS: dict[str, str] = {
     "magnet-medium": "facebook/magnet-medium-10secs",
     "magnet-small-30s": "facebook/magnet-small-30secs",
     "magnet-medium-30s": "facebook/magnet-medium-30secs",
+    "style": "facebook/musicgen-style",
 }
 
 #: Built-in models run by the audiocraft backend.
-AUDIOCRAFT_BUILTIN = ("tiny-magnet",)
+AUDIOCRAFT_BUILTIN = ("tiny-magnet", "tiny-style")
 
 #: Built-in models: name -> (description, seed of their random weights).
 BUILTIN: dict[str, tuple[str, int]] = {
@@ -43,6 +44,8 @@ BUILTIN: dict[str, tuple[str, int]] = {
     "tiny-stereo-melody": ("untrained stereo MusicGen-Melody, tiny random weights (tests)", 5),
     "tiny-magnet": ("untrained MAGNeT from audiocraft's debug configuration, 0.96 s segment (audiocraft backend; "
                     "tests)", 11),
+    "tiny-style": ("untrained MusicGen-Style from audiocraft's debug parts, 1 s style excerpt (audiocraft backend; "
+                   "tests)", 14),
 }
 
 DEFAULT_MODEL = "small"

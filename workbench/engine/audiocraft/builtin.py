@@ -47,3 +47,41 @@ def build_tiny_magnet() -> Any:
     # what audiocraft's loaders attach from a checkpoint's config: MAGNeT reads its segment length there
     lm.cfg = omegaconf.OmegaConf.create({"dataset": {"segment_duration": TINY_SEGMENT_S}})
     return models.MAGNeT(name="tiny-magnet", compression_model=codec.eval(), lm=lm.eval())
+
+
+#: The style excerpt ``tiny-style`` takes from a reference clip, seconds (MusicGen-Style: 3 s by default).
+TINY_EXCERPT_S = 1.0
+
+
+def build_tiny_style() -> Any:
+    """``tiny-style``: an ``audiocraft.models.MusicGen`` with MusicGen-Style's conditioners, on the CPU, float32.
+
+    The style conditioner (:class:`~audiocraft.modules.conditioners.StyleConditioner`) reads its reference through
+    audiocraft's debug compression model (``//pretrained/debug_compression_model``: audiocraft's own offline name),
+    keeps a random excerpt, quantizes it with a residual VQ and prepends it to the LM's input; the text goes through
+    cross-attention. The VQ's k-means runs once here, on seeded noise, so that no take changes the model.
+    """
+    models = audiocraft_module("audiocraft.models")
+    conditioners = audiocraft_module("audiocraft.modules.conditioners")
+    patterns = audiocraft_module("audiocraft.modules.codebooks_patterns")
+    lm_module = audiocraft_module("audiocraft.models.lm")
+    dim = 16
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(BUILTIN["tiny-style"][1])
+        codec = models.builders.get_debug_compression_model("cpu", sample_rate=32000)
+        style = conditioners.StyleConditioner(
+            transformer_scale="none", ds_factor=5, encodec_n_q=4, n_q_out=3, eval_q=2, bins=64,
+            model_name="encodec", sample_rate=codec.sample_rate,
+            encodec_checkpoint="//pretrained/debug_compression_model", length=TINY_EXCERPT_S, output_dim=dim,
+            device="cpu", compute_mask=False, ds_rate_compression=int(codec.sample_rate // codec.frame_rate))
+        style.rvq(torch.randn(8, style.dim, 64), frame_rate=1.0)  # k-means of the VQ codebooks, once
+        provider = conditioners.ConditioningProvider({
+            "description": conditioners.LUTConditioner(n_bins=128, dim=dim, output_dim=dim, tokenizer="noop"),
+            "self_wav": style})
+        fuser = conditioners.ConditionFuser({"cross": ["description"], "prepend": ["self_wav"], "sum": [],
+                                             "input_interpolate": []})
+        lm = lm_module.LMModel(patterns.DelayedPatternProvider(n_q=4), provider, fuser, n_q=4,
+                               card=codec.cardinality, dim=dim, num_heads=4, num_layers=2, hidden_scale=2,
+                               custom=True, cross_attention=True, causal=True)
+    style.match_len_on_eval, style._use_masking = True, False  # as audiocraft's MusicGen.get_pretrained sets them
+    return models.MusicGen(name="tiny-style", compression_model=codec.eval(), lm=lm.eval(), max_duration=30)

@@ -1,4 +1,5 @@
-"""The audiocraft engine: an ``audiocraft.models`` generative model (MAGNeT) behind the workbench's engine calls.
+"""The audiocraft engine: an ``audiocraft.models`` generative model (MAGNeT, MusicGen-Style) behind the workbench's
+engine calls.
 
 Every take is a normal take (sidecar, codes file, history row, ``reproduce``). audiocraft samples from the process
 RNG, so the guarantee differs from the transformers engine's batch-independent sampler: each take is rendered in its
@@ -27,10 +28,11 @@ DECODING_STEPS = (20, 10, 10, 10)
 
 
 class AudiocraftEngine:
-    """A loaded audiocraft MAGNeT model with the calls the renderers make (``generate``, ``decode``...).
+    """A loaded audiocraft model with the calls the renderers make (``generate``, ``decode``...).
 
     Args:
-        model: An ``audiocraft.models.MAGNeT``.
+        model: An ``audiocraft.models.MAGNeT``, or an ``audiocraft.models.MusicGen`` with a style conditioner
+            (MusicGen-Style: ``self.style``).
         ref_name, kind, source, revision: Where it came from (recorded in sidecars).
     """
 
@@ -41,12 +43,19 @@ class AudiocraftEngine:
         self.model = model
         self.lm = model.lm
         self.melody = False
+        self.magnet = type(model).__name__ == "MAGNeT"
+        style = getattr(self.lm.condition_provider.conditioners, "self_wav", None)
+        #: Whether the model takes a style reference clip (MusicGen-Style), and the excerpt of it it keeps, seconds.
+        self.style = type(style).__name__ == "StyleConditioner"
+        self.style_excerpt_s = style.length_subwav / style.sample_rate if self.style else 0.0
         self.audio_channels = int(model.audio_channels)
         self.num_codebooks = int(self.lm.num_codebooks)
         self.codec = None  # audiocraft's own EnCodec, not a workbench Codec: tokenize/detokenize take MusicGen models
         frame_rate = int(model.frame_rate)
-        # MAGNeT renders one fixed segment; its non-overlapping spans trim it to a whole number of spans
-        frames = int(model.duration * frame_rate) // self.lm.span_len * self.lm.span_len
+        if self.magnet:  # MAGNeT renders one fixed segment; its non-overlapping spans trim it to whole spans
+            frames = int(model.duration * frame_rate) // self.lm.span_len * self.lm.span_len
+        else:  # one window of MusicGen (audiocraft's longer takes would continue in windows: not done here)
+            frames = int(model.max_duration * frame_rate)
         self.info = ModelInfo(
             name=ref_name, kind=kind, source=source, revision=revision, architecture=type(model).__name__,
             sample_rate=int(model.sample_rate), frame_rate=frame_rate, num_codebooks=self.num_codebooks,
@@ -89,16 +98,18 @@ class AudiocraftEngine:
     def generate(self, texts: str | Sequence[str], params: GenerationParams | None = None,
                  seeds: int | Sequence[int] | None = None, *, melody: Any = None, prompt_codes: Any = None,
                  progress: Callable[[int, int], None] | None = None, should_stop: Callable[[], bool] | None = None,
-                 preview: Any = None, segments: Any = None) -> list[Take]:
+                 preview: Any = None, segments: Any = None, style: np.ndarray | None = None) -> list[Take]:
         """Render one take per seed, each in its own seeded pass (see the module docstring).
 
         MAGNeT samples a whole segment at once: ``duration_s`` must be at most the segment (``info.max_window_s``),
-        and the take keeps its first ``duration_s``. ``guidance_scale`` is MAGNeT's starting guidance (annealed to
-        1), ``top_p`` 1 means off (audiocraft's 0). ``preview`` is not streamed (nothing is audible before the last
-        step).
+        and the take keeps its first ``duration_s``; ``guidance_scale`` is its starting guidance (annealed to 1).
+        MusicGen-Style renders up to one window; ``style`` is a ``[channels, samples]`` reference clip at the
+        model's rate, of which the style conditioner keeps a random excerpt (``style_excerpt_s``, drawn from the
+        take's seed). ``top_p`` 1 means off (audiocraft's 0). ``preview`` is not streamed.
 
         Raises:
-            ModelCapabilityError: a melody, a continuation or text segments (MAGNeT here takes text only).
+            ModelCapabilityError: a melody, a continuation or text segments, or a style reference for MAGNeT.
+            ParamsError: a style reference that is silent or shorter than the excerpt.
         """
         params = params or GenerationParams()
         texts_list = [texts] if isinstance(texts, str) else list(texts)
@@ -110,19 +121,18 @@ class AudiocraftEngine:
             raise ParamsError(f"{len(texts_list)} prompts but {len(seed_list)} seeds: give one seed per prompt")
         texts_list = [validate_text(text) for text in texts_list]
         what = ("a melody" if melody is not None else "a continuation" if prompt_codes is not None
-                else "text segments" if segments else None)
+                else "text segments" if segments else "a style reference" if style is not None and not self.style
+                else None)
         if what:
             raise ModelCapabilityError(f"model {self.info.name!r} (audiocraft {self.info.architecture}) cannot take "
-                                       f"{what}; use a MusicGen model")
+                                       f"{what}; use a {'style model' if 'style' in what else 'MusicGen model'}")
         if params.duration_s > self.info.max_window_s + 1e-9:
-            raise ParamsError(f"model {self.info.name!r} renders at most {self.info.max_window_s:g} s (one segment); "
+            what = "one segment" if self.magnet else "one window"
+            raise ParamsError(f"model {self.info.name!r} renders at most {self.info.max_window_s:g} s ({what}); "
                               f"got --duration {params.duration_s:g}")
-        self.model.set_generation_params(
-            use_sampling=True, temperature=params.temperature, top_k=params.top_k,
-            top_p=0.0 if params.top_p >= 1 else params.top_p, max_cfg_coef=max(params.guidance_scale, 1.0),
-            min_cfg_coef=1.0, decoding_steps=list(DECODING_STEPS[:self.num_codebooks]))
-        steps = sum(DECODING_STEPS[:self.num_codebooks])
+        reference = None if style is None else self._style_reference(style)
         frames, samples = self.frames_for(params.duration_s), self.samples_for(params.duration_s)
+        steps = self._set_sampling(params, frames)
         takes = []
         with self._lock:
             for index, (text, seed) in enumerate(zip(texts_list, seed_list)):
@@ -130,11 +140,15 @@ class AudiocraftEngine:
                     if should_stop is not None and should_stop():
                         raise GenerationCancelled("generation stopped")
                     if progress is not None:
-                        progress(base + done, steps * len(seed_list))
+                        progress(base + min(done, steps), steps * len(seed_list))
 
                 self.model.set_custom_progress_callback(on_step)
                 with measure(self.device, self.dtype, batch_size=1) as cost, seeded(seed, self.device):
-                    _, tokens = self.model.generate([text], progress=True, return_tokens=True)
+                    if reference is not None:
+                        _, tokens = self.model.generate_with_chroma([text], [reference], self.sample_rate,
+                                                                    progress=True, return_tokens=True)
+                    else:
+                        _, tokens = self.model.generate([text], progress=True, return_tokens=True)
                     codes = tokens[0, :, :frames].cpu().numpy().astype(np.int64)
                     audio = self.decode(codes)[:, :samples]
                     cost["steps"], cost["audio_s"] = steps, params.duration_s
@@ -144,6 +158,32 @@ class AudiocraftEngine:
                                   wall_s=cost["wall_s"], batch_size=1, cost=dict(cost)))
             self.model.set_custom_progress_callback(None)
         return takes
+
+    def _set_sampling(self, params: GenerationParams, frames: int) -> int:
+        """Set the model's sampling from ``params``; returns the decoding steps one take costs."""
+        top_p = 0.0 if params.top_p >= 1 else params.top_p
+        if self.magnet:
+            self.model.set_generation_params(
+                use_sampling=True, temperature=params.temperature, top_k=params.top_k, top_p=top_p,
+                max_cfg_coef=max(params.guidance_scale, 1.0), min_cfg_coef=1.0,
+                decoding_steps=list(DECODING_STEPS[:self.num_codebooks]))
+            return sum(DECODING_STEPS[:self.num_codebooks])
+        # audiocraft generates int(duration * frame_rate) frames: half a frame more makes that exactly ``frames``
+        self.model.set_generation_params(use_sampling=True, temperature=params.temperature, top_k=params.top_k,
+                                         top_p=top_p, cfg_coef=max(params.guidance_scale, 1.0),
+                                         duration=(frames + 0.5) / self.frame_rate)
+        return frames
+
+    def _style_reference(self, style: np.ndarray) -> torch.Tensor:
+        clip = np.asarray(style, dtype=np.float32)
+        if clip.ndim != 2 or not np.isfinite(clip).all():
+            raise ParamsError(f"the style reference must be finite [channels, samples] audio, got {list(clip.shape)}")
+        if not np.abs(clip).max(initial=0.0) > 0:
+            raise ParamsError("the style reference is silence: give a clip of the music whose style to take")
+        if clip.shape[-1] < round(self.style_excerpt_s * self.sample_rate):
+            raise ParamsError(f"the style reference lasts {clip.shape[-1] / self.sample_rate:.2f} s; "
+                              f"{self.info.name!r} takes a {self.style_excerpt_s:g} s excerpt of it")
+        return torch.from_numpy(clip).to(self.device)
 
     def decode(self, codes: np.ndarray) -> np.ndarray:
         """``[K, T]`` codes to ``[channels, T * hop]`` float32 audio with the model's own EnCodec."""

@@ -33,17 +33,20 @@ def load_audiocraft_engine(ref: ModelRef, *, device: str | None = None,
     attention_backend(target)
     revision = None
     if ref.kind == "builtin":
-        from workbench.engine.audiocraft.builtin import build_tiny_magnet
+        from workbench.engine.audiocraft.builtin import build_tiny_magnet, build_tiny_style
 
-        model: Any = build_tiny_magnet()
+        if ref.name == "tiny-style" and target.type != "cpu":  # its style codec sits outside the module tree
+            raise ParamsError("tiny-style runs on the CPU only (--device cpu)")
+        model: Any = build_tiny_style() if ref.name == "tiny-style" else build_tiny_magnet()
         model.lm.to(target)
         model.compression_model.to(target)
         model.device = target
     else:
         hub.preflight(ref)
         models = audiocraft_module("audiocraft.models")
+        kind = models.MAGNeT if "magnet" in ref.source else models.MusicGen
         try:
-            model = models.MAGNeT.get_pretrained(ref.source, device=str(target))
+            model = kind.get_pretrained(ref.source, device=str(target))
         except (OSError, ValueError, RuntimeError) as error:
             first = str(error).strip().splitlines()[0] if str(error).strip() else repr(error)
             raise ModelNotFoundError(f"cannot load {ref.name!r} ({ref.source}) with audiocraft: {first}") from None
