@@ -103,7 +103,7 @@ def test_without_audiocraft_the_error_says_how_to_install(monkeypatch):
     assert "\n" not in message
 
 
-def test_the_ui_renders_magnet_and_hides_the_inputs_it_cannot_take(magnet, tmp_path):
+def test_the_ui_renders_magnet_and_style_and_hides_the_inputs_a_model_cannot_take(magnet, style, tmp_path):
     pytest.importorskip("gradio")
     from workbench.engine.resident import EngineCache
     from workbench.ui.app import build_ui
@@ -111,18 +111,36 @@ def test_the_ui_renders_magnet_and_hides_the_inputs_it_cannot_take(magnet, tmp_p
 
     labels = dict((name, label) for label, name in MODEL_CHOICES)
     assert labels["tiny-magnet"] == "tiny-magnet · text" and labels["magnet-small"] == "magnet-small · text"
+    assert labels["style"] == "style · text, style"
     assert labels["tiny-melody"] == "tiny-melody · text, melody, chords, continuation, segments"
-    assert inputs_shown("tiny-magnet", "") == (False, False)
-    assert inputs_shown("tiny", "") == (True, True) and inputs_shown("tiny-magnet", "/some/folder") == (True, True)
+    assert inputs_shown("tiny-magnet", "") == (["none"], False)
+    assert inputs_shown("tiny-style", "") == (["none", "style"], False)
+    assert inputs_shown("tiny", "") == (["none", "continuation"], True)
+    every = (["none", "melody", "chords", "continuation"], True)
+    assert inputs_shown("tiny-melody", "") == every and inputs_shown("tiny-magnet", "/some/folder") == every
     (tmp_path / "prompts").mkdir()
+    engines = {"tiny-magnet": magnet, "tiny-style": style}
     demo = build_ui(model="tiny-magnet", out=tmp_path / "out", prompts=tmp_path / "prompts",
-                    cache=EngineCache(loader=lambda name, **_: {"tiny-magnet": magnet}[name]), preview_streaming=False)
-    sampling = ("tiny-magnet", "", 0.5, 3.0, 1.0, 250, 1.0, "off")
-    outputs = list(demo.handlers.generate("lofi beat", "9", "none", None, 0.0, None, None, 0.5, True, *sampling, {},
-                                          progress=lambda *a, **k: None))
-    facts = outputs[-1][-1]
-    assert facts["codes_sha256"] == magnet.generate("lofi beat", HALF, [9])[0].codes_sha256
+                    cache=EngineCache(loader=lambda name, **_: engines[name]), preview_streaming=False)
+
+    def render(model, mode="none", clip=None, text="lofi beat"):
+        sampling = (model, "", 0.5, 3.0, 1.0, 250, 1.0, "off")
+        outputs = list(demo.handlers.generate(text, "9", mode, None, 0.0, None, None, 0.5, True, *sampling, {},
+                                              style=clip, progress=lambda *a, **k: None))
+        return outputs[-1][-1]
+
+    facts = render("tiny-magnet")
     assert facts["model"] == "tiny-magnet"
+    assert facts["codes_sha256"] == magnet.generate("lofi beat", HALF, [9])[0].codes_sha256
+    clip = _clip(tmp_path / "ref.wav")
+    facts = render("tiny-style", "style", str(clip), text="lofi style")
+    sidecar = __import__("json").loads((tmp_path / "out" / facts["sidecar"]).read_text())
+    kept = (tmp_path / "out" / facts["sidecar"]).parent / sidecar["draft"]["style"]["file"]
+    assert kept.is_file() and kept.read_bytes() == clip.read_bytes()  # the upload is kept beside the take
+    from workbench.drafts.prepare import prepare_draft
+
+    expected = style.generate("lofi style", HALF, [9], **prepare_draft(style, style=clip).generate_kwargs())[0]
+    assert facts["codes_sha256"] == expected.codes_sha256
 
 
 def test_mbd_decodes_a_musicgen_take_from_the_same_codes_and_reproduce_decodes_it_again(tiny, tmp_path):
@@ -171,3 +189,62 @@ def test_mbd_refuses_what_it_cannot_decode_in_one_line(tiny, magnet):
     with pytest.raises(DraftError, match="not continuations"):
         render_prompt(tiny, "x", GenerationParams(duration_s=1.0), [1], ["never.wav"], draft=continuation,
                       decoder=load_decoder("mbd", tiny))
+
+
+@pytest.fixture(scope="module")
+def style():
+    from workbench.engine.load import load_engine
+
+    return load_engine("tiny-style", device="cpu")
+
+
+def _clip(path, seconds=2.0, seed=0, rate=32000):
+    import soundfile
+
+    noise = np.random.default_rng(seed).standard_normal(int(seconds * rate)).astype(np.float32) * 0.2
+    soundfile.write(str(path), noise, rate)
+    return path
+
+
+def test_style_follows_its_reference_and_seeds_side_by_side_equal_alone(style, tmp_path):
+    from workbench.drafts.prepare import prepare_draft
+
+    draft = prepare_draft(style, style=_clip(tmp_path / "ref.wav"), record_base=tmp_path)
+    other = prepare_draft(style, style=_clip(tmp_path / "other.wav", seed=1), record_base=tmp_path)
+    params = GenerationParams(duration_s=1.0)
+    torch_state, python_state = torch.random.get_rng_state(), random.getstate()
+    batch = style.generate("lofi", params, [1, 2], **draft.generate_kwargs())
+    assert torch.equal(torch.random.get_rng_state(), torch_state) and random.getstate() == python_state
+    alone = style.generate("lofi", params, [2], **draft.generate_kwargs())[0]
+    assert alone.codes_sha256 == batch[1].codes_sha256 and alone.codes.shape == (4, 25)
+    assert alone.audio.shape == (1, 32000)
+    assert style.generate("lofi", params, [2], **other.generate_kwargs())[0].codes_sha256 != alone.codes_sha256
+    assert style.generate("lofi", params, [2])[0].codes_sha256 != alone.codes_sha256  # text only: no reference
+    assert draft.record["style"]["file"] == "ref.wav" and len(draft.record["style"]["sha256"]) == 64
+
+
+def test_a_style_take_reproduces_from_its_sidecar_and_bad_references_are_one_line(style, cli, tmp_path):
+    _clip(tmp_path / "ref.wav")
+    done = cli("generate", "lofi", "--model", "tiny-style", "--duration", "1", "--style", "ref.wav", "--seed", "3",
+               "-o", "s.wav")
+    assert done.returncode == 0, done.stderr
+    again = cli("reproduce", "s.json")
+    assert again.returncode == 0 and "identical codes" in again.stdout, again.stdout + again.stderr
+    import soundfile
+
+    soundfile.write(str(tmp_path / "silent.wav"), np.zeros(32000, dtype=np.float32), 32000)
+    for model, clip, message in (("tiny-style", "silent.wav", "the audio is silent"),
+                                 ("tiny", "ref.wav", "--style needs a style model")):
+        refused = cli("generate", "x", "--model", model, "--duration", "1", "--style", clip, "-o", "no.wav")
+        assert refused.returncode == 1 and message in refused.stderr, refused.stderr
+        assert len(refused.stderr.strip().splitlines()) == 1 and not (tmp_path / "no.wav").exists()
+
+
+def test_style_references_are_checked_by_the_engine_too(style, magnet):
+    ref = np.random.default_rng(0).standard_normal((1, 64000)).astype(np.float32)
+    with pytest.raises(ParamsError, match="is silence"):
+        style.generate("x", HALF, [1], style=np.zeros((1, 64000), dtype=np.float32))
+    with pytest.raises(ParamsError, match="takes a 1 s excerpt"):
+        style.generate("x", HALF, [1], style=ref[:, :16000])
+    with pytest.raises(ModelCapabilityError, match="cannot take a style reference"):
+        magnet.generate("x", HALF, [1], style=ref)

@@ -154,12 +154,14 @@ def _wire(app: App, demo: gr.Blocks, shared: SimpleNamespace, g: Any, c: Any, li
         app.cache.get(model_name(choice, folder))
         return status()
 
-    def shown(choice: str, folder: str) -> tuple[Any, Any, Any]:
-        drafts, segments = inputs_shown(choice, folder)  # MusicGen's drafts; its codes are what MBD decodes
-        return gr.Accordion(visible=drafts), gr.Textbox(visible=segments), gr.Radio(visible=drafts)
+    def shown(choice: str, folder: str, mode: str) -> tuple[Any, ...]:
+        modes, segments = inputs_shown(choice, folder)
+        musicgen = "melody" in modes or "continuation" in modes  # a MusicGen's codes are what MBD decodes
+        return (gr.Accordion(visible=len(modes) > 1), gr.Textbox(visible=segments), gr.Radio(visible=musicgen),
+                gr.Radio(choices=modes, value=mode if mode in modes else "none"))
 
     for event in (shared.model.change, shared.folder.change, demo.load):  # hide what the model cannot take
-        event(shown, [shared.model, shared.folder], [g.draft_box, g.segments, g.decoder],
+        event(shown, [shared.model, shared.folder, g.draft_mode], [g.draft_box, g.segments, g.decoder, g.draft_mode],
               api_visibility="private", queue=False)
     shared.load.click(ui_errors(load), [shared.model, shared.folder], shared.status, api_visibility="private",
                       concurrency_id="model", concurrency_limit=shared.concurrency)

@@ -94,10 +94,11 @@ def model_name(choice: str | None, folder: str | None) -> str:
     return (folder or "").strip() or (choice or "").strip()
 
 
-def inputs_shown(choice: str | None, folder: str | None) -> tuple[bool, bool]:
-    """Whether the Generate tab shows its draft inputs and its segments for this model (a folder: both)."""
+def inputs_shown(choice: str | None, folder: str | None) -> tuple[list[str], bool]:
+    """The Generate tab's draft modes for this model ("none" first; only "none": no draft inputs) and whether it
+    shows segments. A folder or Hub id: every MusicGen mode."""
     inputs = model_inputs(model_name(choice, folder))
-    return any(kind in inputs for kind in ("melody", "chords", "continuation")), "segments" in inputs
+    return ["none", *(m for m in ("melody", "chords", "continuation", "style") if m in inputs)], "segments" in inputs
 
 
 def loudness_target(choice: str | None) -> float | None:

@@ -24,7 +24,7 @@ from workbench.ui.context import App, Job, P, fmt, int16, loudness_target, model
 from workbench.ui.transcribe import TranscribePanel
 from workbench.ui.uploads import keep_draft
 
-DRAFT_MODES = ["none", "melody", "chords", "continuation"]
+DRAFT_MODES = ["none", "melody", "chords", "continuation", "style"]
 
 
 def take_facts(app: App, item: Rendered) -> dict[str, Any]:
@@ -80,12 +80,14 @@ class GenerateTab:
                  loudness: str = "off", stops: dict[str, int] | None = None, chords: str = "",
                  bpm: float | None = None, beats_per_chord: float | None = None, time_signature: str = "4/4",
                  voicing: str = "root", audio_format: str = "wav", segments: str = "", melody_stem: str = "none",
-                 decoder: str = "encodec", progress: Any = gr.Progress()) -> Iterator[tuple[Any, ...]]:
+                 decoder: str = "encodec", style: str | None = None,
+                 progress: Any = gr.Progress()) -> Iterator[tuple[Any, ...]]:
         """Render one take; yields preview updates, then ``(preview, audio, image, summary, seed, files, facts)``.
 
         The draft mode ``chords`` follows ``chords`` at ``bpm`` (see :mod:`workbench.drafts.chords`);
         ``audio_format`` is one of :data:`FILE_FORMATS`' values; ``segments`` are lines ``SECONDS: TEXT``;
-        ``melody_stem`` is a ``--melody-stem`` value or "none"; ``decoder`` is ``encodec`` or ``mbd``."""
+        ``melody_stem`` is a ``--melody-stem`` value or "none"; ``decoder`` is ``encodec`` or ``mbd``; the draft
+        mode ``style`` takes the style of the ``style`` clip (style models)."""
         params = params_from_settings(duration=duration, guidance=guidance, temperature=temperature,
                                       top_k=top_k, top_p=top_p)
         text = validate_text(text)
@@ -101,7 +103,7 @@ class GenerateTab:
         music = dict(chords=chords, bpm=bpm, beats_per_chord=beats_per_chord, time_signature=time_signature,
                      voicing=voicing, melody_stem=None if melody_stem in (None, "", "none") else melody_stem)
         draft = self._draft(engine, draft_mode, melody, melody_start, melody_end, continue_from, prompt_seconds,
-                            include_prompt, params, path.parent, music)
+                            include_prompt, params, path.parent, music, style)
         job = Job.start(stops, "generate")
 
         def work(emit: Any) -> list[Rendered]:
@@ -139,10 +141,10 @@ class GenerateTab:
 
     def _draft(self, engine: Any, mode: str, melody: str | None, melody_start: float | None,
                melody_end: float | None, continue_from: str | None, prompt_seconds: float, include_prompt: bool,
-               params: GenerationParams, base: Path, music: dict[str, Any]) -> Any:
-        """The melody, chords or continuation draft the mode selects (uploads checked and kept under the output
-        folder)."""
-        keep: dict[str, Any] = {"melody": None, "continue_from": None}
+               params: GenerationParams, base: Path, music: dict[str, Any], style: str | None = None) -> Any:
+        """The melody, chords, continuation or style draft the mode selects (uploads checked and kept under the
+        output folder)."""
+        keep: dict[str, Any] = {"melody": None, "continue_from": None, "style": None}
         extra: dict[str, Any] = {}
         if mode == "melody":
             if not melody:
@@ -153,6 +155,10 @@ class GenerateTab:
             if not continue_from:
                 raise gr.Error("choose audio or a .codes.npz token file to continue, or set the draft to 'none'")
             keep["continue_from"] = self.app.upload(continue_from)
+        elif mode == "style":
+            if not style:
+                raise gr.Error("choose a reference clip whose style to take, or set the draft to 'none'")
+            keep["style"] = self.app.upload(style)
         elif mode == "chords":
             if not str(music["chords"] or "").strip():
                 raise gr.Error("type a chord progression such as 'Am F C G', or set the draft to 'none'")
@@ -179,7 +185,8 @@ class GenerateTab:
                                             info="Sets the prompt and its sampling settings", scale=3)
                     w.seed = gr.Textbox(label="Seed", placeholder="random", scale=1, elem_id="gen-seed",
                                         info="Blank: a fresh one")
-                with gr.Accordion("Draft: melody or chords to follow, or audio to continue", open=False) as w.draft_box:
+                with gr.Accordion("Draft: melody or chords to follow, audio to continue, a style to take",
+                                  open=False) as w.draft_box:
                     w.draft_mode = gr.Radio(DRAFT_MODES, value="none", label="Draft", show_label=False)
                     with gr.Group(visible=False) as w.melody_box:
                         w.melody = gr.File(label="Melody (audio or MIDI)", type="filepath", height=120,
@@ -199,6 +206,9 @@ class GenerateTab:
                         w.voicing = gr.Radio(["root", "arpeggio"], value="root", label="A chord becomes",
                                              info="its root, or its tones one per beat (the chroma holds one "
                                                   "pitch per frame)")
+                    with gr.Group(visible=False) as w.style_box:
+                        w.style = gr.File(label="Style reference (audio; style models)", type="filepath", height=120,
+                                          file_types=[".wav", ".flac", ".ogg", ".mp3"], elem_id="gen-style")
                     with gr.Group(visible=False) as w.continue_box:
                         w.continue_from = gr.File(label="Audio or .codes.npz to continue", type="filepath",
                                                   height=120, file_types=[".wav", ".flac", ".ogg", ".mp3", ".npz"])
@@ -234,13 +244,14 @@ class GenerateTab:
                 with gr.Accordion("Take details (JSON)", open=False):
                     w.facts = gr.JSON(label="Take", open=True)
         w.draft_mode.change(lambda m: tuple(gr.Group(visible=m == mode) for mode in DRAFT_MODES[1:]),
-                            w.draft_mode, [w.melody_box, w.chords_box, w.continue_box], api_visibility="private",
+                            w.draft_mode, [w.melody_box, w.chords_box, w.continue_box, w.style_box],
+                            api_visibility="private",
                             queue=False)
         w.reuse.click(lambda s: s, w.used_seed, w.seed, api_visibility="private", queue=False)
         inputs = [w.prompt, w.seed, w.draft_mode, w.melody, w.melody_start, w.melody_end, w.continue_from,
                   w.prompt_seconds, w.include_prompt, *shared.sampling, shared.stops, w.chords, w.bpm,
                   w.beats_per_chord, w.time_signature, w.voicing, w.audio_format, w.segments, w.melody_stem,
-                  w.decoder]
+                  w.decoder, w.style]
         outputs = [w.preview, w.audio, w.image, w.summary, w.used_seed, w.files, w.facts]
         w.event = w.run.click(self.generate, inputs, outputs, api_name="generate", concurrency_id="model",
                               concurrency_limit=shared.concurrency, show_progress_on=[w.audio])
