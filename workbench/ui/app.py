@@ -112,7 +112,8 @@ def _settings(shared: SimpleNamespace, model: str) -> None:
     known = model in MODEL_NAMES
     with gr.Row(equal_height=False):
         shared.model = gr.Dropdown(MODEL_CHOICES, value=model if known else MODEL_NAMES[0], label="Model",
-                                   info="Built-in tiny models work offline (noise, not music); · what each takes",
+                                   info="Built-in tiny models work offline (noise, not music); after the ·, what "
+                                        "a model takes",
                                    scale=2, elem_id="model")
         shared.folder = gr.Textbox("" if known else model, label="…or a local folder / Hub id", scale=2,
                                    placeholder="/path/to/saved-model", info="Overrides the selector when set")
