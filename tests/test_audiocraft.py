@@ -61,6 +61,20 @@ def test_a_rendered_take_reproduces_identically(magnet, tmp_path):
     assert fresh.identical, fresh.message
 
 
+def test_progress_reaches_the_end_and_stop_cancels_with_the_rng_restored(magnet, style):
+    from workbench.core.errors import GenerationCancelled
+
+    for engine, params in ((magnet, HALF), (style, GenerationParams(duration_s=1.0))):
+        seen = []
+        engine.generate("x", params, [1, 2], progress=lambda done, total: seen.append((done, total)))
+        assert seen == sorted(seen) and seen[-1][0] == seen[-1][1] and len({total for _, total in seen}) == 1
+        state = torch.random.get_rng_state()
+        with pytest.raises(GenerationCancelled):
+            engine.generate("x", params, [1], should_stop=lambda: True)
+        assert torch.equal(torch.random.get_rng_state(), state)
+        assert engine.generate("x", params, [2])[0].codes_sha256 == engine.generate("x", params, [2])[0].codes_sha256
+
+
 def test_what_magnet_cannot_take_is_a_one_line_error(magnet):
     with pytest.raises(ParamsError, match=r"at most 0.96 s"):
         magnet.generate("x", GenerationParams(duration_s=2.0), [1])

@@ -132,31 +132,41 @@ class AudiocraftEngine:
                               f"got --duration {params.duration_s:g}")
         reference = None if style is None else self._style_reference(style)
         frames, samples = self.frames_for(params.duration_s), self.samples_for(params.duration_s)
-        steps = self._set_sampling(params, frames)
-        takes = []
-        with self._lock:
-            for index, (text, seed) in enumerate(zip(texts_list, seed_list)):
-                def on_step(done: int, total: int, base: int = index * steps) -> None:
-                    if should_stop is not None and should_stop():
-                        raise GenerationCancelled("generation stopped")
-                    if progress is not None:
-                        progress(base + min(done, steps), steps * len(seed_list))
+        with self._lock:  # the sampling settings and the progress callback live on the shared model
+            steps = self._set_sampling(params, frames)
+            try:
+                takes = self._render(texts_list, seed_list, params, reference, frames, samples, steps, progress,
+                                     should_stop)
+            finally:
+                self.model.set_custom_progress_callback(None)
+        return takes
 
-                self.model.set_custom_progress_callback(on_step)
-                with measure(self.device, self.dtype, batch_size=1) as cost, seeded(seed, self.device):
-                    if reference is not None:
-                        _, tokens = self.model.generate_with_chroma([text], [reference], self.sample_rate,
-                                                                    progress=True, return_tokens=True)
-                    else:
-                        _, tokens = self.model.generate([text], progress=True, return_tokens=True)
-                    codes = tokens[0, :, :frames].cpu().numpy().astype(np.int64)
-                    audio = self.decode(codes)[:, :samples]
-                    cost["steps"], cost["audio_s"] = steps, params.duration_s
-                takes.append(Take(audio=audio, sample_rate=self.sample_rate, codes=codes, seed=seed, text=text,
-                                  params=params, model=self.info, device=str(self.device),
-                                  dtype=str(self.dtype).removeprefix("torch."), kernels=self.kernels,
-                                  wall_s=cost["wall_s"], batch_size=1, cost=dict(cost)))
-            self.model.set_custom_progress_callback(None)
+    def _render(self, texts: list[str], seeds: list[int], params: GenerationParams, reference: Any, frames: int,
+                samples: int, steps: int, progress: Callable[[int, int], None] | None,
+                should_stop: Callable[[], bool] | None) -> list[Take]:
+        """One seeded pass per take (the caller holds the lock and has set the sampling)."""
+        takes = []
+        for index, (text, seed) in enumerate(zip(texts, seeds)):
+            def on_step(done: int, total: int, base: int = index * steps) -> None:
+                if should_stop is not None and should_stop():
+                    raise GenerationCancelled("generation stopped")
+                if progress is not None:
+                    progress(base + min(done, steps), steps * len(seeds))
+
+            self.model.set_custom_progress_callback(on_step)
+            with measure(self.device, self.dtype, batch_size=1) as cost, seeded(seed, self.device):
+                if reference is not None:
+                    _, tokens = self.model.generate_with_chroma([text], [reference], self.sample_rate,
+                                                                progress=True, return_tokens=True)
+                else:
+                    _, tokens = self.model.generate([text], progress=True, return_tokens=True)
+                codes = tokens[0, :, :frames].cpu().numpy().astype(np.int64)
+                audio = self.decode(codes)[:, :samples]
+                cost["steps"], cost["audio_s"] = steps, params.duration_s
+            takes.append(Take(audio=audio, sample_rate=self.sample_rate, codes=codes, seed=seed, text=text,
+                              params=params, model=self.info, device=str(self.device),
+                              dtype=str(self.dtype).removeprefix("torch."), kernels=self.kernels,
+                              wall_s=cost["wall_s"], batch_size=1, cost=dict(cost)))
         return takes
 
     def _set_sampling(self, params: GenerationParams, frames: int) -> int:
@@ -169,9 +179,10 @@ class AudiocraftEngine:
                 decoding_steps=list(DECODING_STEPS[:self.num_codebooks]))
             return sum(DECODING_STEPS[:self.num_codebooks])
         # audiocraft generates int(duration * frame_rate) frames: half a frame more makes that exactly ``frames``
+        # (never past its window, where it would continue in windows)
         self.model.set_generation_params(use_sampling=True, temperature=params.temperature, top_k=params.top_k,
                                          top_p=top_p, cfg_coef=max(params.guidance_scale, 1.0),
-                                         duration=(frames + 0.5) / self.frame_rate)
+                                         duration=min((frames + 0.5) / self.frame_rate, self.model.max_duration))
         return frames
 
     def _style_reference(self, style: np.ndarray) -> torch.Tensor:
