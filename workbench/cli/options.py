@@ -103,7 +103,8 @@ class GenOpts:
         if "melody_adherence" in take.extra:
             line += f", melody adherence {take.extra['melody_adherence']:.3f}"
         if "decoder" in take.extra:
-            line += f", decoded by MultiBand Diffusion ({take.extra['decoder']['source']})"
+            decoder = take.extra["decoder"]
+            line += f", decoded by MultiBand Diffusion ({decoder['source']}, {decoder['wall_s']:.1f} s)"
         console.print(line + f") + {item.sidecar.name}")
         if take.segments:
             from workbench.core.segments import timeline

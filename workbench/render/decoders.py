@@ -7,6 +7,7 @@ the decoded audio's SHA-256) and ``reproduce`` decodes the re-rendered codes wit
 from __future__ import annotations
 
 import dataclasses
+import time
 from typing import Any
 
 from workbench.core.errors import DraftError, ParamsError
@@ -46,8 +47,11 @@ def check_draft(decoder: Any, generate_kwargs: dict[str, Any]) -> None:
 
 
 def redecode(take: Take, decoder: Any) -> Take:
-    """The take with its audio decoded by ``decoder`` from its codes (sampled from the take's seed), recorded."""
+    """The take with its audio decoded by ``decoder`` from its codes (sampled from the take's seed), recorded with
+    the seconds the decode took (``cost`` is the codes' pass)."""
     if decoder is None:
         return take
+    started = time.perf_counter()
     audio = decoder.decode(take.codes, take.seed)[:, :take.num_samples]
-    return dataclasses.replace(take, audio=audio, extra={**take.extra, "decoder": decoder.record(audio, take.seed)})
+    record = {**decoder.record(audio, take.seed), "wall_s": round(time.perf_counter() - started, 3)}
+    return dataclasses.replace(take, audio=audio, extra={**take.extra, "decoder": record})
