@@ -66,7 +66,7 @@ def test_progress_reaches_the_end_and_stop_cancels_with_the_rng_restored(magnet,
 
     for engine, params in ((magnet, HALF), (style, GenerationParams(duration_s=1.0))):
         seen = []
-        engine.generate("x", params, [1, 2], progress=lambda done, total: seen.append((done, total)))
+        engine.generate("x", params, [1, 2], progress=lambda done, total, seen=seen: seen.append((done, total)))
         assert seen == sorted(seen) and seen[-1][0] == seen[-1][1] and len({total for _, total in seen}) == 1
         state = torch.random.get_rng_state()
         with pytest.raises(GenerationCancelled):
@@ -262,3 +262,13 @@ def test_style_references_are_checked_by_the_engine_too(style, magnet):
         style.generate("x", HALF, [1], style=ref[:, :16000])
     with pytest.raises(ModelCapabilityError, match="cannot take a style reference"):
         magnet.generate("x", HALF, [1], style=ref)
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="the fallback is what a machine without CUDA gets")
+def test_attention_falls_back_to_plain_torch_where_xformers_cannot_run():
+    from workbench.engine.audiocraft.install import attention_backend, audiocraft_module, xformers_runs
+
+    transformer = audiocraft_module("audiocraft.modules.transformer")
+    assert not xformers_runs("cuda") and not xformers_runs("cpu")
+    assert attention_backend("cuda") == "torch" and transformer._efficient_attention_backend == "torch"
+    assert attention_backend("cpu") == "torch"

@@ -22,8 +22,8 @@ INSTALL = ("the audiocraft backend is not installed: "
 def audiocraft_module(name: str = "audiocraft.models") -> Any:
     """Import an audiocraft module, or raise a one-line :class:`ModelNotFoundError` saying how to install it.
 
-    xformers' warning that its compiled kernels do not match this torch is silenced: the backend runs audiocraft's
-    plain-torch attention (:func:`attention_backend`), never those kernels.
+    xformers' warning that its compiled kernels do not match this torch is silenced: where they do not run, the
+    backend uses audiocraft's plain-torch attention (:func:`attention_backend`).
     """
     quiet = logging.getLogger("xformers")
     level = quiet.level
@@ -38,8 +38,26 @@ def audiocraft_module(name: str = "audiocraft.models") -> Any:
         quiet.setLevel(level)
 
 
-def attention_backend(device: Any) -> None:
-    """audiocraft's attention backend (a module-level setting of ``audiocraft.modules.transformer``): xformers only
-    on CUDA (its loaders set it for every MAGNeT model), plain torch elsewhere, where xformers cannot run."""
+def attention_backend(device: Any) -> str:
+    """Set audiocraft's attention backend (a module-level setting of ``audiocraft.modules.transformer``) for
+    ``device`` and return it: ``xformers`` on CUDA where xformers' kernels run (a probe), else plain ``torch``
+    (always on the CPU, where xformers cannot run). audiocraft's MAGNeT loader sets xformers whatever the device:
+    call this after loading."""
     transformer = audiocraft_module("audiocraft.modules.transformer")
-    transformer.set_efficient_attention_backend("xformers" if str(device).startswith("cuda") else "torch")
+    backend = "xformers" if str(device).startswith("cuda") and xformers_runs(device) else "torch"
+    transformer.set_efficient_attention_backend(backend)
+    return backend
+
+
+def xformers_runs(device: Any) -> bool:
+    """Whether xformers' memory-efficient attention runs on ``device`` (its wheel's compiled kernels are built for
+    one torch release; with another they may not load)."""
+    import torch
+
+    try:
+        ops = audiocraft_module("xformers.ops")
+        probe = torch.zeros(1, 8, 1, 8, device=device, dtype=torch.float16)
+        ops.memory_efficient_attention(probe, probe, probe)
+    except Exception:  # noqa: BLE001 - whatever fails, audiocraft's plain-torch attention is the fallback
+        return False
+    return True
