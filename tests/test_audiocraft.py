@@ -272,3 +272,20 @@ def test_attention_falls_back_to_plain_torch_where_xformers_cannot_run():
     assert not xformers_runs("cuda") and not xformers_runs("cpu")
     assert attention_backend("cuda") == "torch" and transformer._efficient_attention_backend == "torch"
     assert attention_backend("cpu") == "torch"
+
+
+def test_sidecars_record_the_audiocraft_version_and_reproduce_warns_when_it_changed():
+    from importlib.metadata import version
+
+    from workbench.render.reproduce import environment_warnings
+    from workbench.store.sidecar import versions
+
+    installed = version("tts-webui-audiocraft")
+    assert versions()["audiocraft"] == installed
+    old = {"versions": {"audiocraft": "1.0.0"}, "device": "cpu", "dtype": "float32"}
+    magnet_take = {**old, "model": {"architecture": "MAGNeT"}}
+    mbd_take = {**old, "model": {"architecture": "MusicgenForConditionalGeneration"}, "extra": {"decoder": {"name": "mbd"}}}
+    plain_take = {**old, "model": {"architecture": "MusicgenForConditionalGeneration"}, "extra": {}}
+    for record in (magnet_take, mbd_take):
+        assert f"audiocraft 1.0.0 recorded, {installed} installed" in environment_warnings(record, "cpu", "float32")
+    assert environment_warnings(plain_take, "cpu", "float32") == []

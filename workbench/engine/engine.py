@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import threading
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -22,6 +21,7 @@ from workbench.engine.decoding import DelayPattern, decode_pass
 from workbench.engine.offload import Offloader
 from workbench.engine.preview import PreviewCallback, Previewer
 from workbench.engine.sampling import SeededSampler
+from workbench.engine.timing import Timing
 from workbench.engine.windows import pass_texts, plan_passes, segment_cuts
 from workbench.models.fingerprint import weights_fingerprint
 
@@ -29,7 +29,7 @@ from workbench.models.fingerprint import weights_fingerprint
 Progress = Callable[[int, int], None]
 
 
-class Engine:
+class Engine(Timing):
     """A loaded model. Stateless between calls: parameters travel with every call.
 
     Thread-safe by a lock per engine: concurrent calls (a UI serving several clients, ``--concurrency`` > 1)
@@ -90,25 +90,10 @@ class Engine:
         return cpu_kernels.kind(self.model.decoder)
 
     @property
-    def sample_rate(self) -> int:
-        return self.info.sample_rate
-
-    @property
-    def frame_rate(self) -> int:
-        return self.info.frame_rate
-
-    @property
     def delay(self) -> int:
         """Extra decoding steps the codebook delay pattern costs per pass."""
         per_channel = self.num_codebooks // self.audio_channels
         return per_channel - 1
-
-    def frames_for(self, duration_s: float) -> int:
-        """Codec frames needed to cover ``duration_s`` seconds."""
-        return math.ceil(round(duration_s * self.frame_rate, 6))
-
-    def samples_for(self, duration_s: float) -> int:
-        return round(duration_s * self.sample_rate)
 
     def weights_sha256(self) -> str:
         """A fingerprint of the weights (cached): file hashes for Hub/local models, tensor bytes for built-ins.

@@ -69,6 +69,10 @@ def first_difference(expected: np.ndarray, actual: np.ndarray) -> tuple[int, int
     return None
 
 
+#: ``model.architecture`` of takes made by the audiocraft backend.
+AUDIOCRAFT_ARCHITECTURES = ("MAGNeT", "MusicGen")
+
+
 def environment_warnings(record: dict[str, Any], device: str, dtype: str, kernels: str = "torch") -> list[str]:
     """Differences between the recorded and the current environment that can change the numbers."""
     notes = []
@@ -82,10 +86,14 @@ def environment_warnings(record: dict[str, Any], device: str, dtype: str, kernel
                      "float bits differ, so a token whose winning margin is that small can flip and the codes differ "
                      "from there (benchmarks/kernel_agreement.py counts how often)")
     now = versions()
-    for lib in ("torch", "transformers", "workbench"):
+    libs = ["torch", "transformers", "workbench"]
+    if record.get("model", {}).get("architecture") in AUDIOCRAFT_ARCHITECTURES or (record.get("extra") or {}).get(
+            "decoder"):
+        libs.append("audiocraft")  # its models and MBD made this take's numbers
+    for lib in libs:
         was = (record.get("versions") or {}).get(lib)
-        if was and was != now[lib]:
-            notes.append(f"{lib} {was} recorded, {now[lib]} installed")
+        if was and was != now.get(lib, "none"):
+            notes.append(f"{lib} {was} recorded, {now.get(lib, 'none')} installed")
     return notes
 
 

@@ -2,7 +2,7 @@
 
 Schema 1 (``<name>.json`` beside ``<name>.wav``)::
 
-    schema, kind, created, workbench_version, versions{python, torch, transformers}
+    schema, kind, created, workbench_version, versions{python, torch, transformers, audiocraft (when installed)}
     seed, prompt{text, library, library_file, entry_id, template_id, bpm, key, time_signature, segments}, params{...}
     model{name, kind, source, revision, architecture, weights_sha256, sample_rate, frame_rate, ...}
     device, dtype, kernels (absent = torch), sample_rate, num_samples, duration_s
@@ -23,6 +23,7 @@ import hashlib
 import json
 import platform
 from datetime import UTC, datetime
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -43,8 +44,13 @@ def versions() -> dict[str, str]:
 
     from workbench import __version__
 
-    return {"workbench": __version__, "python": platform.python_version(), "torch": torch.__version__,
-            "transformers": transformers.__version__}
+    found = {"workbench": __version__, "python": platform.python_version(), "torch": torch.__version__,
+             "transformers": transformers.__version__}
+    try:  # the optional audiocraft backend (docs/audiocraft.md), when installed
+        found["audiocraft"] = metadata.version("tts-webui-audiocraft")
+    except metadata.PackageNotFoundError:
+        pass
+    return found
 
 
 def render_key(model: str, text: str, params: dict[str, Any], seed: int, draft: dict[str, Any] | None) -> str:

@@ -21,13 +21,14 @@ from workbench.core.params import GenerationParams, random_seed, validate_seed, 
 from workbench.core.take import ModelInfo, Take
 from workbench.engine.audiocraft.rng import seeded
 from workbench.engine.cost import measure
+from workbench.engine.timing import Timing
 from workbench.models.fingerprint import weights_fingerprint
 
 #: MAGNeT's decoding steps per codebook (audiocraft's default).
 DECODING_STEPS = (20, 10, 10, 10)
 
 
-class AudiocraftEngine:
+class AudiocraftEngine(Timing):
     """A loaded audiocraft model with the calls the renderers make (``generate``, ``decode``...).
 
     Args:
@@ -72,20 +73,6 @@ class AudiocraftEngine:
     @property
     def dtype(self) -> torch.dtype:
         return next(iter(self.lm.parameters())).dtype
-
-    @property
-    def sample_rate(self) -> int:
-        return self.info.sample_rate
-
-    @property
-    def frame_rate(self) -> int:
-        return self.info.frame_rate
-
-    def frames_for(self, duration_s: float) -> int:
-        return int(np.ceil(round(duration_s * self.frame_rate, 6)))
-
-    def samples_for(self, duration_s: float) -> int:
-        return round(duration_s * self.sample_rate)
 
     def weights_sha256(self) -> str:
         """The fingerprint of the LM's and the codec's weights (tensor bytes for built-ins, files for Hub models)."""
