@@ -284,8 +284,9 @@ def test_sidecars_record_the_audiocraft_version_and_reproduce_warns_when_it_chan
     assert versions()["audiocraft"] == installed
     old = {"versions": {"audiocraft": "1.0.0"}, "device": "cpu", "dtype": "float32"}
     magnet_take = {**old, "model": {"architecture": "MAGNeT"}}
-    mbd_take = {**old, "model": {"architecture": "MusicgenForConditionalGeneration"}, "extra": {"decoder": {"name": "mbd"}}}
-    plain_take = {**old, "model": {"architecture": "MusicgenForConditionalGeneration"}, "extra": {}}
+    musicgen = {"architecture": "MusicgenForConditionalGeneration"}
+    mbd_take = {**old, "model": musicgen, "extra": {"decoder": {"name": "mbd"}}}
+    plain_take = {**old, "model": musicgen, "extra": {}}
     for record in (magnet_take, mbd_take):
         assert f"audiocraft 1.0.0 recorded, {installed} installed" in environment_warnings(record, "cpu", "float32")
     assert environment_warnings(plain_take, "cpu", "float32") == []
