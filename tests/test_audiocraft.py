@@ -290,3 +290,22 @@ def test_sidecars_record_the_audiocraft_version_and_reproduce_warns_when_it_chan
     for record in (magnet_take, mbd_take):
         assert f"audiocraft 1.0.0 recorded, {installed} installed" in environment_warnings(record, "cpu", "float32")
     assert environment_warnings(plain_take, "cpu", "float32") == []
+
+
+def test_the_ui_loads_mbd_once_per_engine_and_lets_the_engine_go(tiny, tmp_path):
+    import gc
+    import weakref
+
+    pytest.importorskip("gradio")
+    from workbench.engine.load import load_engine
+    from workbench.ui.context import App
+
+    app = App(out=tmp_path / "out", prompts=tmp_path)
+    first = app.decoder_for("mbd", tiny)
+    assert app.decoder_for("mbd", tiny) is first and app.decoder_for("encodec", tiny) is None
+    other = load_engine("tiny", device="cpu")
+    assert app.decoder_for("mbd", other) is not first
+    gone = weakref.ref(other)
+    del other
+    gc.collect()
+    assert gone() is None  # the decoder kept for it did not keep the model in memory

@@ -128,10 +128,11 @@ def prepare_draft(engine: Any, *, record_base: str | Path | None = None, max_dra
         **options: :class:`DraftOptions` fields.
     """
     opts = DraftOptions(**options)
-    if opts.identity() is None:
+    identity = opts.identity()
+    if identity is None:
         return NO_DRAFT
     base = Path(record_base) if record_base is not None else None
-    record: dict[str, Any] = {"identity": opts.identity()}
+    record: dict[str, Any] = {"identity": identity}
     melody_obj = None
     if opts.melody is not None or opts.chords is not None:
         option = "--melody" if opts.melody is not None else "--chords"

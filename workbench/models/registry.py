@@ -64,7 +64,8 @@ class ModelRef:
         name: The name as the user gave it.
         kind: ``"builtin"``, ``"hub"`` or ``"local"``.
         source: Built-in name, Hub repository id, or absolute folder path.
-        backend: ``"transformers"`` (MusicGen, the workbench's own decoding loop) or ``"audiocraft"`` (MAGNeT).
+        backend: ``"transformers"`` (MusicGen, the workbench's own decoding loop) or ``"audiocraft"`` (MAGNeT,
+            MusicGen-Style: :mod:`workbench.engine.audiocraft`).
     """
 
     name: str
@@ -106,9 +107,9 @@ def resolve(name: str) -> ModelRef:
     if name.count("/") == 1 and not name.startswith((".", "/")) and " " not in name:
         return ModelRef(name, "hub", name)
     raise ModelNotFoundError(
-        f"unknown model {name!r}: use a short name ({', '.join([*MODELS, *AUDIOCRAFT_MODELS])}), a built-in offline "
-        f"model "
-        f"({', '.join(BUILTIN)}, e.g. --model tiny), a Hub id like facebook/musicgen-small, or a local folder"
+        f"unknown model {name!r}: use a short name ({', '.join([*MODELS, *AUDIOCRAFT_MODELS])}), a built-in "
+        f"offline model ({', '.join(BUILTIN)}, e.g. --model tiny), a Hub id like facebook/musicgen-small, or a "
+        "local folder"
     )
 
 

@@ -10,6 +10,7 @@ import queue
 import threading
 import time
 import wave
+import weakref
 from collections.abc import Callable, Iterator
 from contextlib import closing
 from dataclasses import dataclass, field
@@ -62,7 +63,8 @@ class App:
         self.out = Path(self.out)
         self.prompts = Path(self.prompts)
         self.history = History(self.out)
-        self._decoder: tuple[Any, Any] = (None, None)  # (engine, its MBD decoder): the last one used
+        #: engine -> its MBD decoder, loaded once per engine and gone with it (the decoder holds no engine)
+        self._decoders: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
 
     def decoder_for(self, name: str, engine: Any) -> Any:
         """The decoder ``name`` for ``engine`` (None: its EnCodec); MBD is loaded once per engine in memory."""
@@ -71,9 +73,9 @@ class App:
         if check_decoder(name) == "encodec":
             return None
         with self._decoder_lock:
-            if self._decoder[0] is not engine:
-                self._decoder = (engine, load_decoder(name, engine))
-            return self._decoder[1]
+            if engine not in self._decoders:
+                self._decoders[engine] = load_decoder(name, engine)
+            return self._decoders[engine]
 
     def upload(self, path: str | Path | None) -> Path | None:
         """An uploaded file checked against the limits (None stays None)."""

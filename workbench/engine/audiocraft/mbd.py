@@ -14,6 +14,7 @@ Diffusion samples noise: each take is decoded inside a forked RNG seeded from it
 from __future__ import annotations
 
 import hashlib
+import weakref
 from typing import Any
 
 import numpy as np
@@ -35,12 +36,13 @@ class _CodecOf(torch.nn.Module):
 
     def __init__(self, engine: Any) -> None:
         super().__init__()
-        self.engine = engine
+        self._engine = weakref.ref(engine)  # a decoder kept for an engine does not keep the engine alive
         self.encodec = engine.model.audio_encoder
         self.sample_rate, self.frame_rate, self.channels = engine.sample_rate, engine.frame_rate, 1
 
     def decode(self, codes: torch.Tensor, scale: Any = None) -> torch.Tensor:
-        audio = np.stack([self.engine.decode(grid) for grid in codes.cpu().numpy()])
+        engine = self._engine()
+        audio = np.stack([engine.decode(grid) for grid in codes.cpu().numpy()])
         return torch.from_numpy(audio).to(codes.device)
 
     def decode_latent(self, codes: torch.Tensor) -> torch.Tensor:
@@ -83,7 +85,7 @@ class MbdDecoder:
                                        f"{'stereo' if engine.audio_channels == 2 else engine.info.architecture}")
         multiband = audiocraft_module("audiocraft.models.multibanddiffusion")
         schedule = audiocraft_module("audiocraft.modules.diffusion_schedule")
-        self.engine, self.device = engine, engine.device
+        self.device = engine.device
         codec = _CodecOf(engine)
         builtin = engine.info.kind == "builtin"
         if not builtin and (engine.sample_rate, engine.num_codebooks) != (32000, 4):
