@@ -244,14 +244,17 @@ def test_a_style_take_reproduces_from_its_sidecar_and_bad_references_are_one_lin
     assert done.returncode == 0, done.stderr
     again = cli("reproduce", "s.json")
     assert again.returncode == 0 and "identical codes" in again.stdout, again.stdout + again.stderr
+    refused = cli("generate", "x", "--model", "tiny", "--duration", "1", "--style", "ref.wav", "-o", "no.wav")
+    assert refused.returncode == 1 and "--style needs a style model" in refused.stderr, refused.stderr
+    assert len(refused.stderr.strip().splitlines()) == 1 and not (tmp_path / "no.wav").exists()
     import soundfile
 
+    from workbench.core.errors import DraftError
+    from workbench.drafts.prepare import prepare_draft
+
     soundfile.write(str(tmp_path / "silent.wav"), np.zeros(32000, dtype=np.float32), 32000)
-    for model, clip, message in (("tiny-style", "silent.wav", "the audio is silent"),
-                                 ("tiny", "ref.wav", "--style needs a style model")):
-        refused = cli("generate", "x", "--model", model, "--duration", "1", "--style", clip, "-o", "no.wav")
-        assert refused.returncode == 1 and message in refused.stderr, refused.stderr
-        assert len(refused.stderr.strip().splitlines()) == 1 and not (tmp_path / "no.wav").exists()
+    with pytest.raises(DraftError, match="silent.wav: the audio is silent"):
+        prepare_draft(style, style=tmp_path / "silent.wav")
 
 
 def test_style_references_are_checked_by_the_engine_too(style, magnet):
@@ -309,3 +312,14 @@ def test_the_ui_loads_mbd_once_per_engine_and_lets_the_engine_go(tiny, tmp_path)
     del other
     gc.collect()
     assert gone() is None  # the decoder kept for it did not keep the model in memory
+
+
+def test_the_model_table_says_which_model_takes_what():
+    from workbench.models.catalog import model_table
+
+    rows = {row["name"]: row for row in model_table()}
+    assert rows["tiny-magnet"]["inputs"] == "text" and rows["magnet-small"]["source"] == "facebook/magnet-small-10secs"
+    assert rows["style"]["inputs"] == rows["tiny-style"]["inputs"] == "text, style"
+    assert rows["melody"]["inputs"] == "text, melody, chords, continuation, segments"
+    assert rows["small"]["inputs"] == "text, continuation, segments"
+    assert "30 s segment" in rows["magnet-small-30s"]["notes"]

@@ -26,7 +26,8 @@ class GenOpts:
     """Model, generation and output options shared by the rendering commands."""
 
     model: Annotated[Optional[str], typer.Option("--model", "-m", help="Model: small (default), medium, melody..., "
-                                                 "a Hub id, a folder, or tiny (offline, untrained).")] = None
+                                                 "magnet-small, style (audiocraft backend), a Hub id, a folder, or "
+                                                 "tiny (offline, untrained); see 'workbench models'.")] = None
     duration: Annotated[Optional[float], typer.Option("--duration", "-d", help="Seconds of audio, up to 300 "
                                                       "(default 8).")] = None
     guidance: Annotated[float, typer.Option(help="Classifier-free guidance scale (<=1: off).")] = 3.0
