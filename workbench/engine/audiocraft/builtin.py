@@ -1,12 +1,13 @@
 """The built-in audiocraft test models: audiocraft's own debug architectures with deterministic random weights.
 
 ``tiny-magnet`` is audiocraft's debug compression model (``get_debug_compression_model``: a 32 kHz SEANet EnCodec at
-25 Hz, 4 codebooks of 400) under a small non-causal :class:`~audiocraft.models.lm_magnet.MagnetLMModel` (the LM
-audiocraft's debug LM is, with MAGNeT's parallel pattern and restricted context) and a lookup-table text conditioner
-that needs no download. ``tiny-mbd`` is a MultiBand Diffusion decoder (two bands of a small
-:class:`~audiocraft.models.unet.DiffusionUnet`) for the codes of the transformers ``tiny`` models. Like the
-transformers built-ins they are built inside ``torch.random.fork_rng`` from a fixed seed: the same weights in every
-process, the process RNG untouched. They make noise, not music: they prove the code path offline.
+25 Hz, 4 codebooks of 400) under a small non-causal :class:`~audiocraft.models.lm_magnet.MagnetLMModel` (the size of
+audiocraft's debug LM, with MAGNeT's parallel pattern and restricted context) and a lookup-table text conditioner
+that needs no download. ``tiny-style`` is the same codec under a small causal LM with MusicGen-Style's
+``StyleConditioner`` (see :func:`build_tiny_style`). (``tiny-mbd``, the MultiBand Diffusion decoder of the built-in
+MusicGen models, is built in :mod:`workbench.engine.audiocraft.mbd`.) Like the transformers built-ins they are built
+inside ``torch.random.fork_rng`` from a fixed seed: the same weights in every process, the process RNG untouched.
+They make noise, not music: they prove the code path offline.
 """
 
 from __future__ import annotations

@@ -49,7 +49,7 @@ class _CodecOf(torch.nn.Module):
         return self.encodec.quantizer.decode(codes.transpose(0, 1)).float()
 
 
-def _tiny_bands(codec_dim: int, sample_rate: int) -> tuple[list[Any], list[Any], list[dict[str, Any]]]:
+def _tiny_bands(codec_dim: int) -> tuple[list[Any], list[Any], list[dict[str, Any]]]:
     """``tiny-mbd``: small U-Nets, one per band, and identity sample processors."""
     unet = audiocraft_module("audiocraft.models.unet")
     schedule = audiocraft_module("audiocraft.modules.diffusion_schedule")
@@ -90,9 +90,10 @@ class MbdDecoder:
         builtin = engine.info.kind == "builtin"
         if not builtin and (engine.sample_rate, engine.num_codebooks) != (32000, 4):
             raise ModelCapabilityError(f"MultiBand Diffusion ({MBD_FILE}) decodes 32 kHz MusicGen codes (4 codebooks); "
-                                       f"{engine.info.name!r} has {engine.sample_rate} Hz, {engine.num_codebooks}")
-        models, processors, schedules = (_tiny_bands(int(engine.model.audio_encoder.config.codebook_dim),
-                                                     engine.sample_rate) if builtin else _published_bands(self.device))
+                                       f"{engine.info.name!r} has {engine.sample_rate} Hz, {engine.num_codebooks} "
+                                       "codebooks")
+        models, processors, schedules = (_tiny_bands(int(engine.model.audio_encoder.config.codebook_dim)) if builtin
+                                         else _published_bands(self.device))
         processes = []
         for model, processor, kwargs in zip(models, processors, schedules):
             noise = schedule.NoiseSchedule(**kwargs, sample_processor=processor, device=self.device)
