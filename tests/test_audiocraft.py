@@ -1,5 +1,6 @@
-"""The audiocraft backend on its built-in test model (``tiny-magnet``: audiocraft's debug architecture, random weights),
-installed the documented way (requirements-nodeps.txt + the 'audiocraft' extra)."""
+"""The audiocraft backend on its built-in test models (``tiny-magnet``, ``tiny-style``: audiocraft's debug parts, random
+weights) and MultiBand Diffusion (``tiny-mbd``) on ``tiny`` takes, installed the documented way (requirements-nodeps.txt
++ the 'audiocraft' extra)."""
 
 from __future__ import annotations
 
