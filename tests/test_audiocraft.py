@@ -87,6 +87,10 @@ def test_what_magnet_cannot_take_is_a_one_line_error(magnet):
         magnet.generate("x", HALF, [1], segments=[(0.0, "a"), (0.25, "b")])
     with pytest.raises(ModelCapabilityError, match="takes no audio draft"):
         magnet.encode(np.zeros((1, 3200), dtype=np.float32))
+    from workbench.drafts.prepare import prepare_draft
+
+    with pytest.raises(ModelCapabilityError, match="--chords needs a melody model .* 'tiny-magnet' cannot follow"):
+        prepare_draft(magnet, chords="Am F C G", bpm=100, duration_s=0.5)
 
 
 def test_cli_renders_and_reproduces_magnet_and_refuses_half_precision_in_one_line(cli, tmp_path):
