@@ -141,7 +141,7 @@ class AudiocraftEngine(Timing):
                     progress(base + min(done, steps), steps * len(seeds))
 
             self.model.set_custom_progress_callback(on_step)
-            with measure(self.device, self.dtype, batch_size=1) as cost, seeded(seed, self.device):
+            with measure(self.device, self.dtype, batch_size=1) as cost, seeded(seed):
                 if reference is not None:
                     _, tokens = self.model.generate_with_chroma([text], [reference], self.sample_rate,
                                                                 progress=True, return_tokens=True)

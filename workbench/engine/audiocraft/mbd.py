@@ -104,7 +104,7 @@ class MbdDecoder:
     def decode(self, codes: np.ndarray, seed: int) -> np.ndarray:
         """``[K, T]`` codes to ``[1, T * hop]`` float32 audio, sampled from ``seed`` (the process RNG untouched)."""
         grid = torch.as_tensor(np.asarray(codes, dtype=np.int64), device=self.device)[None]
-        with seeded(seed, self.device), torch.no_grad():
+        with seeded(seed), torch.no_grad():
             audio = self.mbd.tokens_to_wav(grid)
         return audio[0].float().cpu().numpy()
 

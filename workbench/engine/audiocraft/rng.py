@@ -9,22 +9,20 @@ from contextlib import contextmanager
 import numpy as np
 import torch
 
-#: torch's manual seeds are 64-bit; the workbench's seeds fit (``core.params.MAX_SEED`` = 2**63 - 1).
-
 
 @contextmanager
-def seeded(seed: int, device: torch.device | str) -> Iterator[None]:
-    """Run the block with torch's (CPU and ``device``), Python's and numpy's RNGs seeded from ``seed``; every one of
-    them is restored afterwards, so the process RNG is as it was and the next take starts from its own seed.
+def seeded(seed: int) -> Iterator[None]:
+    """Run the block with torch's (CPU and every CUDA device's), Python's and numpy's RNGs seeded from ``seed``; every
+    one of them is restored afterwards, so the process RNG is as it was and the next take starts from its own seed.
 
+    ``seed`` is one of the workbench's (at most 2**63 - 1: fits torch's 64-bit seeds; numpy takes it modulo 2**32).
     Not safe against other threads drawing from the process RNG at the same time: the engine runs one pass at a
     time (its lock), and the workbench's own sampler never draws from the process RNG.
     """
-    device = torch.device(device)
-    devices = [device] if device.type == "cuda" else []
+    cuda = list(range(torch.cuda.device_count())) if torch.cuda.is_available() else []
     python_state, numpy_state = random.getstate(), np.random.get_state()
     try:
-        with torch.random.fork_rng(devices=devices, device_type=device.type if devices else "cuda"):
+        with torch.random.fork_rng(devices=cuda):  # torch.manual_seed seeds every CUDA device too: restore them all
             torch.manual_seed(seed)
             random.seed(seed)
             np.random.seed(seed % 2**32)
