@@ -237,7 +237,9 @@ def test_a_client_that_goes_away_cancels_its_running_and_queued_jobs(server):
     import httpx
     from gradio_client.utils import Status
 
-    client = Client(server.url, verbose=False)
+    # the cancel request is a plain POST with httpx's 5 s default timeout; on 2 busy cores the server, decoding the
+    # sweep, can answer later than that (a CI run timed out there): give it a minute
+    client = Client(server.url, verbose=False, httpx_kwargs={"timeout": 60})
     running = {Status.PROCESSING, Status.PROGRESS, Status.ITERATING}
 
     def queued() -> int:  # events waiting in the server's queue (gradio's public queue status route)
