@@ -328,3 +328,65 @@ def test_the_model_table_says_which_model_takes_what():
     assert rows["melody"]["inputs"] == "text, melody, chords, continuation, segments"
     assert rows["small"]["inputs"] == "text, continuation, segments"
     assert "30 s segment" in rows["magnet-small-30s"]["notes"]
+
+
+def test_prompt_files_render_style_and_mbd_takes_resumably_and_they_reproduce(tiny, style, tmp_path):
+    from workbench.drafts.prepare import prepare_draft
+    from workbench.library.prompts import load_library
+    from workbench.render.batch import plan_jobs, render_jobs
+    from workbench.render.decoders import load_decoder
+    from workbench.render.reproduce import reproduce
+
+    folder = tmp_path / "prompts"
+    folder.mkdir()
+    _clip(folder / "ref.wav")
+    (folder / "lib.toml").write_text(
+        '[library]\nname = "lib"\ndecoder = "mbd"\n[library.defaults]\nduration_s = 1.0\n'
+        '[[prompt]]\nid = "styled"\ntext = "lofi"\nmodel = "tiny-style"\nstyle = "ref.wav"\ndecoder = "encodec"\n'
+        'seeds = [1, 2]\n'
+        '[[prompt]]\nid = "diffused"\ntext = "lofi beat"\nmodel = "tiny"\nseeds = [3]\n')
+    prompts = load_library(folder / "lib.toml").prompts
+    out = tmp_path / "out"
+    jobs = plan_jobs(prompts, out)
+    assert [(job.model, job.decoder) for job in jobs] == [("tiny-style", None)] * 2 + [("tiny", "mbd")]
+    engines = {"tiny": tiny, "tiny-style": style}
+    loads = []
+    result = render_jobs(jobs, out, load=lambda name: loads.append(name) or engines[name])
+    assert result.ok and len(result.done) == 3, result.failed
+    styled, diffused = result.done[:2], result.done[2]
+
+    draft = prepare_draft(style, style=folder / "ref.wav")
+    alone = style.generate("lofi", GenerationParams(duration_s=1.0), [2], **draft.generate_kwargs())[0]
+    assert styled[1].record["codes_sha256"] == alone.codes_sha256  # the file's take == the engine's own
+    assert styled[0].record["draft"]["style"]["file"] == "../../../prompts/ref.wav"
+    assert "decoder" not in styled[0].record["extra"]
+    plain = tiny.generate("lofi beat", GenerationParams(duration_s=1.0), [3])[0]
+    assert diffused.record["codes_sha256"] == plain.codes_sha256  # MBD never changes the codes
+    assert diffused.record["extra"]["decoder"]["name"] == "mbd"
+    expected = load_decoder("mbd", tiny).decode(plain.codes, 3)[:, :plain.num_samples]
+    assert np.array_equal(diffused.take.audio, expected)
+
+    again = render_jobs(plan_jobs(prompts, out), out, load=lambda name: loads.append(name) or engines[name])
+    assert len(again.skipped) == 3 and not again.done  # resume: the render keys include style and decoder
+    encodec = plan_jobs(prompts, out, decoder="encodec")
+    assert encodec[2].decoder is None and encodec[2].key != jobs[2].key and encodec[0].key == jobs[0].key
+    for item in result.done:
+        report = reproduce(item.sidecar, engine=engines[item.record["model"]["name"]])
+        assert report.identical, report.message
+    assert reproduce(diffused.sidecar, engine=tiny).decoder == ("mbd", True)
+
+
+def test_render_takes_a_decoder_for_every_take_and_refuses_it_on_continuations(cli, tmp_path):
+    _clip(tmp_path / "take.wav")
+    (tmp_path / "lib.toml").write_text(
+        '[library]\nname = "lib"\nmodel = "tiny"\n[library.defaults]\nduration_s = 1.0\n'
+        '[[prompt]]\nid = "a"\ntext = "lofi"\n'
+        '[[prompt]]\nid = "b"\ntext = "lofi"\ncontinue_from = "take.wav"\n')
+    plan = cli("render", "lib.toml", "--only", "a", "--decoder", "mbd", "--dry-run")
+    assert plan.returncode == 0 and "mbd" in plan.stdout, plan.stdout + plan.stderr
+    refused = cli("render", "lib.toml", "--decoder", "mbd")
+    assert refused.returncode == 1 and len(refused.stderr.strip().splitlines()) == 1, refused.stderr
+    assert "lib/b: --decoder mbd decodes takes rendered from text, a melody or chords, not continuations" in (
+        refused.stderr)
+    wrong = cli("render", "lib.toml", "--decoder", "vocos")
+    assert wrong.returncode == 1 and "decoder must be one of encodec, mbd, got 'vocos'" in wrong.stderr

@@ -73,7 +73,7 @@ bpm = [90, 120]
 
 def _folder(tmp_path: Path) -> Path:
     (tmp_path / "drafts").mkdir(exist_ok=True)
-    for name in ("hook.wav", "x.wav", "take.wav"):
+    for name in ("hook.wav", "x.wav", "take.wav", "reference.wav"):
         (tmp_path / "drafts" / name).write_bytes(b"RIFF")
     return tmp_path
 
@@ -270,6 +270,12 @@ def test_id_of_64_characters_is_accepted() -> None:
         ('id = "a"\ntext = "x"\nmelody_start = 1', "melody_start", "only applies with melody"),
         ('id = "a"\ntext = "x"\nslots = {v = [1]}', "slots", "need a template"),
         ('id = "a"\ntext = "x"\ncolor = "red"', "color", "unknown key"),
+        ('id = "a"\ntext = "x"\ndecoder = "hifigan"', "decoder", "must be one of encodec, mbd, got 'hifigan'"),
+        ('id = "a"\ntext = "x"\ndecoder = 1', "decoder", "must be one of encodec, mbd"),
+        ('id = "a"\ntext = "x"\ndecoder = "mbd"\ncontinue_from = "d.wav"', "decoder", "not continuations"),
+        ('id = "a"\ntext = "x"\nstyle = "d.wav"\nmelody = "d.wav"', "style", "not melody"),
+        ('id = "a"\ntext = "x"\nstyle = "d.wav"\ncontinue_from = "d.wav"', "style", "not continue_from"),
+        ('id = "a"\ntext = "x"\nstyle = "missing.wav"', "style", "not found"),
     ],
 )
 def test_entry_problems_name_the_key(tmp_path: Path, body: str, key: str, words: str) -> None:
@@ -289,6 +295,7 @@ def test_entry_problems_name_the_key(tmp_path: Path, body: str, key: str, words:
         ('[library]\nmax_matrix = 0', "library.max_matrix", "whole number"),
         ('[library]\nmax_matrix = 100000', "library.max_matrix", "whole number"),
         ('[library]\ncolour = 1', "library.colour", "unknown key"),
+        ('[library]\ndecoder = "diffusion"', "library.decoder", "must be one of encodec, mbd"),
         ('[library]\ndefaults = 3', "library.defaults", "table"),
         ('[library.defaults]\ntop_p = 1.5', "library.defaults.top_p", "top_p must be in [0, 1]"),
         ('[library.defaults]\nseed = 1', "library.defaults.seed", "unknown key"),
@@ -401,6 +408,20 @@ def test_draft_paths_must_exist_inside_the_library_folder(tmp_path: Path) -> Non
         for key in ("melody", "continue_from"):
             problem = _one(_entry(f'id = "a"\ntext = "x"\n{key} = "{value}"'), source=source)
             assert f"[a] {key}: " in problem and words in problem, (value, problem)
+
+
+def test_style_and_decoder_keys_resolve_and_the_library_decoder_is_inherited(tmp_path: Path) -> None:
+    (tmp_path / "ref.wav").write_bytes(b"RIFF")
+    (tmp_path / "d.wav").write_bytes(b"RIFF")
+    header = '[library]\ndecoder = "MBD"\n'
+    lib = parse_library(header + _entry('id = "a"\ntext = "x"\nstyle = "ref.wav"\nmodel = "tiny-style"')
+                        + _entry('id = "b"\ntext = "x"\ndecoder = "encodec"'), source=tmp_path / "l.toml")
+    a, b = lib.prompts
+    assert a.style == (tmp_path / "ref.wav").resolve() and a.decoder == "mbd"  # the library's, lowercased
+    assert b.style is None and b.decoder is None  # encodec: the model's own decoder
+    inherited = _one(header + _entry('id = "c"\ntext = "x"\ncontinue_from = "d.wav"'), source=tmp_path / "l.toml")
+    assert "[c] decoder: " in inherited and "the library's decoder; set decoder = \"encodec\" here" in inherited
+    assert parse_library(_entry('id = "a"\ntext = "x"'), source=tmp_path / "l.toml").prompts[0].decoder is None
 
 
 def test_melody_end_must_follow_melody_start(tmp_path: Path) -> None:
@@ -526,9 +547,11 @@ def test_readme_example_is_valid(tmp_path: Path) -> None:
     readme = (PROMPTS / "README.md").read_text(encoding="utf-8")
     example = re.search(r"```toml\n(.*?)```", readme, re.S).group(1)
     lib = parse_library(example, source=_folder(tmp_path) / "example.toml")
-    assert lib.name == "example" and len(lib.prompts) == 4 + 8
+    assert lib.name == "example" and len(lib.prompts) == 5 + 8
+    styled = lib.get("styled")
+    assert styled.style == (tmp_path / "drafts" / "reference.wav").resolve() and styled.decoder is None
     chords = next(p for p in lib.prompts if p.id == "chord-loop")
-    assert chords.text.endswith(", 100 BPM, in A minor") and chords.chords == "Am F C G"
+    assert chords.text.endswith(", 100 BPM, in A minor") and chords.chords == "Am F C G" and chords.decoder == "mbd"
     assert lib.get("drop").segments == ((16.0, "full drums, the drop, 120 BPM"),)
     assert (chords.format, lib.get("night-drive").format) == (".mp3", ".flac")  # the library's, the entry's own
 
@@ -706,3 +729,4 @@ def test_slugify_gives_a_slug_or_nothing_and_is_idempotent(text: str) -> None:
     assert slugify(slug) == slug
     if is_slug(text):
         assert slug == text
+

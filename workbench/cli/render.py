@@ -25,8 +25,13 @@ def render(
     ray_workers: Annotated[Optional[int], typer.Option(help="Model actors (default: one per GPU, else 1).")] = None,
     ray_cpus: Annotated[int, typer.Option(help="CPUs per actor on CPU-only clusters.")] = 1,
     ray_write_on: Annotated[str, typer.Option(help="'driver' or 'workers' (shared output folder).")] = "driver",
+    decoder: Annotated[Optional[str], typer.Option(
+        help="encodec or mbd for every take (default: each prompt file's `decoder`, else encodec).")] = None,
 ) -> None:
     """Render prompt files (entry x seed), resumably, into OUT/<library>/<entry>/s<seed>.wav."""
+    from workbench.core.decoders import check_decoder
+
+    decoder = check_decoder(decoder) if decoder is not None else None
     runner = None
     if ray or ray_address:
         from workbench.render.distributed import RayRunner
@@ -34,12 +39,12 @@ def render(
         runner = RayRunner(address=ray_address, workers=ray_workers, cpus_per_worker=ray_cpus, device=gen.device,
                            dtype=gen.dtype, low_memory=gen.low_memory, write_on=ray_write_on)
     ok = run_render(read_libraries(paths), gen, only=only or [], tags=tags or [], seed_list=seed_list,
-                    batch_size=batch_size, dry_run=dry_run, runner=runner)
+                    batch_size=batch_size, dry_run=dry_run, runner=runner, decoder=decoder)
     raise typer.Exit(0 if ok else 1)
 
 
 def run_render(libraries: list, gen: GenOpts, *, only: list[str], tags: list[str], seed_list: str | None,
-               batch_size: int, dry_run: bool, runner: Any = None) -> bool:
+               batch_size: int, dry_run: bool, runner: Any = None, decoder: str | None = None) -> bool:
     """Render (or plan) the selected prompts; returns True when every job succeeded."""
     from workbench.core.params import parse_seeds
     from workbench.library.prompts import select
@@ -49,7 +54,7 @@ def run_render(libraries: list, gen: GenOpts, *, only: list[str], tags: list[str
     prompts = select(libraries, only=only, tags=tags)
     seeds = parse_seeds(seed_list) if seed_list else None
     jobs = plan_jobs(prompts, gen.out, seeds=seeds, model=gen.model, duration_s=gen.duration, ext=gen.chosen_ext(),
-                     encoding=gen.encoding_for())
+                     encoding=gen.encoding_for(), decoder=decoder)
     if not jobs:
         console.print("nothing to render: no entry matches the selection")
         return True
@@ -73,10 +78,11 @@ def run_render(libraries: list, gen: GenOpts, *, only: list[str], tags: list[str
 
 
 def _print_plan(jobs: list) -> None:
-    table = Table("library", "entry", "seed", "model", "seconds", "file", title="plan (dry run: nothing rendered)")
+    table = Table("library", "entry", "seed", "model", "seconds", "decoder", "file",
+                  title="plan (dry run: nothing rendered)")
     for job in jobs:
         table.add_row(job.prompt.library, job.prompt.id, str(job.seed), job.model, f"{job.params.duration_s:g}",
-                      str(job.path))
+                      job.decoder or "encodec", str(job.path))
     console.print(table)
     seconds = sum(job.params.duration_s for job in jobs)
     console.print(f"{len(jobs)} takes, {seconds:g} s of audio ({seconds / 60:.1f} min)")

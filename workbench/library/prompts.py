@@ -51,6 +51,9 @@ class Prompt:
             :mod:`workbench.library.output`).
         segments: ``((start_s, text), ...)``: texts that take over from those times (see
             :mod:`workbench.core.segments`); empty for none.
+        style: Absolute path of the style reference clip (MusicGen-Style models), or None.
+        decoder: ``"mbd"`` to decode the takes with MultiBand Diffusion (entry's, else the library's), or None for
+            the model's EnCodec.
         line: 1-based line of the entry's ``[[prompt]]`` header in the file.
         template_id: Id of the template entry this expands, or None.
         slot_values: Slot name -> value text for template expansions (empty otherwise).
@@ -86,6 +89,8 @@ class Prompt:
     format: str | None = None
     encoding: Any = field(default=None, compare=False)
     segments: tuple[tuple[float, str], ...] = ()
+    style: Path | None = None
+    decoder: str | None = None
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from workbench.core.decoders import check_decoder
 from workbench.core.errors import ParamsError
 from workbench.core.music import with_tempo_and_key
 from workbench.core.params import MAX_PROMPT_CHARS, GenerationParams, field_names, validate_seed
@@ -23,10 +24,10 @@ from workbench.library.text import bad_chars, finite_number, key_lines, one_line
 MAX_TEXT = MAX_PROMPT_CHARS  # the same limit as prompts typed anywhere else
 #: A file's own ``max_matrix`` may raise the caller's limit up to this ceiling, never beyond.
 MATRIX_CEILING = 4096
-_LIBRARY_KEYS = ("name", "description", "model", "seeds", "max_matrix", "defaults", *OUTPUT_KEYS)
+_LIBRARY_KEYS = ("name", "description", "model", "seeds", "max_matrix", "defaults", "decoder", *OUTPUT_KEYS)
 ENTRY_KEYS = ("id", "text", "template", "slots", "tags", "seeds", "model", "melody", "melody_start",
-               "melody_end", "continue_from", "prompt_seconds", "include_prompt", "notes", "segments", *MUSIC_KEYS,
-              *OUTPUT_KEYS)
+              "melody_end", "continue_from", "prompt_seconds", "include_prompt", "notes", "segments", "style",
+              "decoder", *MUSIC_KEYS, *OUTPUT_KEYS)
 class _Checker:
     """Collects every problem of one file, each as ``FILE:LINE: [entry] key: message``."""
 
@@ -132,6 +133,12 @@ class _Checker:
             self.add(("library", "model"), f"must be a model name such as 'small', got {out['model']!r}")
         if "seeds" in table:
             out["seeds"] = self.seeds(("library", "seeds"), table["seeds"], None)
+        out["decoder"] = None
+        if "decoder" in table:
+            try:
+                out["decoder"] = check_decoder(table["decoder"])
+            except ParamsError as error:
+                self.add(("library", "decoder"), str(error).removeprefix("decoder "))
         if "max_matrix" in table:
             limit = table["max_matrix"]
             if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MATRIX_CEILING:
@@ -189,7 +196,20 @@ class _Checker:
         model = raw.get("model", lib["model"])
         if "model" in raw and not (isinstance(model, str) and model.strip() and not bad_chars(model)):
             bad("model", f"must be a model name such as 'small', got {model!r}")
-        drafts = {key: self.draft((*path, key), raw[key], label) for key in ("melody", "continue_from") if key in raw}
+        drafts = {key: self.draft((*path, key), raw[key], label) for key in ("melody", "continue_from", "style")
+                  if key in raw}
+        others = [key for key in ("melody", "chords", "continue_from", "segments") if key in raw]
+        if "style" in raw and others:
+            bad("style", f"a style model takes text and the style clip alone, not {' or '.join(others)}")
+        decoder = lib["decoder"]
+        if "decoder" in raw:
+            try:
+                decoder = check_decoder(raw["decoder"])
+            except ParamsError as error:
+                bad("decoder", str(error).removeprefix("decoder "))
+        if decoder == "mbd" and "continue_from" in raw:
+            inherited = "" if "decoder" in raw else " (the library's decoder; set decoder = \"encodec\" here)"
+            bad("decoder", f"mbd decodes takes rendered from text, a melody or chords, not continuations{inherited}")
         numbers: dict[str, float] = {}
         for key, needs, low in (("melody_start", "melody", 0.0), ("melody_end", "melody", None),
                                 ("prompt_seconds", "continue_from", None)):
@@ -240,7 +260,8 @@ class _Checker:
                     melody_end=numbers.get("melody_end"), continue_from=drafts.get("continue_from"),
                     prompt_seconds=numbers.get("prompt_seconds"), include_prompt=raw.get("include_prompt"),
                     notes=raw.get("notes", ""), line=self.line(path), template_id=None, slot_values={}, **music,
-                    **output, segments=segments)
+                    **output, segments=segments, style=drafts.get("style"),
+                    decoder=None if decoder == "encodec" else decoder)
         if template is None:
             return [base]
         prompts = []

@@ -18,6 +18,7 @@ from typing import Any
 from workbench.core.atomic import clean_temp_files
 from workbench.core.audio import Encoding
 from workbench.core.errors import GenerationCancelled, WorkbenchError
+from workbench.render.decoders import Decoders
 from workbench.render.jobs import (
     Job,
     Outcome,
@@ -76,11 +77,13 @@ class LocalRunner:
 
     Args:
         load: ``load(model_name) -> Engine``.
+        decoders: Where loaded decoders (MBD) are kept, once per engine (default: this runner's own).
     """
 
-    def __init__(self, load: Callable[[str], Any]) -> None:
+    def __init__(self, load: Callable[[str], Any], decoders: Decoders | None = None) -> None:
         self.load = load
         self._engines: dict[str, Any] = {}
+        self._decoders = decoders or Decoders()
 
     def _engine(self, name: str) -> Any:
         if name not in self._engines:
@@ -94,7 +97,8 @@ class LocalRunner:
         for group in groups:
             try:
                 engine = self._engine(group[0].model)
-                takes = generate_group(engine, group, progress=step_progress, should_stop=should_stop)
+                takes = generate_group(engine, group, progress=step_progress, should_stop=should_stop,
+                                       decoders=self._decoders)
                 yield group, save_group(group, takes, engine.weights_sha256(), options)
             except GenerationCancelled:
                 raise
@@ -135,6 +139,7 @@ def render_jobs(
     on_take: Callable[[JobUpdate], None] | None = None,
     step_progress: Callable[[int, int], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
+    decoders: Decoders | None = None,
 ) -> BatchResult:
     """Render jobs, resuming finished takes; a failing pass is recorded and the rest goes on.
 
@@ -150,11 +155,12 @@ def render_jobs(
         force: Re-render takes even when finished.
         on_take: Called with a :class:`JobUpdate` after each take is written, skipped or failed.
         step_progress, should_stop: Decoding-step progress and cancellation, for any runner.
+        decoders: Loaded decoders to reuse, for the default runner (the UI keeps its MBD between batches).
     """
     if runner is None:
         if load is None:
             raise ValueError("render_jobs needs load= or runner=")
-        runner = LocalRunner(load)
+        runner = LocalRunner(load, decoders)
     out = check_writable(out_dir)
     clean_temp_files(out)
     result = BatchResult()

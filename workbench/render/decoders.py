@@ -7,22 +7,16 @@ the decoded audio's SHA-256) and ``reproduce`` decodes the re-rendered codes wit
 from __future__ import annotations
 
 import dataclasses
+import threading
 import time
+import weakref
 from typing import Any
 
-from workbench.core.errors import DraftError, ParamsError
+from workbench.core.decoders import DECODERS, check_decoder
+from workbench.core.errors import DraftError
 from workbench.core.take import Take
 
-#: Decoders a take can be decoded with: the model's EnCodec (the default) and MultiBand Diffusion.
-DECODERS = ("encodec", "mbd")
-
-
-def check_decoder(name: str | None) -> str:
-    """``encodec`` (also for None/blank) or ``mbd``; anything else is a one-line error."""
-    name = (name or "encodec").strip().lower()
-    if name not in DECODERS:
-        raise ParamsError(f"decoder must be one of {', '.join(DECODERS)}, got {name!r}")
-    return name
+__all__ = ["DECODERS", "Decoders", "check_decoder", "check_draft", "load_decoder", "redecode"]
 
 
 def load_decoder(name: str | None, engine: Any) -> Any:
@@ -38,6 +32,26 @@ def load_decoder(name: str | None, engine: Any) -> Any:
     from workbench.engine.audiocraft.mbd import MbdDecoder
 
     return MbdDecoder(engine)
+
+
+class Decoders:
+    """Loaded decoders, one per engine and decoder name, loaded on first use and gone with their engine (a decoder
+    holds no strong reference to its engine). Thread-safe: the UI's handlers and a batch's runner share one."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._loaded: weakref.WeakKeyDictionary[Any, dict[str, Any]] = weakref.WeakKeyDictionary()
+
+    def get(self, name: str | None, engine: Any) -> Any:
+        """The decoder ``name`` for ``engine``: None for ``encodec`` (its own decode), else loaded once."""
+        name = check_decoder(name)
+        if name == "encodec":
+            return None
+        with self._lock:
+            loaded = self._loaded.setdefault(engine, {})
+            if name not in loaded:
+                loaded[name] = load_decoder(name, engine)
+            return loaded[name]
 
 
 def check_draft(decoder: Any, generate_kwargs: dict[str, Any]) -> None:

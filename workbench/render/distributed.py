@@ -18,6 +18,7 @@ from typing import Any
 
 from workbench.core.audio import Encoding
 from workbench.core.errors import GenerationCancelled, WorkbenchError
+from workbench.render.decoders import Decoders
 from workbench.render.jobs import Job, Outcome, WriteOptions, generate_group, save_group
 from workbench.render.prompt import Rendered
 from workbench.store.naming import sidecar_path_for
@@ -51,6 +52,7 @@ class RenderWorker:
             torch.set_num_threads(threads)  # the actor's own process: its share of the node's CPUs
         self.device, self.dtype, self.low_memory = device, dtype, low_memory
         self.engines: dict[str, Any] = {}
+        self.decoders = Decoders()
 
     def pid(self) -> int:
         return os.getpid()
@@ -82,7 +84,7 @@ class RenderWorker:
                     last[0] = now
                     progress.put_nowait((done, total))
 
-        return generate_group(engine, group, progress=report), engine.weights_sha256()
+        return generate_group(engine, group, progress=report, decoders=self.decoders), engine.weights_sha256()
 
     def render(self, group: Sequence[Job], subtype: str | Encoding | None, loudness: float | None,
                progress: Any = None) -> list[tuple[Any, dict]]:

@@ -12,13 +12,15 @@ from pathlib import Path
 from typing import Any
 
 from workbench.core.audio import Encoding
-from workbench.core.errors import ParamsError, WorkbenchError
+from workbench.core.decoders import check_decoder
+from workbench.core.errors import DraftError, ParamsError, WorkbenchError
 from workbench.core.params import GenerationParams
 from workbench.core.segments import check_segments, keyed_text
 from workbench.core.take import Take
 from workbench.drafts.prepare import draft_identity, prepare_draft
 from workbench.library.prompts import Prompt
 from workbench.models.registry import DEFAULT_MODEL
+from workbench.render.decoders import Decoders, check_draft, redecode
 from workbench.render.loops import check_loop_request, write_loop
 from workbench.render.prompt import Rendered, save_takes
 from workbench.store.naming import LOOP_SIDECAR, companion, portable_path, sidecar_path_for, take_path
@@ -36,6 +38,7 @@ class Job:
     path: Path
     key: str
     encoding: str | Encoding | None = None
+    decoder: str | None = None
 
     @property
     def label(self) -> str:
@@ -46,13 +49,13 @@ class Job:
         """Jobs with equal keys can share one batched pass (same model, params and drafts)."""
         p = self.prompt
         return (self.model, self.params, p.melody, p.melody_start, p.melody_end, p.melody_stem, p.continue_from,
-                p.prompt_seconds, p.include_prompt, self.encoding, p.segments)
+                p.prompt_seconds, p.include_prompt, self.encoding, p.segments, p.style, self.decoder)
 
 
 def _draft_options(prompt: Prompt, params: GenerationParams) -> dict[str, Any]:
     options: dict[str, Any] = {"melody": prompt.melody, "melody_start": prompt.melody_start or 0.0,
                                "melody_end": prompt.melody_end, "melody_stem": prompt.melody_stem,
-                               "continue_from": prompt.continue_from}
+                               "continue_from": prompt.continue_from, "style": prompt.style}
     if prompt.prompt_seconds is not None:
         options["prompt_seconds"] = prompt.prompt_seconds
     if prompt.include_prompt is not None:
@@ -65,8 +68,8 @@ def _draft_options(prompt: Prompt, params: GenerationParams) -> dict[str, Any]:
 
 def plan_jobs(prompts: Iterable[Prompt], out_dir: str | Path, *, seeds: Sequence[int] | None = None,
               model: str | None = None, duration_s: float | None = None, ext: str | None = None,
-              encoding: Callable[[str], Any] | None = None) -> list[Job]:
-    """Expand prompts into jobs. ``seeds``/``model``/``duration_s`` given here override the prompt files.
+              encoding: Callable[[str], Any] | None = None, decoder: str | None = None) -> list[Job]:
+    """Expand prompts into jobs. ``seeds``/``model``/``duration_s``/``decoder`` given here override the prompt files.
 
     ``ext`` (``".mp3"``) overrides the prompt file's ``format`` (default ``.wav``); ``encoding(ext)`` gives the
     caller's bit depth / bitrate / quality for a job's extension and overrides the file's, which otherwise holds
@@ -85,10 +88,16 @@ def plan_jobs(prompts: Iterable[Prompt], out_dir: str | Path, *, seeds: Sequence
             raise ParamsError(f"{prompt.library}/{prompt.id}: {error}") from None
         suffix = ext or prompt.format or ".wav"
         how = encoding(suffix) if encoding else prompt.encoding if suffix == prompt.format else None
+        decoding = check_decoder(decoder or prompt.decoder)
+        if decoding != "encodec" and prompt.continue_from is not None:
+            raise DraftError(f"{prompt.library}/{prompt.id}: --decoder {decoding} decodes takes rendered from text, "
+                             "a melody or chords, not continuations")
+        decoding = None if decoding == "encodec" else decoding
         for seed in (seeds or prompt.seeds or (1,)):
-            key = render_key(name, keyed_text(prompt.text, prompt.segments), params.to_dict(), seed, identity)
+            key = render_key(name, keyed_text(prompt.text, prompt.segments), params.to_dict(), seed, identity,
+                             decoding)
             path = take_path(out_dir, prompt.library, prompt.id, seed, suffix)
-            jobs.append(Job(prompt, seed, name, params, path, key, how))
+            jobs.append(Job(prompt, seed, name, params, path, key, how, decoding))
     return jobs
 
 
@@ -103,15 +112,18 @@ def group_jobs(jobs: Sequence[Job], batch_size: int) -> list[list[Job]]:
 
 
 def generate_group(engine: Any, group: Sequence[Job], *, progress: Callable[[int, int], None] | None = None,
-                   should_stop: Callable[[], bool] | None = None) -> list[Take]:
-    """Generate the finished takes of one batched pass (drafts applied), without writing anything."""
+                   should_stop: Callable[[], bool] | None = None, decoders: Decoders | None = None) -> list[Take]:
+    """Generate the finished takes of one batched pass (drafts applied, decoded with the jobs' decoder), without
+    writing anything. ``decoders`` keeps loaded decoders between passes (default: loaded for this pass)."""
     first = group[0]
     draft = prepare_draft(engine, **_draft_options(first.prompt, first.params), record_base=first.path.parent)
+    decoder = (decoders or Decoders()).get(first.decoder, engine)
+    check_draft(decoder, draft.generate_kwargs())
     texts = [job.prompt.text for job in group]
     takes = engine.generate(texts if len(set(texts)) > 1 else texts[0], first.params, [job.seed for job in group],
                             progress=progress, should_stop=should_stop, segments=first.prompt.segments,
                             **draft.generate_kwargs())
-    return [draft.finish(take, engine) for take in takes]
+    return [redecode(draft.finish(take, engine), decoder) for take in takes]
 
 
 @dataclass(frozen=True)

@@ -53,15 +53,19 @@ def versions() -> dict[str, str]:
     return found
 
 
-def render_key(model: str, text: str, params: dict[str, Any], seed: int, draft: dict[str, Any] | None) -> str:
+def render_key(model: str, text: str, params: dict[str, Any], seed: int, draft: dict[str, Any] | None,
+               decoder: str | None = None) -> str:
     """Identity of a job: the same key means the same take (used to skip finished work on resume).
 
     Args:
         model: The model name as given (``small``, ``tiny``, a Hub id).
         text, params, seed: The request.
         draft: :func:`workbench.drafts.prepare.draft_identity` of the job's drafts (file hashes and options), or None.
+        decoder: The decoder other than the model's EnCodec (``"mbd"``), or None (keys of EnCodec takes unchanged).
     """
     identity = {"model": model, "text": text, "params": params, "seed": seed, "draft": draft}
+    if decoder not in (None, "encodec"):
+        identity["decoder"] = decoder
     return hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()[:32]
 
 

@@ -77,7 +77,7 @@ def take_key(take: Take) -> str:
     """The render key of a take (see :func:`workbench.store.sidecar.render_key`)."""
     identity = (take.draft or {}).get("identity")
     return render_key(take.model.name, keyed_text(take.text, take.segments), take.params.to_dict(), take.seed,
-                      identity)
+                      identity, (take.extra.get("decoder") or {}).get("name"))
 
 
 def save_take(

@@ -50,7 +50,8 @@ class BatchTab:
         job = Job.start(stops, "batch")
 
         def work(emit: Any) -> Any:
-            return render_jobs(jobs, out, load=self.app.cache.get, batch_size=int(batch_size), history=self.app.history,
+            return render_jobs(jobs, out, load=self.app.cache.get, decoders=self.app.decoders,
+                               batch_size=int(batch_size), history=self.app.history,
                                loudness=loudness_target(loudness),
                                on_take=lambda update: emit("take", update),
                                step_progress=lambda done, total: emit("progress", (done, total)),

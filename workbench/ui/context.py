@@ -10,7 +10,6 @@ import queue
 import threading
 import time
 import wave
-import weakref
 from collections.abc import Callable, Iterator
 from contextlib import closing
 from dataclasses import dataclass, field
@@ -25,6 +24,7 @@ from workbench.core.params import GenerationParams
 from workbench.engine.resident import EngineCache
 from workbench.models.catalog import model_inputs
 from workbench.models.registry import AUDIOCRAFT_MODELS, BUILTIN, MODELS
+from workbench.render.decoders import Decoders
 from workbench.store.history import History
 from workbench.ui.uploads import MAX_UPLOAD_MB, MAX_UPLOAD_S, check_upload
 
@@ -57,25 +57,17 @@ class App:
     max_upload_s: float = MAX_UPLOAD_S
     preview_streaming: bool = False
     cache: EngineCache = field(default_factory=EngineCache)
-    _decoder_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    #: engine -> its decoders (MBD), loaded once per engine and gone with it
+    decoders: Decoders = field(default_factory=Decoders, repr=False)
 
     def __post_init__(self) -> None:
         self.out = Path(self.out)
         self.prompts = Path(self.prompts)
         self.history = History(self.out)
-        #: engine -> its MBD decoder, loaded once per engine and gone with it (the decoder holds no engine)
-        self._decoders: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
 
     def decoder_for(self, name: str, engine: Any) -> Any:
         """The decoder ``name`` for ``engine`` (None: its EnCodec); MBD is loaded once per engine in memory."""
-        from workbench.render.decoders import check_decoder, load_decoder
-
-        if check_decoder(name) == "encodec":
-            return None
-        with self._decoder_lock:
-            if engine not in self._decoders:
-                self._decoders[engine] = load_decoder(name, engine)
-            return self._decoders[engine]
+        return self.decoders.get(name, engine)
 
     def upload(self, path: str | Path | None) -> Path | None:
         """An uploaded file checked against the limits (None stays None)."""

@@ -144,7 +144,8 @@ class LibraryTab:
         job = Job.start(stops, "library")
 
         def work(emit: Any) -> Any:
-            return render_jobs(jobs, self.app.out, load=self.app.cache.get, history=self.app.history,
+            return render_jobs(jobs, self.app.out, load=self.app.cache.get, decoders=self.app.decoders,
+                               history=self.app.history,
                                loudness=loudness_target(loudness), should_stop=job.should_stop,
                                on_take=lambda update: emit("progress", (update.done, update.total)))
 

@@ -1,0 +1,21 @@
+"""The names of the decoders that turn a take's codes into audio (checked here, so that prompt files, the CLI and the
+UI agree; :mod:`workbench.render.decoders` does the work)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from workbench.core.errors import ParamsError
+
+#: Decoders a take can be decoded with: the model's EnCodec (the default) and MultiBand Diffusion.
+DECODERS = ("encodec", "mbd")
+
+
+def check_decoder(name: Any) -> str:
+    """``encodec`` (also for None/blank) or ``mbd``; anything else is a one-line error."""
+    if name is not None and not isinstance(name, str):
+        raise ParamsError(f"decoder must be one of {', '.join(DECODERS)}, got {name!r}")
+    name = (name or "encodec").strip().lower() or "encodec"
+    if name not in DECODERS:
+        raise ParamsError(f"decoder must be one of {', '.join(DECODERS)}, got {name!r}")
+    return name
