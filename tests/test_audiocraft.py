@@ -390,3 +390,43 @@ def test_render_takes_a_decoder_for_every_take_and_refuses_it_on_continuations(c
         refused.stderr)
     wrong = cli("render", "lib.toml", "--decoder", "vocos")
     assert wrong.returncode == 1 and "decoder must be one of encodec, mbd, got 'vocos'" in wrong.stderr
+
+
+def test_compare_renders_style_seeds_side_by_side_and_mbd_takes(tiny, style, tmp_path):
+    import json
+
+    pytest.importorskip("gradio")
+    from workbench.drafts.prepare import prepare_draft
+    from workbench.engine.resident import EngineCache
+    from workbench.render.decoders import load_decoder
+    from workbench.ui.app import build_ui
+
+    (tmp_path / "prompts").mkdir()
+    engines = {"tiny": tiny, "tiny-style": style}
+    demo = build_ui(model="tiny-style", out=tmp_path / "out", prompts=tmp_path / "prompts",
+                    cache=EngineCache(loader=lambda name, **_: engines[name]), preview_streaming=False)
+    clip = _clip(tmp_path / "ref.wav")
+
+    def compare(model, **options):
+        sampling = (model, "", 1.0, 3.0, 1.0, 250, 1.0, "off")
+        *_, last = demo.handlers.compare("lofi", "1-2", *sampling, {}, progress=lambda *a, **k: None, **options)
+        return last[0] if model == "tiny" else last
+
+    takes, status, _ = compare("tiny-style", style=str(clip))
+    assert "2 takes of **lofi** one pass each (" in status  # audiocraft renders seed by seed
+    draft = prepare_draft(style, style=clip)
+    for take in takes:
+        expected = style.generate("lofi", GenerationParams(duration_s=1.0), [take["seed"]], **draft.generate_kwargs())
+        assert take["codes_sha256"] == expected[0].codes_sha256
+        sidecar = tmp_path / "out" / take["sidecar"]
+        kept = sidecar.parent / json.loads(sidecar.read_text())["draft"]["style"]["file"]
+        assert kept.read_bytes() == clip.read_bytes()  # the upload is kept in the output folder
+    plain = compare("tiny")
+    diffused = compare("tiny", decoder="mbd")
+    assert [t["codes_sha256"] for t in diffused] == [t["codes_sha256"] for t in plain]
+    assert {t["decoder"] for t in diffused} == {"tiny-mbd"} and {t["decoder"] for t in plain} == {"encodec"}
+    record = json.loads((tmp_path / "out" / diffused[1]["sidecar"]).read_text())
+    codes, mbd = tiny.generate("lofi", GenerationParams(duration_s=1.0), [2])[0].codes, load_decoder("mbd", tiny)
+    assert record["extra"]["decoder"]["audio_sha256"] == mbd.record(mbd.decode(codes, 2)[:, :32000], 2)["audio_sha256"]
+    with pytest.raises(Exception, match="--style needs a style model"):
+        compare("tiny", style=str(clip))

@@ -23,10 +23,9 @@ from workbench.library.prompts import (
     load_libraries,
     load_library,
     parse_library,
-    select,
     slugify,
-    summarize,
 )
+from workbench.library.selection import select, summarize
 
 ROOT = Path(__file__).resolve().parent.parent
 PROMPTS = ROOT / "prompts"

@@ -14,7 +14,8 @@ import pytest
 from workbench.core.atomic import is_temp
 from workbench.core.errors import ParamsError, WorkbenchError
 from workbench.core.hashing import file_sha256
-from workbench.library.prompts import load_library, select
+from workbench.library.prompts import load_library
+from workbench.library.selection import select
 from workbench.render.batch import plan_jobs, render_jobs
 from workbench.store.history import History
 from workbench.store.naming import take_path

@@ -26,7 +26,7 @@ def list_libraries(paths: LibraryPaths = None) -> None:
     """Show prompt libraries with their entries, tags and counts."""
     from rich.table import Table
 
-    from workbench.library.prompts import summarize
+    from workbench.library.selection import summarize
 
     libraries = read_libraries(paths)
     table = Table("library", "file", "entries", "templates", "tags", "description")

@@ -47,7 +47,7 @@ def run_render(libraries: list, gen: GenOpts, *, only: list[str], tags: list[str
                batch_size: int, dry_run: bool, runner: Any = None, decoder: str | None = None) -> bool:
     """Render (or plan) the selected prompts; returns True when every job succeeded."""
     from workbench.core.params import parse_seeds
-    from workbench.library.prompts import select
+    from workbench.library.selection import select
     from workbench.render.batch import plan_jobs, render_jobs
     from workbench.store.history import History
 

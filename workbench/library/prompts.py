@@ -1,4 +1,4 @@
-"""Prompt library files (TOML) -> validated, frozen ``Prompt`` records; selection and summaries."""
+"""Prompt library files (TOML) -> validated, frozen ``Prompt`` records (selection: :mod:`.selection`)."""
 
 from __future__ import annotations
 
@@ -15,8 +15,8 @@ from workbench.library.templates import MAX_ID
 from workbench.library.text import one_line
 from workbench.library.validate import MATRIX_CEILING, MAX_TEXT, check
 
-__all__ = ["Library", "Prompt", "is_slug", "load_libraries", "load_library", "parse_library", "select",
-           "slugify", "summarize", "MAX_ID", "MAX_TEXT", "MATRIX_CEILING"]
+__all__ = ["Library", "Prompt", "is_slug", "load_libraries", "load_library", "parse_library", "slugify",
+           "MAX_ID", "MAX_TEXT", "MATRIX_CEILING"]
 
 
 @dataclass(frozen=True)
@@ -125,10 +125,10 @@ class Library:
             if prompt.id == id:
                 return prompt
         raise PromptFileError(one_line(f"{self.source}: no prompt {id!r} in library {self.name!r}; "
-                                       f"{_hint(id, self.prompts)}"))
+                                       f"{id_hint(id, self.prompts)}"))
 
 
-def _hint(id: str, prompts: Sequence[Prompt]) -> str:
+def id_hint(id: str, prompts: Sequence[Prompt]) -> str:
     expansions = [p.id for p in prompts if p.template_id == id]
     if expansions:
         more = ", ..." if len(expansions) > 4 else ""
@@ -137,7 +137,7 @@ def _hint(id: str, prompts: Sequence[Prompt]) -> str:
     return f"did you mean {', '.join(close)}?" if close else f"{len(prompts)} prompts, see `workbench list`"
 
 
-def _error(where: str, problems: list[str]) -> PromptFileError:
+def file_error(where: str, problems: list[str]) -> PromptFileError:
     problems = [one_line(p) for p in problems]
     if len(problems) == 1:
         return PromptFileError(problems[0], problems)
@@ -173,7 +173,7 @@ def parse_library(text: str, *, source: Path, max_matrix: int = 64) -> Library:
     source = Path(source)
     library, problems, _ = _parse(text, source, max_matrix)
     if library is None:
-        raise _error(str(source), problems)
+        raise file_error(str(source), problems)
     return library
 
 
@@ -205,7 +205,7 @@ def load_library(path: str | Path, *, max_matrix: int = 64) -> Library:
     """
     library, problems, _ = _load(Path(path), max_matrix)
     if library is None:
-        raise _error(str(path), problems)
+        raise file_error(str(path), problems)
     return library
 
 
@@ -256,50 +256,5 @@ def load_libraries(paths: Iterable[str | Path], *, max_matrix: int = 64) -> list
         names.setdefault(library.name, path)
         libraries.append(library)
     if problems:
-        raise _error("prompt files", problems)
+        raise file_error("prompt files", problems)
     return libraries
-
-
-def select(libraries: Iterable[Library], *, only: Sequence[str] = (), tags: Sequence[str] = ()) -> list[Prompt]:
-    """Pick prompts from libraries, in library and file order.
-
-    Args:
-        libraries: Loaded libraries.
-        only: Prompt ids, or template ids meaning all their expansions; empty means every prompt.
-            An id present in several libraries selects it in each.
-        tags: Keep prompts having any of these tags (case-insensitive); empty means no tag filter.
-
-    Returns:
-        The matching prompts (possibly none when ``tags`` match nothing).
-
-    Raises:
-        PromptFileError: An id in ``only`` matches no prompt or template; the message lists close matches.
-    """
-    prompts = [prompt for library in libraries for prompt in library.prompts]
-    only = [only] if isinstance(only, str) else list(only)
-    tags = [tags] if isinstance(tags, str) else list(tags)
-    if only:
-        known = {p.id for p in prompts} | {p.template_id for p in prompts if p.template_id}
-        unknown = [name for name in only if name not in known]
-        if unknown:
-            hints = [f"{name!r}: {_hint(name, prompts)}" for name in unknown]
-            raise _error("selection", [one_line(f"unknown prompt id {hint}") for hint in hints])
-        wanted = set(only)
-        prompts = [p for p in prompts if p.id in wanted or p.template_id in wanted]
-    if tags:
-        wanted_tags = {tag.strip().lower() for tag in tags}
-        prompts = [p for p in prompts if wanted_tags.intersection(p.tags)]
-    return prompts
-
-
-def summarize(libraries: Iterable[Library]) -> list[dict[str, Any]]:
-    """One row per library for ``workbench list``.
-
-    Returns:
-        Dicts with ``name``, ``file`` (str), ``entries`` (prompts after expansion), ``templates``
-        (number of template matrices), ``tags`` (sorted unique list) and ``description``.
-    """
-    return [{"name": lib.name, "file": str(lib.source), "entries": len(lib.prompts),
-             "templates": len({p.template_id for p in lib.prompts if p.template_id}),
-             "tags": sorted({tag for p in lib.prompts for tag in p.tags}), "description": lib.description}
-            for lib in libraries]

@@ -1,4 +1,8 @@
-"""Validation of prompt-file text: every problem reported at once, each with its file line."""
+"""Validation of prompt-file text: every problem reported at once, each with its file line.
+
+Longer than 300 lines: one checker for every key of a prompt file, and the rules that tie keys together
+(style with melody, decoder with continue_from, ...) are easiest to audit side by side in one place.
+"""
 
 from __future__ import annotations
 

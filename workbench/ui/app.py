@@ -159,10 +159,12 @@ def _wire(app: App, demo: gr.Blocks, shared: SimpleNamespace, g: Any, c: Any, li
         modes, segments = inputs_shown(choice, folder)
         musicgen = "melody" in modes or "continuation" in modes  # a MusicGen's codes are what MBD decodes
         return (gr.Accordion(visible=len(modes) > 1), gr.Textbox(visible=segments), gr.Radio(visible=musicgen),
-                gr.Radio(choices=modes, value=mode if mode in modes else "none"))
+                gr.Radio(choices=modes, value=mode if mode in modes else "none"), gr.Radio(visible=musicgen),
+                gr.File(visible="style" in modes))
 
     for event in (shared.model.change, shared.folder.change, demo.load):  # hide what the model cannot take
-        event(shown, [shared.model, shared.folder, g.draft_mode], [g.draft_box, g.segments, g.decoder, g.draft_mode],
+        event(shown, [shared.model, shared.folder, g.draft_mode],
+              [g.draft_box, g.segments, g.decoder, g.draft_mode, c.decoder, c.style],
               api_visibility="private", queue=False)
     shared.load.click(ui_errors(load), [shared.model, shared.folder], shared.status, api_visibility="private",
                       concurrency_id="model", concurrency_limit=shared.concurrency)

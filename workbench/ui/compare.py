@@ -1,4 +1,4 @@
-"""The Compare seeds tab: one prompt, several seeds in one batched pass, side by side; rate, pick, extend, retake."""
+"""The Compare seeds tab: one prompt, several seeds side by side (batched on MusicGen); rate, pick, extend, retake."""
 
 from __future__ import annotations
 
@@ -10,12 +10,15 @@ from typing import Any
 
 import gradio as gr
 
+from workbench.core.decoders import check_decoder
 from workbench.core.params import params_from_settings, parse_seeds, validate_text
+from workbench.drafts.prepare import NO_DRAFT, prepare_draft
 from workbench.models.registry import DEFAULT_MODEL
 from workbench.render.prompt import Rendered, render_seeds
 from workbench.store.naming import adhoc_folder, spectrogram_path_for
 from workbench.ui.context import MAX_COMPARE, App, Job, P, fmt, loudness_target, model_name, relay, stars, ui_errors
 from workbench.ui.generate import take_facts
+from workbench.ui.uploads import keep_draft
 
 
 class CompareTab:
@@ -29,19 +32,30 @@ class CompareTab:
     def compare(self, text: str, seeds: str = "1-4", model: str = DEFAULT_MODEL, folder: str = "",
                 duration: float = P.duration_s, guidance: float = P.guidance_scale, temperature: float = P.temperature,
                 top_k: float = P.top_k, top_p: float = P.top_p, loudness: str = "off",
-                stops: dict[str, int] | None = None, progress: Any = gr.Progress(),
-                ) -> Iterator[tuple[Any, ...]]:
-        """Render ``text`` for every seed in one pass; yields heartbeats, then ``(takes, status, files)``."""
+                stops: dict[str, int] | None = None, decoder: str = "encodec", style: str | None = None,
+                progress: Any = gr.Progress()) -> Iterator[tuple[Any, ...]]:
+        """Render ``text`` for every seed in one pass; yields heartbeats, then ``(takes, status, files)``.
+
+        ``decoder`` is ``encodec`` or ``mbd``; ``style`` a reference clip whose style every take takes (style
+        models; kept under the output folder like Generate's uploads)."""
         params = params_from_settings(duration=duration, guidance=guidance, temperature=temperature,
                                       top_k=top_k, top_p=top_p)
         text, seed_list = validate_text(text), parse_seeds((seeds or "").strip() or "1-4")
         if len(seed_list) > MAX_COMPARE:
             raise gr.Error(f"{len(seed_list)} seeds: the grid shows at most {MAX_COMPARE}; use Batch for more")
+        check_decoder(decoder)
         engine = self.app.cache.get(model_name(model, folder))
+        decoding = self.app.decoder_for(decoder, engine)
+        out = adhoc_folder(self.app.out, text)
+        draft = NO_DRAFT
+        if style:
+            upload = self.app.upload(style)
+            draft = prepare_draft(engine, style=upload, duration_s=params.duration_s)  # checked before it is kept
+            draft = draft.with_files(out, style=keep_draft(upload, self.app.out))
         job = Job.start(stops, "compare")
 
         def work(emit: Any) -> tuple[list[Rendered], Path]:
-            return render_seeds(engine, text, params, seed_list, adhoc_folder(self.app.out, text),
+            return render_seeds(engine, text, params, seed_list, out, draft=draft, decoder=decoding,
                                 loudness=loudness_target(loudness), history=self.app.history,
                                 should_stop=job.should_stop,
                                 progress=lambda done, total: emit("progress", (done, total)))
@@ -54,8 +68,10 @@ class CompareTab:
         takes = [{**take_facts(self.app, item), "image": self.app.rel(spectrogram_path_for(item.path))}
                  for item in rendered]
         files = [str(p) for item in rendered for p in (item.path, item.sidecar)] + [str(index)]
-        status = (f"{len(takes)} takes of **{text[:80]}** in one batched pass ({rendered[0].take.wall_s:.1f} s) · "
-                  f"`{self.app.rel(index)}`")
+        first = rendered[0].take
+        passes = (f"in one batched pass ({first.wall_s:.1f} s)" if first.batch_size == len(takes) > 1 else
+                  f"one pass each ({sum(item.take.wall_s for item in rendered):.1f} s)")
+        status = f"{len(takes)} takes of **{text[:80]}** {passes} · `{self.app.rel(index)}`"
         return takes, status, files
 
     def slots(self, takes: list[dict[str, Any]] | None) -> list[Any]:
@@ -109,6 +125,13 @@ class CompareTab:
             with gr.Column(scale=1, min_width=140):
                 w.run = gr.Button("Render seeds", variant="primary", elem_id="cmp-run")
                 w.stop = gr.Button("Stop", variant="stop", size="sm")
+        with gr.Row(equal_height=True):
+            w.style = gr.File(label="Style reference (audio; style models)", type="filepath", height=100,
+                              file_types=[".wav", ".flac", ".ogg", ".mp3"], elem_id="cmp-style", visible=False,
+                              scale=2)
+            w.decoder = gr.Radio([("EnCodec", "encodec"), ("MultiBand Diffusion", "mbd")], value="encodec",
+                                 label="Decoder", elem_id="cmp-decoder", scale=1,
+                                 info="Same codes; MBD: cleaner audio, slower (mono MusicGen)")
         w.status = gr.Markdown("One prompt, several seeds, rendered in one batched pass.")
         for row_start in range(0, MAX_COMPARE, 2):
             with gr.Row(equal_height=False):
@@ -131,7 +154,7 @@ class CompareTab:
         with gr.Accordion("Takes (JSON) and downloads", open=False):
             w.json = gr.JSON(label="Takes")
             w.files = gr.File(label="Audio, sidecars and contact sheet", file_count="multiple", interactive=False)
-        inputs = [w.prompt, w.seeds, *shared.sampling, shared.stops]
+        inputs = [w.prompt, w.seeds, *shared.sampling, shared.stops, w.decoder, w.style]
         slot_outputs = [c for group in zip(w.cards, w.facts, w.audios, w.images, w.ratings, w.favorites) for c in group]
         w.event = w.run.click(self.compare, inputs, [w.json, w.status, w.files], api_name="compare",
                               concurrency_id="model", concurrency_limit=shared.concurrency, show_progress_on=[w.status])

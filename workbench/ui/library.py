@@ -13,7 +13,8 @@ from workbench.core.errors import PromptFileError
 from workbench.core.params import parse_seeds
 from workbench.core.slugs import slugify
 from workbench.library.importer import import_prompts
-from workbench.library.prompts import Library, Prompt, load_libraries, select
+from workbench.library.prompts import Library, Prompt, load_libraries
+from workbench.library.selection import select
 from workbench.models.registry import DEFAULT_MODEL
 from workbench.render.batch import plan_jobs, render_jobs
 from workbench.ui.context import App, Job, loudness_target, model_name, relay, ui_errors
