@@ -126,13 +126,13 @@ class CompareTab:
                 w.run = gr.Button("Render seeds", variant="primary", elem_id="cmp-run")
                 w.stop = gr.Button("Stop", variant="stop", size="sm")
         with gr.Row(equal_height=True):
-            w.style = gr.File(label="Style reference (audio; style models)", type="filepath", height=100,
+            w.style = gr.File(label="Style reference (audio; style models)", type="filepath", height=130,
                               file_types=[".wav", ".flac", ".ogg", ".mp3"], elem_id="cmp-style", visible=False,
                               scale=2)
             w.decoder = gr.Radio([("EnCodec", "encodec"), ("MultiBand Diffusion", "mbd")], value="encodec",
                                  label="Decoder", elem_id="cmp-decoder", scale=1,
                                  info="Same codes; MBD: cleaner audio, slower (mono MusicGen)")
-        w.status = gr.Markdown("One prompt, several seeds, rendered in one batched pass.")
+        w.status = gr.Markdown("One prompt, several seeds side by side (MusicGen renders them in one batched pass).")
         for row_start in range(0, MAX_COMPARE, 2):
             with gr.Row(equal_height=False):
                 for index in range(row_start, row_start + 2):
