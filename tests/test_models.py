@@ -24,6 +24,12 @@ def test_hub_ids_and_unknown_names():
         assert "tiny" in str(caught.value)
 
 
+def test_jasco_names_say_why_they_cannot_load():
+    for name in ("jasco-chords-drums", "facebook/jasco-chords-drums-400M"):
+        with pytest.raises(ModelNotFoundError, match="JASCO models are not supported: .* melody model \\(--chords"):
+            resolve(name)
+
+
 def test_local_folder_saved_with_save_pretrained(tmp_path, tiny, short):
     from workbench.engine.load import load_engine
 

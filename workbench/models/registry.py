@@ -104,6 +104,11 @@ def resolve(name: str) -> ModelRef:
                 "model.save_pretrained(folder) and processor.save_pretrained(folder)"
             )
         return ModelRef(name, "local", str(path.resolve()))
+    if "jasco" in name.lower():  # audiocraft's JASCO ships in no package pip installs (docs/audiocraft.md)
+        raise ModelNotFoundError(
+            f"{name!r}: JASCO models are not supported: audiocraft's JASCO is only in its GitHub repository, not in "
+            "the audiocraft package the workbench installs; for chords use a melody model (--chords, --bpm)"
+        )
     if name.count("/") == 1 and not name.startswith((".", "/")) and " " not in name:
         return ModelRef(name, "hub", name)
     raise ModelNotFoundError(
