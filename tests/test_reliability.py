@@ -17,6 +17,7 @@ from workbench.core.hashing import file_sha256
 from workbench.library.prompts import load_library
 from workbench.library.selection import select
 from workbench.render.batch import plan_jobs, render_jobs
+from workbench.store import naming
 from workbench.store.history import History
 from workbench.store.naming import take_path
 from workbench.store.sidecar import read_sidecar
@@ -125,3 +126,19 @@ def test_unwritable_output_folder(tmp_path, tiny):
 def test_outputs_cannot_escape_the_output_folder(tmp_path, library, entry):
     with pytest.raises(ParamsError, match="not a slug"):
         take_path(tmp_path, library, entry, 1)
+
+
+def test_one_off_names_made_within_one_second_never_collide(tmp_path, monkeypatch):
+    monkeypatch.setattr(naming, "_stamp", lambda: "20261205-120000")  # every name made in the same second
+    folder = naming.adhoc_folder(tmp_path, "lofi")
+    assert folder == tmp_path / "seeds" / "20261205-120000-lofi"
+    folder.mkdir(parents=True)
+    assert naming.adhoc_folder(tmp_path, "lofi") == tmp_path / "seeds" / "20261205-120000-2-lofi"
+    (tmp_path / "seeds" / "20261205-120000-2-lofi").mkdir()
+    assert naming.adhoc_folder(tmp_path, "lofi").name == "20261205-120000-3-lofi"
+    take = naming.adhoc_path(tmp_path, "lofi", 7)
+    assert take == tmp_path / "takes" / "20261205-120000-lofi-s7.wav"
+    take.parent.mkdir()
+    naming.sidecar_path_for(take).write_text("{}")  # a sidecar alone (its audio deleted) still holds the name
+    assert naming.adhoc_path(tmp_path, "lofi", 7).name == "20261205-120000-2-lofi-s7.wav"
+    assert naming.adhoc_path(tmp_path, "lofi", 8).name == "20261205-120000-lofi-s8.wav"  # other seed, free

@@ -10,7 +10,9 @@ output folder.
 
 from __future__ import annotations
 
+import itertools
 import re
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
@@ -93,14 +95,28 @@ def seed_name(seed: int, ext: str = ".wav") -> str:
     return f"s{int(seed)}{ext}"
 
 
+def _unused(name: Callable[[str], Path], taken: Callable[[Path], bool] = Path.exists) -> Path:
+    """``name("")``, else ``name("-2")``, ``name("-3")``, ...: the first that is not ``taken``."""
+    stamp = _stamp()
+    for number in itertools.count(1):
+        path = name(stamp if number == 1 else f"{stamp}-{number}")
+        if not taken(path):
+            return path
+    raise AssertionError("unreachable")
+
+
 def adhoc_path(out_dir: str | Path, text: str, seed: int, ext: str = ".wav") -> Path:
-    """``<out>/takes/<YYYYmmdd-HHMMSS>-<prompt-slug>-s<seed>.<ext>`` for one-off generations."""
-    return Path(out_dir) / "takes" / f"{_stamp()}-{slug(text)}-s{int(seed)}{ext}"
+    """``<out>/takes/<YYYYmmdd-HHMMSS>-<prompt-slug>-s<seed>.<ext>`` for one-off generations.
+
+    A second take of the same prompt and seed within the same second gets ``<YYYYmmdd-HHMMSS>-2-...``, and so on:
+    the name is one that neither a take nor a sidecar has yet."""
+    return _unused(lambda stamp: Path(out_dir) / "takes" / f"{stamp}-{slug(text)}-s{int(seed)}{ext}",
+                   lambda path: path.exists() or sidecar_path_for(path).exists())
 
 
 def adhoc_folder(out_dir: str | Path, text: str) -> Path:
-    """``<out>/seeds/<YYYYmmdd-HHMMSS>-<prompt-slug>/`` for a seed sweep."""
-    return Path(out_dir) / "seeds" / f"{_stamp()}-{slug(text)}"
+    """``<out>/seeds/<YYYYmmdd-HHMMSS>-<prompt-slug>/`` for a seed sweep (``...-HHMMSS-2-...`` if that exists)."""
+    return _unused(lambda stamp: Path(out_dir) / "seeds" / f"{stamp}-{slug(text)}")
 
 
 def branch_folder(parent: str | Path, at_s: float) -> Path:
