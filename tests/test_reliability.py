@@ -142,3 +142,8 @@ def test_one_off_names_made_within_one_second_never_collide(tmp_path, monkeypatc
     naming.sidecar_path_for(take).write_text("{}")  # a sidecar alone (its audio deleted) still holds the name
     assert naming.adhoc_path(tmp_path, "lofi", 7).name == "20261205-120000-2-lofi-s7.wav"
     assert naming.adhoc_path(tmp_path, "lofi", 8).name == "20261205-120000-lofi-s8.wav"  # other seed, free
+    tokens = naming.token_path(tmp_path, "/uploads/My Song.wav")
+    assert tokens == tmp_path / "tokens" / "20261205-120000-my-song.codes.npz"
+    tokens.parent.mkdir()
+    tokens.write_bytes(b"")
+    assert naming.token_path(tmp_path, "My Song.flac").name == "20261205-120000-2-my-song.codes.npz"

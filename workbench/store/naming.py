@@ -126,9 +126,9 @@ def branch_folder(parent: str | Path, at_s: float) -> Path:
 
 
 def token_path(out_dir: str | Path, source: str | Path) -> Path:
-    """``<out>/tokens/<YYYYmmdd-HHMMSS>-<source-slug>.codes.npz`` for a tokenized upload."""
-    name = Path(source).name.split(".")[0]
-    return Path(out_dir) / "tokens" / f"{_stamp()}-{slug(name, fallback='file')}{CODES}"
+    """``<out>/tokens/<YYYYmmdd-HHMMSS>-<source-slug>.codes.npz`` for a tokenized upload (``-2``... if taken)."""
+    name = slug(Path(source).name.split(".")[0], fallback="file")
+    return _unused(lambda stamp: Path(out_dir) / "tokens" / f"{stamp}-{name}{CODES}")
 
 
 def draft_copy_path(out_dir: str | Path, source: str | Path, sha256: str) -> Path:

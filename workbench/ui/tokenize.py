@@ -47,7 +47,7 @@ class TokenizeTab:
         codec_obj = self._standalone(name) if name else codec_of(self.app.cache.get(model_name(model, folder)))
         progress(None, desc="encoding and decoding")
         target = token_path(self.app.out, path)
-        # names are time-stamped; force only matters for the same upload twice within one second
+        # token_path picks a name no file has; force only matters if another process takes it meanwhile
         token_file, codes = tokenize_file(path, codec_obj, out=target, force=True)
         recon = reconstruction_path_for(target)
         report = codec_report(path, codec_obj, out=recon, force=True)
