@@ -96,7 +96,7 @@ def seed_name(seed: int, ext: str = ".wav") -> str:
 
 
 def _unused(name: Callable[[str], Path], taken: Callable[[Path], bool] = Path.exists) -> Path:
-    """``name("")``, else ``name("-2")``, ``name("-3")``, ...: the first that is not ``taken``."""
+    """``name(STAMP)``, else ``name(STAMP-2)``, ``name(STAMP-3)``, ...: the first path that is not ``taken``."""
     stamp = _stamp()
     for number in itertools.count(1):
         path = name(stamp if number == 1 else f"{stamp}-{number}")
