@@ -1,15 +1,18 @@
-"""The ``workbench serve`` command: the browser workbench (the same app as ``python app.py``)."""
+"""The ``workbench serve`` command: the browser workbench (``python app.py`` runs this command)."""
 
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 
+from workbench.models.registry import DEFAULT_MODEL
+
 
 def serve(
     model: Annotated[str, typer.Option("--model", "-m", help="Model selected at start (tiny works offline).")
-                     ] = "small",
-    host: Annotated[str, typer.Option(help="Address to bind; anything but loopback needs --auth.")] = "127.0.0.1",
+                     ] = DEFAULT_MODEL,
+    host: Annotated[str, typer.Option(help="Address to bind; any other than loopback without --auth prints a warning "
+                                           "(anyone who reaches it can render).")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port.")] = 7860,
     out: Annotated[Path, typer.Option("--out", help="Output folder (takes, history).")] = Path("outputs"),
     prompts: Annotated[Path, typer.Option(help="Folder of prompt files.")] = Path("prompts"),

@@ -12,7 +12,7 @@ import numpy as np
 import soundfile as sf
 
 from workbench.core.atomic import atomic_path
-from workbench.core.encoding import (  # noqa: F401 - re-exported: writers and readers import them from here
+from workbench.core.formats import (  # noqa: F401 - re-exported: writers and readers import them from here
     BIT_DEPTHS,
     LOSSY,
     MP3_BITRATES,

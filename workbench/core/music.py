@@ -23,6 +23,8 @@ _KEY = re.compile(r"^\s*([A-Ga-g])\s*([#b♯♭]?)\s*(major|minor|maj|min|m)?\s*
 _SAYS_BPM = re.compile(r"\d\s*bpm\b", re.IGNORECASE)
 _SAYS_KEY = re.compile(r"\b[A-G][#b♯♭]?\s*(major|minor)\b", re.IGNORECASE)
 
+#: The time signature music has when nobody says otherwise.
+COMMON_TIME = "4/4"
 #: Most bars a loop may have.
 MAX_BARS = 64
 

@@ -10,10 +10,10 @@ from workbench.core.errors import ParamsError
 from workbench.engine import kernels as cpu_kernels
 from workbench.engine.engine import Engine
 from workbench.models.load import load_model
-from workbench.models.registry import resolve
+from workbench.models.registry import DEFAULT_MODEL, resolve
 
 
-def load_engine(name: str = "small", *, device: str | None = None, dtype: str | torch.dtype | None = None,
+def load_engine(name: str = DEFAULT_MODEL, *, device: str | None = None, dtype: str | torch.dtype | None = None,
                 kernels: str | None = None, low_memory: bool = False) -> Any:
     """Load a MusicGen model by short name, Hub id, local folder, or built-in name (``tiny``...).
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from workbench.core.encoding import format_ext, make_encoding
+from workbench.core.formats import format_ext, make_encoding
 from workbench.core.errors import AudioFileError
 
 OUTPUT_KEYS = ("format", "bit_depth", "bitrate", "quality")

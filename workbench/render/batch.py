@@ -230,5 +230,5 @@ def render_library(paths: str | Path | Sequence[str | Path], engine: Any, *, out
 
     libraries = load_libraries([paths] if isinstance(paths, (str, Path)) else paths)
     prompts = [prompt for library in libraries for prompt in library.prompts]
-    jobs = plan_jobs(prompts, out_dir, seeds=seeds, model=engine.info.name, duration_s=duration_s)
+    jobs = plan_jobs(prompts, out_dir, seeds=seeds, model=engine.info.name, settings={"duration": duration_s})
     return render_jobs(jobs, out_dir, load=lambda _name: engine, **options)

@@ -22,7 +22,7 @@ from workbench.core.atomic import write_bytes
 from workbench.core.audio import read_audio, write_audio
 from workbench.core.errors import DraftError, ParamsError
 from workbench.core.hashing import file_sha256
-from workbench.core.music import MAX_BARS, beats_per_bar, check_bpm
+from workbench.core.music import COMMON_TIME, MAX_BARS, beats_per_bar, check_bpm
 from workbench.store.naming import LOOP, LOOP_SIDECAR, companion
 from workbench.store.sidecar import read_sidecar
 
@@ -98,7 +98,7 @@ def cut_loop(audio: np.ndarray, sample_rate: int, *, bars: int, bpm: float, beat
     return loop
 
 
-def check_loop_request(bars: Any, duration_s: float, bpm: float | None, time_signature: str = "4/4") -> None:
+def check_loop_request(bars: Any, duration_s: float, bpm: float | None, time_signature: str = COMMON_TIME) -> None:
     """Before rendering: ``bars`` is a whole number in range and, at a known ``bpm``, fits a take of
     ``duration_s`` seconds (with the crossfade)."""
     if isinstance(bars, bool) or not isinstance(bars, int) or not 1 <= bars <= MAX_BARS:
@@ -111,7 +111,7 @@ def check_loop_request(bars: Any, duration_s: float, bpm: float | None, time_sig
 
 
 def make_loop(audio: np.ndarray, sample_rate: int, *, bars: int, bpm: float | None = None,
-              bpm_source: str = "given", time_signature: str = "4/4", crossfade_s: float = CROSSFADE_S) -> Loop:
+              bpm_source: str = "given", time_signature: str = COMMON_TIME, crossfade_s: float = CROSSFADE_S) -> Loop:
     """A :class:`Loop` of ``bars`` bars: on the first beat, at ``bpm`` (estimated when None)."""
     check_loop_request(bars, math.inf, bpm, time_signature)
     beats_in_bar = beats_per_bar(time_signature)
@@ -130,7 +130,7 @@ def recorded_tempo(record: dict[str, Any]) -> tuple[float | None, str]:
     chords = (record.get("draft") or {}).get("chords") or {}
     prompt = record.get("prompt") or {}
     bpm = chords.get("bpm", prompt.get("bpm"))
-    signature = chords.get("time_signature") or prompt.get("time_signature") or "4/4"
+    signature = chords.get("time_signature") or prompt.get("time_signature") or COMMON_TIME
     return (float(bpm) if isinstance(bpm, (int, float)) and not isinstance(bpm, bool) else None), signature
 
 

@@ -8,12 +8,13 @@ from pathlib import Path
 from typing import Any
 
 from workbench.core.audio import Encoding
+from workbench.core.conditions import TEXT_ONLY, Conditions
 from workbench.core.params import GenerationParams
 from workbench.core.take import Take
-from workbench.drafts.prepare import NO_DRAFT, Draft
+from workbench.drafts.prepare import Draft, prepare_draft
 from workbench.engine.engine import Engine, Progress
 from workbench.engine.preview import PreviewCallback
-from workbench.render.decoders import check_draft, redecode
+from workbench.render.decoders import Decoders, redecode
 from workbench.store.naming import seed_name, sidecar_path_for, spectrogram_path_for
 from workbench.store.takes import refuse_existing, save_take
 
@@ -39,7 +40,9 @@ def render_prompt(
     seeds: Sequence[int],
     paths: Sequence[str | Path],
     *,
-    draft: Draft = NO_DRAFT,
+    conditions: Conditions = TEXT_ONLY,
+    draft: Draft | None = None,
+    decoders: Decoders | None = None,
     force: bool = False,
     subtype: str | Encoding | None = None,
     loudness: float | None = None,
@@ -48,12 +51,14 @@ def render_prompt(
     progress: Progress | None = None,
     should_stop: Callable[[], bool] | None = None,
     preview: PreviewCallback | None = None,
-    segments: Any = None,
-    decoder: Any = None,
 ) -> list[Rendered]:
-    """Render ``text`` for every seed in ONE batched pass and save each take to its path (``segments``: texts
-    that take over at given times, see :mod:`workbench.core.segments`; ``decoder``: a loaded decoder of
-    :func:`workbench.render.decoders.load_decoder`, None for the model's EnCodec).
+    """Render ``text`` under ``conditions`` for every seed in ONE batched pass and save each take to its path.
+
+    Args:
+        conditions: What conditions the takes besides text and sampling (drafts, segments, decoder).
+        draft: ``conditions``' drafts already prepared (e.g. checked before an upload was kept), or another draft (a
+            retake's); default: prepared here.
+        decoders: Loaded decoders to reuse (default: a decoder other than EnCodec is loaded for this call).
 
     Existing outputs are refused before any work starts (unless ``force``), so a long render never
     fails at the end. ``prompt_refs`` (one per seed) record the library entry each take came from.
@@ -62,12 +67,24 @@ def render_prompt(
     if len(paths) != len(seeds):
         raise ValueError(f"{len(seeds)} seeds but {len(paths)} output paths")
     refuse_existing(paths, force)
-    check_draft(decoder, draft.generate_kwargs())
+    conditions.check_length(params.duration_s)
+    if draft is None:
+        draft = prepare_draft(engine, conditions, duration_s=params.duration_s, record_base=paths[0].parent)
+    decoder = (decoders or Decoders()).get(conditions.decoder, engine)
     takes = engine.generate(text, params, list(seeds), progress=progress, should_stop=should_stop,
-                            preview=preview, segments=segments, **draft.generate_kwargs())
-    takes = [redecode(draft.finish(take, engine), decoder) for take in takes]
+                            preview=preview, segments=conditions.segments, **draft.generate_kwargs())
+    takes = finish_takes(engine, takes, draft, conditions, [path.parent for path in paths], decoder)
     return save_takes(takes, paths, force=force, subtype=subtype, loudness=loudness,
                       weights_sha256=engine.weights_sha256(), history=history, prompt_refs=prompt_refs)
+
+
+def finish_takes(engine: Any, takes: Sequence[Take], draft: Draft, conditions: Conditions, folders: Sequence[Path],
+                 decoder: Any) -> list[Take]:
+    """A pass's takes finished (see :meth:`Draft.finish`), each recording its draft files relative to its own folder,
+    and decoded by ``decoder`` (None: EnCodec's audio kept)."""
+    files = conditions.files()
+    return [redecode(draft.with_files(folder, **files).finish(take, engine), decoder)
+            for take, folder in zip(takes, folders)]
 
 
 def save_takes(

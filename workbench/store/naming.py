@@ -4,8 +4,9 @@ A take ``x.wav`` (or ``.flac``) has companions beside it: ``x.json`` (sidecar), 
 (spectrogram), and once cut ``x.loop.wav`` + ``x.loop.json`` (a loop). A token file ``x.codes.npz`` has ``x.wav``
 (decoded), ``x.recon.wav`` (codec round trip) and ``x.tokens.png`` (token grid). Folders under the output folder:
 ``<library>/<entry>/`` (library renders), ``takes/`` (one-off takes), ``seeds/`` (seed sweeps), ``tokens/``
-(tokenized uploads), ``drafts/`` (copies of uploaded drafts). Every path built from user text stays inside the
-output folder.
+(tokenized uploads), ``drafts/`` (copies of uploaded drafts), ``exports/`` (zips of takes), ``imported/`` (prompt
+files made from sheets), ``transcriptions/`` (MIDI of uploaded melodies). Every path built from user text stays
+inside the output folder.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from datetime import datetime
 from pathlib import Path
 
 from workbench.core.errors import ParamsError
-from workbench.core.slugs import is_slug, slug
+from workbench.core.slugs import is_slug, slug, slugify
 
 #: Suffixes of a take's (or a token file's) companions.
 SIDECAR, CODES, SPECTROGRAM, RECONSTRUCTION, TOKEN_IMAGE = ".json", ".codes.npz", ".png", ".recon.wav", ".tokens.png"
@@ -129,6 +130,37 @@ def token_path(out_dir: str | Path, source: str | Path) -> Path:
     """``<out>/tokens/<YYYYmmdd-HHMMSS>-<source-slug>.codes.npz`` for a tokenized upload (``-2``... if taken)."""
     name = slug(Path(source).name.split(".")[0], fallback="file")
     return _unused(lambda stamp: Path(out_dir) / "tokens" / f"{stamp}-{name}{CODES}")
+
+
+def export_path(out_dir: str | Path) -> Path:
+    """``<out>/exports/takes-<YYYYmmdd-HHMMSS>.zip`` for an export of listed takes (``...-2.zip``... if taken)."""
+    return _unused(lambda stamp: Path(out_dir) / "exports" / f"takes-{stamp}.zip")
+
+
+def imported_prompts_path(out_dir: str | Path, source: str | Path) -> Path:
+    """``<out>/imported/<source-slug>.toml`` for a prompt sheet turned into a prompt file; an existing one is never
+    replaced: ``<slug>-2.toml``, ``-3``... instead."""
+    name = slug(Path(source).stem, fallback="imported")
+    folder = Path(out_dir) / "imported"
+    for number in itertools.count(1):
+        path = folder / (f"{name}.toml" if number == 1 else f"{name}-{number}.toml")
+        if not path.exists():
+            return path
+    raise AssertionError("unreachable")
+
+
+def transcription_path(out_dir: str | Path, source: str | Path, sha256: str, start_s: float = 0.0,
+                       end_s: float | None = None, separation: str | None = None) -> Path:
+    """``<out>/transcriptions/<name>-<sha8>[-<start>s-<end>][-<separation>].mid``: one MIDI file per content,
+    window and separation of an uploaded melody (the same transcription again gets the same name)."""
+    window = f"-{start_s:g}s-{f'{end_s:g}s' if end_s else 'end'}" if start_s or end_s else ""
+    name = slugify(f"{Path(source).stem}-{sha256[:8]}{window}-{separation or ''}").strip("-") or "melody"
+    return Path(out_dir) / "transcriptions" / f"{name}.mid"
+
+
+def piano_roll_path_for(midi: str | Path) -> Path:
+    """``x.mid`` -> ``x.png``: the piano roll drawn beside a transcription."""
+    return Path(midi).with_suffix(".png")
 
 
 def draft_copy_path(out_dir: str | Path, source: str | Path, sha256: str) -> Path:

@@ -28,10 +28,12 @@ from pathlib import Path
 from typing import Any
 
 from workbench.core.atomic import write_bytes
+from workbench.core.conditions import Conditions
 from workbench.core.errors import ParamsError, ProvenanceError
 from workbench.core.hashing import file_sha256
 from workbench.core.params import GenerationParams
 from workbench.core.records import check_kind_and_schema
+from workbench.core.segments import keyed_text
 
 SCHEMA = 1
 KIND = "musicgen-workbench.take"
@@ -60,13 +62,21 @@ def render_key(model: str, text: str, params: dict[str, Any], seed: int, draft: 
     Args:
         model: The model name as given (``small``, ``tiny``, a Hub id).
         text, params, seed: The request.
-        draft: :func:`workbench.drafts.prepare.draft_identity` of the job's drafts (file hashes and options), or None.
+        draft: :meth:`workbench.core.conditions.Conditions.identity` of the job's drafts (file hashes and options), or
+            None.
         decoder: The decoder other than the model's EnCodec (``"mbd"``), or None (keys of EnCodec takes unchanged).
     """
     identity = {"model": model, "text": text, "params": params, "seed": seed, "draft": draft}
     if decoder not in (None, "encodec"):
         identity["decoder"] = decoder
     return hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()[:32]
+
+
+def conditions_key(model: str, text: str, params: GenerationParams, seed: int, conditions: Conditions) -> str:
+    """:func:`render_key` of a request: the same key as :func:`workbench.store.takes.take_key` gives the take that
+    request renders (its sidecar records the same identity)."""
+    return render_key(model, keyed_text(text, conditions.segments), params.to_dict(), seed,
+                      conditions.identity(params.duration_s), conditions.decoder)
 
 
 def now_iso() -> str:

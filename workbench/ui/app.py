@@ -1,7 +1,8 @@
 """The browser workbench: ``build_ui(...) -> gr.Blocks``, a thin Gradio shell over the library (a tab per capability).
 
-Run it with ``python app.py --model tiny`` or ``workbench serve``. Handlers live in ``ui_*.py`` (one module per
-tab) and are reachable without a browser as ``build_ui(...).handlers``.
+Run it with ``workbench serve`` (or ``python app.py``, the same command). Handlers live in one module per tab
+(``generate.py``, ``compare.py``, ``library.py``, ``batch.py``, ``tokenize.py``, ``history.py``) and are reachable
+without a browser as ``build_ui(...).handlers``.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import gradio as gr
 
 from workbench.core.params import MAX_DURATION_S
 from workbench.engine.resident import EngineCache
+from workbench.models.registry import DEFAULT_MODEL
 from workbench.ui.batch import BatchTab
 from workbench.ui.compare import CompareTab
 from workbench.ui.context import (
@@ -49,7 +51,7 @@ footer {display: none !important}
 """
 
 
-def build_ui(model: str = "small", out: str | Path = "outputs", *, prompts: str | Path = "prompts",
+def build_ui(model: str = DEFAULT_MODEL, out: str | Path = "outputs", *, prompts: str | Path = "prompts",
              concurrency: int = 1, max_upload_mb: float = MAX_UPLOAD_MB, max_upload_s: float = MAX_UPLOAD_S,
              device: str | None = None, preview_streaming: bool | None = None,
              cache: EngineCache | None = None) -> gr.Blocks:
@@ -70,7 +72,7 @@ def build_ui(model: str = "small", out: str | Path = "outputs", *, prompts: str 
     """
     if preview_streaming is None:
         preview_streaming = shutil.which("ffmpeg") is not None
-    app = App(out=Path(out), prompts=Path(prompts), default_model=model, max_upload_mb=max_upload_mb,
+    app = App(out=Path(out), prompts=Path(prompts), max_upload_mb=max_upload_mb,
               max_upload_s=max_upload_s, preview_streaming=preview_streaming,
               cache=cache or EngineCache(device=device))
     gen, cmp, lib, bat, tok, hist = (GenerateTab(app), CompareTab(app), LibraryTab(app), BatchTab(app),

@@ -39,7 +39,7 @@ class BatchTab:
         out = output_subfolder(self.app.out, subfolder)
         prompts = [p for lib in libs for p in lib.prompts]
         jobs = plan_jobs(prompts, out, seeds=parse_seeds(seeds) if (seeds or "").strip() else None,
-                         model=model_name(model, folder), duration_s=duration or None)
+                         model=model_name(model, folder), settings={"duration": duration or None})
         status = {job.label: "queued" for job in jobs}
         names = libs[0].name  # what History's search box is given by "Show these takes in History"
 

@@ -10,15 +10,13 @@ from typing import Any
 
 import gradio as gr
 
-from workbench.core.decoders import check_decoder
 from workbench.core.params import params_from_settings, parse_seeds, validate_text
-from workbench.drafts.prepare import NO_DRAFT, prepare_draft
 from workbench.models.registry import DEFAULT_MODEL
 from workbench.render.prompt import Rendered, render_seeds
 from workbench.store.naming import adhoc_folder, spectrogram_path_for
+from workbench.ui.conditions import prepare_uploads, ui_conditions
 from workbench.ui.context import MAX_COMPARE, App, Job, P, fmt, loudness_target, model_name, relay, stars, ui_errors
 from workbench.ui.generate import take_facts
-from workbench.ui.uploads import keep_draft
 
 
 class CompareTab:
@@ -43,19 +41,15 @@ class CompareTab:
         text, seed_list = validate_text(text), parse_seeds((seeds or "").strip() or "1-4")
         if len(seed_list) > MAX_COMPARE:
             raise gr.Error(f"{len(seed_list)} seeds: the grid shows at most {MAX_COMPARE}; use Batch for more")
-        check_decoder(decoder)
+        conditions = ui_conditions(style=style, decoder=decoder)
         engine = self.app.cache.get(model_name(model, folder))
-        decoding = self.app.decoder_for(decoder, engine)
         out = adhoc_folder(self.app.out, text)
-        draft = NO_DRAFT
-        if style:
-            upload = self.app.upload(style)
-            draft = prepare_draft(engine, style=upload, duration_s=params.duration_s)  # checked before it is kept
-            draft = draft.with_files(out, style=keep_draft(upload, self.app.out))
+        conditions, draft = prepare_uploads(self.app, engine, conditions, params.duration_s, out)
         job = Job.start(stops, "compare")
 
         def work(emit: Any) -> tuple[list[Rendered], Path]:
-            return render_seeds(engine, text, params, seed_list, out, draft=draft, decoder=decoding,
+            return render_seeds(engine, text, params, seed_list, out, conditions=conditions, draft=draft,
+                                decoders=self.app.decoders,
                                 loudness=loudness_target(loudness), history=self.app.history,
                                 should_stop=job.should_stop,
                                 progress=lambda done, total: emit("progress", (done, total)))

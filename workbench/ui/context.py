@@ -52,7 +52,6 @@ class App:
 
     out: Path
     prompts: Path
-    default_model: str = "small"
     max_upload_mb: float = MAX_UPLOAD_MB
     max_upload_s: float = MAX_UPLOAD_S
     preview_streaming: bool = False
@@ -64,10 +63,6 @@ class App:
         self.out = Path(self.out)
         self.prompts = Path(self.prompts)
         self.history = History(self.out)
-
-    def decoder_for(self, name: str, engine: Any) -> Any:
-        """The decoder ``name`` for ``engine`` (None: its EnCodec); MBD is loaded once per engine in memory."""
-        return self.decoders.get(name, engine)
 
     def upload(self, path: str | Path | None) -> Path | None:
         """An uploaded file checked against the limits (None stays None)."""

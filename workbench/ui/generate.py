@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
@@ -11,20 +10,36 @@ import gradio as gr
 import numpy as np
 
 from workbench.core.audio import make_encoding
-from workbench.core.params import GenerationParams, params_from_settings, random_seed, validate_seed, validate_text
-from workbench.core.segments import check_segments, parse_segment_lines, timeline
+from workbench.core.params import params_from_settings, random_seed, validate_seed, validate_text
+from workbench.core.segments import parse_segment_lines, timeline
 from workbench.core.take import cost_summary
-from workbench.drafts.prepare import prepare_draft
 from workbench.models.registry import DEFAULT_MODEL
-from workbench.render.decoders import check_decoder
 from workbench.render.prompt import Rendered, render_prompt
 from workbench.store.contact import write_spectrogram
 from workbench.store.naming import adhoc_path, spectrogram_path_for
+from workbench.ui.conditions import prepare_uploads, ui_conditions
 from workbench.ui.context import App, Job, P, fmt, int16, loudness_target, model_name, relay, ui_errors, wav_bytes
 from workbench.ui.transcribe import TranscribePanel
-from workbench.ui.uploads import keep_draft
 
 DRAFT_MODES = ["none", "melody", "chords", "continuation", "style"]
+#: The inputs each draft mode shows (the others are not given), and its main input: required in that mode.
+MODE_INPUTS = {"melody": ("melody", "melody_start", "melody_end", "melody_stem"),
+               "chords": ("chords", "bpm", "beats_per_chord", "time_signature", "voicing"),
+               "continuation": ("continue_from", "prompt_seconds", "include_prompt"), "style": ("style",)}
+MODE_MISSING = {"melody": "choose a melody file (audio or MIDI), or set the draft to 'none'",
+                "chords": "type a chord progression such as 'Am F C G', or set the draft to 'none'",
+                "continuation": "choose audio or a .codes.npz token file to continue, or set the draft to 'none'",
+                "style": "choose a reference clip whose style to take, or set the draft to 'none'"}
+
+
+def draft_inputs(mode: str, inputs: dict[str, Any]) -> dict[str, Any]:
+    """The draft inputs the mode ``mode`` shows (the rest are hidden: not given); its main input is required."""
+    if mode not in DRAFT_MODES:
+        raise gr.Error(f"Draft must be one of {', '.join(DRAFT_MODES)}, got {mode!r}")
+    shown = MODE_INPUTS.get(mode, ())
+    if shown and not str(inputs.get(shown[0]) or "").strip():
+        raise gr.Error(MODE_MISSING[mode])
+    return {name: inputs.get(name) for name in shown}
 
 
 def take_facts(app: App, item: Rendered) -> dict[str, Any]:
@@ -96,19 +111,20 @@ class GenerateTab:
             raise gr.Error(f"file format must be one of {', '.join(v for _, v in FILE_FORMATS)}, got {audio_format!r}")
         ext, *settings = FILE_SETTINGS[audio_format]
         path = adhoc_path(self.app.out, text, seed_value, ext)
-        parts = check_segments(parse_segment_lines(segments), params.duration_s)
-        check_decoder(decoder)
+        inputs = {"melody": melody, "melody_start": melody_start, "melody_end": melody_end, "melody_stem": melody_stem,
+                  "chords": chords, "bpm": bpm, "beats_per_chord": beats_per_chord or None,
+                  "time_signature": time_signature, "voicing": voicing, "continue_from": continue_from,
+                  "prompt_seconds": prompt_seconds, "include_prompt": include_prompt, "style": style}
+        conditions = ui_conditions(**draft_inputs(draft_mode, inputs), decoder=decoder,
+                                   segments=parse_segment_lines(segments))
+        conditions.check_length(params.duration_s)
         engine = self.app.cache.get(model_name(model, folder))
-        decoding = self.app.decoder_for(decoder, engine)
-        music = dict(chords=chords, bpm=bpm, beats_per_chord=beats_per_chord, time_signature=time_signature,
-                     voicing=voicing, melody_stem=None if melody_stem in (None, "", "none") else melody_stem)
-        draft = self._draft(engine, draft_mode, melody, melody_start, melody_end, continue_from, prompt_seconds,
-                            include_prompt, params, path.parent, music, style)
+        conditions, draft = prepare_uploads(self.app, engine, conditions, params.duration_s, path.parent)
         job = Job.start(stops, "generate")
 
         def work(emit: Any) -> list[Rendered]:
-            return render_prompt(engine, text, params, [seed_value], [path], draft=draft,
-                                 subtype=make_encoding(ext, *settings), segments=parts, decoder=decoding,
+            return render_prompt(engine, text, params, [seed_value], [path], conditions=conditions, draft=draft,
+                                 decoders=self.app.decoders, subtype=make_encoding(ext, *settings),
                                  preview=lambda chunks: emit("preview", chunks[0]),
                                  loudness=loudness_target(loudness), history=self.app.history,
                                  progress=lambda done, total: emit("progress", (done, total)),
@@ -138,40 +154,6 @@ class GenerateTab:
         if self.app.preview_streaming:  # a streaming player appends each chunk
             return wav_bytes(chunk, sample_rate)
         return sample_rate, int16(np.concatenate(heard, axis=-1))  # a plain player shows the audio so far
-
-    def _draft(self, engine: Any, mode: str, melody: str | None, melody_start: float | None,
-               melody_end: float | None, continue_from: str | None, prompt_seconds: float, include_prompt: bool,
-               params: GenerationParams, base: Path, music: dict[str, Any], style: str | None = None) -> Any:
-        """The melody, chords, continuation or style draft the mode selects (uploads checked and kept under the
-        output folder)."""
-        keep: dict[str, Any] = {"melody": None, "continue_from": None, "style": None}
-        extra: dict[str, Any] = {}
-        if mode == "melody":
-            if not melody:
-                raise gr.Error("choose a melody file (audio or MIDI), or set the draft to 'none'")
-            keep["melody"] = self.app.upload(melody)
-            extra = {"melody_stem": music["melody_stem"]}
-        elif mode == "continuation":
-            if not continue_from:
-                raise gr.Error("choose audio or a .codes.npz token file to continue, or set the draft to 'none'")
-            keep["continue_from"] = self.app.upload(continue_from)
-        elif mode == "style":
-            if not style:
-                raise gr.Error("choose a reference clip whose style to take, or set the draft to 'none'")
-            keep["style"] = self.app.upload(style)
-        elif mode == "chords":
-            if not str(music["chords"] or "").strip():
-                raise gr.Error("type a chord progression such as 'Am F C G', or set the draft to 'none'")
-            beats = music["beats_per_chord"]
-            extra = {**music, "melody_stem": None, "chords": str(music["chords"]),
-                     "beats_per_chord": float(beats) if beats else None,
-                     "time_signature": str(music["time_signature"] or "4/4")}
-        options = dict(melody_start=float(melody_start or 0.0), melody_end=melody_end or None,
-                       prompt_seconds=float(prompt_seconds), include_prompt=bool(include_prompt),
-                       duration_s=params.duration_s)
-        draft = prepare_draft(engine, **keep, **options, **extra)  # checked first: a bad upload is never kept
-        kept = {role: keep_draft(path, self.app.out) if path else None for role, path in keep.items()}
-        return draft.with_files(base, **kept)
 
     # --- layout --------------------------------------------------------------------------------------
     def build(self, shared: SimpleNamespace, library_choices: list[tuple[str, str]]) -> SimpleNamespace:

@@ -11,12 +11,12 @@ import gradio as gr
 
 from workbench.core.errors import PromptFileError
 from workbench.core.params import parse_seeds
-from workbench.core.slugs import slugify
 from workbench.library.importer import import_prompts
 from workbench.library.prompts import Library, Prompt, load_libraries
 from workbench.library.selection import select
 from workbench.models.registry import DEFAULT_MODEL
 from workbench.render.batch import plan_jobs, render_jobs
+from workbench.store.naming import imported_prompts_path
 from workbench.ui.context import App, Job, loudness_target, model_name, relay, ui_errors
 
 TABLE_HEADERS = ["library", "id", "template", "tags", "duration", "seeds", "text"]
@@ -113,19 +113,19 @@ class LibraryTab:
         return "\n".join(lines), gr.Dataframe(expansion, headers=headers), chosen, key(prompt)
 
     @ui_errors
-    @ui_errors
     def import_sheet(self, upload: str | None, uploads: list[str] | None = None) -> tuple[str, list[str]]:
         """A CSV / JSON Lines upload turned into a prompt file under ``<out>/imported/`` (validated), added to the
         uploaded files so its entries show: ``(message, uploads)``."""
         path = self.app.upload(upload)
         if path is None:
             raise gr.Error("upload a .csv (header row of prompt-file keys) or .jsonl file first")
-        target = self.app.out / "imported" / f"{slugify(path.stem) or 'imported'}.toml"
+        target = imported_prompts_path(self.app.out, path)  # never over an earlier import
         target.parent.mkdir(parents=True, exist_ok=True)
-        count = import_prompts(path, target, force=True)
+        count = import_prompts(path, target)
         return (f"{count} prompts imported into `{self.app.rel(target)}` (listed with the uploaded files)",
                 [*(uploads or []), str(target)])
 
+    @ui_errors
     def render(self, names: list[str] | None = None, uploads: list[str] | None = None,
                selected: list[str] | None = None,
                seeds: str | None = None, duration: float | None = None, model: str = DEFAULT_MODEL, folder: str = "",
@@ -141,7 +141,7 @@ class LibraryTab:
         if unknown:
             raise gr.Error(f"no entry {', '.join(sorted(unknown))} in the chosen prompt files")
         jobs = plan_jobs(prompts, self.app.out, seeds=parse_seeds(seeds) if (seeds or "").strip() else None,
-                         model=model_name(model, folder), duration_s=duration or None)
+                         model=model_name(model, folder), settings={"duration": duration or None})
         job = Job.start(stops, "library")
 
         def work(emit: Any) -> Any:

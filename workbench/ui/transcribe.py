@@ -8,7 +8,7 @@ from types import SimpleNamespace
 import gradio as gr
 
 from workbench.core.hashing import file_sha256
-from workbench.core.slugs import slugify
+from workbench.store.naming import piano_roll_path_for, transcription_path
 from workbench.ui.context import App, ui_errors
 from workbench.ui.uploads import check_upload
 
@@ -38,10 +38,10 @@ class TranscribePanel:
         path = check_upload(melody)
         separation, _ = parse_stem(path, None if stem in (None, "none") else stem)
         notes = transcribe_file(path, start_s=float(start or 0.0), end_s=end or None, stem=separation)
-        window = f"-{float(start or 0):g}s-{f'{end:g}s' if end else 'end'}" if start or end else ""
-        name = slugify(f"{path.stem}-{file_sha256(path)[:8]}{window}-{separation or ''}").strip("-")
-        midi = notes.write_midi(self.app.out / "transcriptions" / f"{name}.mid", force=True)
-        image = notes.write_piano_roll(midi.with_suffix(".png"), force=True)
+        target = transcription_path(self.app.out, path, file_sha256(path), float(start or 0.0), end or None,
+                                    separation)
+        midi = notes.write_midi(target, force=True)  # the same content, window and separation: the same notes
+        image = notes.write_piano_roll(piano_roll_path_for(midi), force=True)
         summary = (f"**{len(notes.notes)}** notes heard, **{len(notes.melody)}** in the melody line (orange) over "
                    f"{notes.duration_s:.2f} s · {notes.transcriber}. The MIDI file's `{MELODY_TRACK}` track is what "
                    "the 'transcribed notes' choice conditions on; edit it and upload it as the melody.")

@@ -13,7 +13,6 @@ Diffusion samples noise: each take is decoded inside a forked RNG seeded from it
 
 from __future__ import annotations
 
-import hashlib
 import weakref
 from typing import Any
 
@@ -21,6 +20,7 @@ import numpy as np
 import torch
 
 from workbench.core.errors import ModelCapabilityError, ModelNotFoundError
+from workbench.core.hashing import samples_sha256
 from workbench.engine.audiocraft.install import audiocraft_module
 from workbench.engine.audiocraft.rng import seeded
 from workbench.models import hub
@@ -110,9 +110,4 @@ class MbdDecoder:
 
     def record(self, audio: np.ndarray, seed: int) -> dict[str, Any]:
         """What a sidecar keeps of the decode (``extra.decoder``): enough for ``reproduce`` to decode it again."""
-        return {"name": "mbd", "source": self.source, "seed": seed, "audio_sha256": audio_sha256(audio)}
-
-
-def audio_sha256(audio: np.ndarray) -> str:
-    """SHA-256 of decoded float32 audio (before any file encoding)."""
-    return hashlib.sha256(np.ascontiguousarray(audio, dtype=np.float32).tobytes()).hexdigest()
+        return {"name": "mbd", "source": self.source, "seed": seed, "samples_sha256": samples_sha256(audio)}
