@@ -18,7 +18,7 @@ __version__ = "0.2.0"
 #: Public name -> the module that defines it.
 _API = {
     "load_engine": "workbench.engine.load",
-    "Engine": "workbench.engine.engine",
+    "Engine": "workbench.engine.protocol",
     "available_models": "workbench.models.registry",
     "GenerationParams": "workbench.core.params",
     "parse_seeds": "workbench.core.params",

@@ -21,6 +21,7 @@ RESTS = ("N.C.", "NC", "N.C", "-")
 _BEAT_UNITS = (1, 2, 4, 8, 16)
 _KEY = re.compile(r"^\s*([A-Ga-g])\s*([#b♯♭]?)\s*(major|minor|maj|min|m)?\s*$", re.IGNORECASE)
 _SAYS_BPM = re.compile(r"\d\s*bpm\b", re.IGNORECASE)
+_STATED_BPM = re.compile(r"(?<![\d.])(\d{2,3}(?:\.\d+)?)\s*bpm\b", re.IGNORECASE)
 _SAYS_KEY = re.compile(r"\b[A-G][#b♯♭]?\s*(major|minor)\b", re.IGNORECASE)
 
 #: The time signature music has when nobody says otherwise.
@@ -44,6 +45,15 @@ def beats_per_bar(signature: Any) -> int:
             or not 1 <= int(parts[0]) <= 32 or int(parts[1]) not in _BEAT_UNITS):
         raise DraftError(f"time signature {signature!r} must look like 4/4, 3/4 or 6/8")
     return int(parts[0])
+
+
+def stated_bpm(text: str) -> float | None:
+    """The tempo a prompt's words state ("lofi, 80 BPM" -> 80.0), when it states one within range; else None."""
+    found = _STATED_BPM.search(text or "")
+    if not found:
+        return None
+    bpm = float(found.group(1))
+    return bpm if MIN_BPM <= bpm <= MAX_BPM else None
 
 
 def canonical_key(key: Any) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -20,16 +19,13 @@ from workbench.engine.cost import measure
 from workbench.engine.decoding import DelayPattern, decode_pass
 from workbench.engine.offload import Offloader
 from workbench.engine.preview import PreviewCallback, Previewer
+from workbench.engine.protocol import EngineBase, Progress
 from workbench.engine.sampling import SeededSampler
-from workbench.engine.timing import Timing
 from workbench.engine.windows import pass_texts, plan_passes, segment_cuts
 from workbench.models.fingerprint import weights_fingerprint
 
-#: ``progress(done, total)`` in decoding steps, over all windows of a call.
-Progress = Callable[[int, int], None]
 
-
-class Engine(Timing):
+class MusicgenEngine(EngineBase):
     """A loaded model. Stateless between calls: parameters travel with every call.
 
     Thread-safe by a lock per engine: concurrent calls (a UI serving several clients, ``--concurrency`` > 1)
@@ -45,6 +41,7 @@ class Engine(Timing):
 
     def __init__(self, model: Any, processor: Any, *, ref_name: str, kind: str, source: str,
                  revision: str | None = None) -> None:
+        super().__init__()
         self.model = model
         self.processor = processor
         codec = model.audio_encoder.config
@@ -61,7 +58,6 @@ class Engine(Timing):
             # generate() needs the start token + delay steps inside the position table; stay at 30 s like audiocraft
             max_window_s=min(30.0, (positions - self.num_codebooks - 1) / frame_rate),
         )
-        self._weights_sha256: str | None = None
         #: The start / padding token of every codebook row (MusicGen: the codebook size).
         start = model.generation_config.decoder_start_token_id
         self.pad_token = int(start if start is not None else codec.codebook_size)
@@ -71,7 +67,6 @@ class Engine(Timing):
         #: True: the text encoder's weights leave memory between uses (see ``load_engine``).
         self.low_memory = False
         self._text_weights = Offloader(model.text_encoder)
-        self._lock = threading.RLock()
         #: The model's EnCodec (shares its weights): what takes are decoded and drafts encoded with.
         self.codec = musicgen_codec(model, name=ref_name, source=source, revision=revision, kind=kind)
 
@@ -95,20 +90,14 @@ class Engine(Timing):
         per_channel = self.num_codebooks // self.audio_channels
         return per_channel - 1
 
-    def weights_sha256(self) -> str:
-        """A fingerprint of the weights (cached): file hashes for Hub/local models, tensor bytes for built-ins.
-
-        The same in every memory mode: in low-memory mode the text encoder's weights are brought back for it.
-        """
-        with self._lock:
-            if self._weights_sha256 is None:
-                self._text_weights.restore()
-                try:
-                    self._weights_sha256 = weights_fingerprint(self.model, self.info)
-                finally:
-                    if self.low_memory:
-                        self._text_weights.release()
-            return self._weights_sha256
+    def _fingerprint(self) -> str:
+        """The same in every memory mode: in low-memory mode the text encoder's weights are brought back for it."""
+        self._text_weights.restore()
+        try:
+            return weights_fingerprint(self.model, self.info)
+        finally:
+            if self.low_memory:
+                self._text_weights.release()
 
     # --- generation ----------------------------------------------------------------------------------
     def generate(

@@ -34,8 +34,8 @@ def _notes(name: str) -> str:
                 "up to 30 s")
     if name in AUDIOCRAFT_MODELS:
         seconds = "30" if name.endswith("-30s") else "10"
-        return (f"MAGNeT (audiocraft backend, non-autoregressive): renders a {seconds} s segment at once; "
-                "audiocraft's defaults: --temperature 3 --top-k 0 --top-p 0.9 --guidance 10")
+        return (f"MAGNeT (audiocraft backend, non-autoregressive): renders a {seconds} s segment at once; samples "
+                "with audiocraft's defaults (temperature 3, top-k 0, top-p 0.9, guidance 10) unless set")
     return ("stereo, " if "stereo" in name else "") + ("melody conditioning" if "melody" in name else "text to music")
 
 

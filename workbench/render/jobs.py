@@ -18,6 +18,7 @@ from workbench.core.music import COMMON_TIME
 from workbench.core.params import GenerationParams, params_from_settings
 from workbench.core.take import Take
 from workbench.drafts.prepare import prepare_draft
+from workbench.engine.protocol import Engine
 from workbench.library.prompts import Prompt
 from workbench.models.registry import DEFAULT_MODEL, default_params
 from workbench.render.decoders import Decoders
@@ -97,7 +98,7 @@ def group_jobs(jobs: Sequence[Job], batch_size: int) -> list[list[Job]]:
     return [bucket[i:i + batch_size] for bucket in buckets.values() for i in range(0, len(bucket), batch_size)]
 
 
-def generate_group(engine: Any, group: Sequence[Job], *, progress: Callable[[int, int], None] | None = None,
+def generate_group(engine: Engine, group: Sequence[Job], *, progress: Callable[[int, int], None] | None = None,
                    should_stop: Callable[[], bool] | None = None, decoders: Decoders | None = None) -> list[Take]:
     """Generate the finished takes of one batched pass (drafts applied, decoded with the jobs' decoder), without
     writing anything. ``decoders`` keeps loaded decoders between passes (default: loaded for this pass)."""

@@ -12,8 +12,8 @@ from workbench.core.conditions import TEXT_ONLY, Conditions
 from workbench.core.params import GenerationParams
 from workbench.core.take import Take
 from workbench.drafts.prepare import Draft, prepare_draft
-from workbench.engine.engine import Engine, Progress
 from workbench.engine.preview import PreviewCallback
+from workbench.engine.protocol import Engine, Progress
 from workbench.render.decoders import Decoders, redecode
 from workbench.store.naming import seed_name, sidecar_path_for, spectrogram_path_for
 from workbench.store.takes import refuse_existing, save_take

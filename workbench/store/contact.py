@@ -14,6 +14,7 @@ import numpy as np
 
 from workbench.core.atomic import write_bytes
 from workbench.core.take import cost_summary
+from workbench.store.naming import contact_sheet_path, spectrogram_path_for
 
 # anchor colours of a dark-to-bright palette (black, purple, red, orange, pale yellow)
 _ANCHORS = np.array([[0, 0, 4], [80, 18, 123], [182, 54, 121], [251, 136, 97], [252, 253, 191]], dtype=np.float32)
@@ -50,6 +51,20 @@ def write_spectrogram(path: str | Path, audio: np.ndarray, sample_rate: int, *, 
     """Write :func:`spectrogram_image` atomically."""
     write_bytes(path, spectrogram_image(audio, sample_rate), force=force)
     return Path(path)
+
+
+def take_spectrogram(sidecar: str | Path, record: dict[str, Any] | None = None) -> Path:
+    """The spectrogram PNG beside a take (``x.png``), drawn from its audio the first time it is asked for."""
+    from workbench.core.audio import read_audio
+    from workbench.store.sidecar import read_sidecar
+
+    sidecar = Path(sidecar)
+    image = spectrogram_path_for(sidecar)
+    if not image.is_file():
+        record = record if record is not None else read_sidecar(sidecar)
+        audio, rate = read_audio(sidecar.parent / record["audio"]["file"])
+        write_spectrogram(image, audio, rate)
+    return image
 
 
 def reproduce_command(sidecar: Path, base: Path) -> str:
@@ -95,7 +110,7 @@ audio{{width:100%;margin:.5em 0}} code{{color:#9cf;font-size:.85em}} figcaption{
 {chr(10).join(cards)}
 </div></body></html>
 """
-    path = folder / "index.html"
+    path = contact_sheet_path(folder)
     write_bytes(path, page.encode(), force=True)
     return path
 
@@ -104,7 +119,7 @@ def show_card(audio: str | Path, shown: bool) -> bool:
     """Hide (``shown=False``) or show again the card of the take ``audio`` in the contact sheet of its folder, as
     a take moves to the trash and back; returns whether the sheet had the card. Other sheets are left alone."""
     audio = Path(audio)
-    sheet = audio.parent / "index.html"
+    sheet = contact_sheet_path(audio.parent)
     if not sheet.is_file():
         return False
     src = f' src="{html.escape(audio.name)}"></audio>'

@@ -132,6 +132,20 @@ def token_path(out_dir: str | Path, source: str | Path) -> Path:
     return _unused(lambda stamp: Path(out_dir) / "tokens" / f"{stamp}-{name}{CODES}")
 
 
+#: The contact sheet of a folder of takes (seed sweeps, retakes).
+CONTACT_SHEET = "index.html"
+
+
+def contact_sheet_path(folder: str | Path) -> Path:
+    """``<folder>/index.html``: the contact sheet of the takes in ``folder``."""
+    return Path(folder) / CONTACT_SHEET
+
+
+def manifest_path(out_dir: str | Path) -> Path:
+    """``<out>/render-<YYYYmmdd-HHMMSS>.jsonl``: a batch render's log (``...-2.jsonl``... if one began that second)."""
+    return _unused(lambda stamp: Path(out_dir) / f"render-{stamp}.jsonl")
+
+
 def export_path(out_dir: str | Path) -> Path:
     """``<out>/exports/takes-<YYYYmmdd-HHMMSS>.zip`` for an export of listed takes (``...-2.zip``... if taken)."""
     return _unused(lambda stamp: Path(out_dir) / "exports" / f"takes-{stamp}.zip")

@@ -11,6 +11,7 @@ import gradio as gr
 
 from workbench.core.conditions import Conditions, FieldError, conditions_from_fields
 from workbench.drafts.prepare import Draft, prepare_draft
+from workbench.engine.protocol import Engine
 from workbench.ui.uploads import keep_draft
 
 #: How the browser names each field of a take's conditions (what its errors say).
@@ -45,7 +46,7 @@ def ui_conditions(**fields: Any) -> Conditions:
         raise in_ui_words(error) from None
 
 
-def prepare_uploads(app: Any, engine: Any, conditions: Conditions, duration_s: float, base: Path
+def prepare_uploads(app: Any, engine: Engine, conditions: Conditions, duration_s: float, base: Path
                     ) -> tuple[Conditions, Draft]:
     """Check the uploads ``conditions`` names against the app's limits, prepare the draft for ``engine`` (a bad upload
     fails here, before it is kept), then keep them under the output folder.
