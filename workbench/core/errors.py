@@ -55,4 +55,18 @@ class HistoryError(WorkbenchError):
 
 
 class GenerationCancelled(WorkbenchError):
-    """Generation was stopped by the user before it finished; nothing was written."""
+    """Generation was stopped by the user before it finished; nothing was written.
+
+    Attributes:
+        steps: Decoding steps done in the pass that was stopped (set by the decoding loop).
+        partial: What had been rendered when it stopped, when the engine can say: the takes cut to their whole
+            frames so far (see ``workbench.engine.engine.MusicgenEngine.generate``), else empty.
+        keep: Set by a renderer that can save ``partial`` (see ``workbench.render.prompt.render_prompt``): writes
+            them as takes of that length and returns what was written; None when there is nothing to keep.
+    """
+
+    def __init__(self, message: str = "generation stopped", *, steps: int = 0) -> None:
+        super().__init__(message)
+        self.steps = steps
+        self.partial: list = []
+        self.keep = None

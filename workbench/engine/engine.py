@@ -9,7 +9,7 @@ import numpy as np
 import torch
 
 from workbench.codec.codec import decode_grid, encode, musicgen_codec
-from workbench.core.errors import ModelCapabilityError, ParamsError
+from workbench.core.errors import GenerationCancelled, ModelCapabilityError, ParamsError
 from workbench.core.params import GenerationParams, random_seed, validate_seed, validate_text
 from workbench.core.segments import Segments, check_segments
 from workbench.core.take import ModelInfo, Take
@@ -149,6 +149,9 @@ class MusicgenEngine(EngineBase):
             try:
                 codes, windows = self._generate_codes(texts_list, seed_list, params, melody, prompt_codes, progress,
                                                       should_stop, previewer, cost, parts)
+            except GenerationCancelled as stop:
+                stop.partial = self._partial_takes(stop.partial, texts_list, seed_list, params, parts)
+                raise
             finally:
                 if self.low_memory:
                     self._text_weights.release()
@@ -161,6 +164,27 @@ class MusicgenEngine(EngineBase):
                      dtype=str(self.dtype).removeprefix("torch."), kernels=kernels, windows=windows,
                      wall_s=cost["wall_s"], batch_size=len(seed_list), cost=dict(cost), segments=parts)
                 for index, (text, seed) in enumerate(zip(texts_list, seed_list))]
+
+    def _partial_takes(self, partial: list[Any], texts: list[str], seeds: list[int], params: GenerationParams,
+                       segments: Segments) -> list[Take]:
+        """The takes of a stopped call, cut to the frames every codebook had reached: each is what rendering that
+        length would give (a pass decides its frames in order and its cache holds only what it has seen), with the
+        segments that start before its end. Empty when no whole frame was made."""
+        if not partial:
+            return []
+        codes, prompt_frames, windows = partial
+        frames = codes.shape[-1] - prompt_frames
+        if frames <= 0:
+            return []
+        kept = params.replace(duration_s=frames / self.frame_rate)
+        samples = self.samples_for(kept.duration_s) + prompt_frames * self.sample_rate // self.frame_rate
+        parts = tuple(part for part in segments if part[0] < kept.duration_s)
+        return [Take(audio=self.decode(codes[index])[:, :samples], sample_rate=self.sample_rate, codes=codes[index],
+                     seed=seed, text=text, params=kept, model=self.info, device=str(self.device),
+                     dtype=str(self.dtype).removeprefix("torch."), kernels=self.kernels,
+                     windows=windows if len(windows) > 1 else None, wall_s=0.0, batch_size=len(seeds),
+                     extra={"stopped_at_s": kept.duration_s, "asked_s": params.duration_s}, segments=parts)
+                for index, (text, seed) in enumerate(zip(texts, seeds))]
 
     def _prompt_samples(self, prompt_codes: np.ndarray | None) -> int:
         if prompt_codes is None:
@@ -232,8 +256,19 @@ class MusicgenEngine(EngineBase):
                 if previewer is not None and complete and previewer.due(before.shape[-1] + complete):
                     previewer.update(np.concatenate([before, pattern.frames(pattern.context, complete)], axis=-1))
 
-            fresh = decode_pass(self.model, cond, sampler, pattern, on_step=on_step, should_stop=should_stop,
-                                preallocate=self.preallocate_cache)
+            try:
+                fresh = decode_pass(self.model, cond, sampler, pattern, on_step=on_step, should_stop=should_stop,
+                                    preallocate=self.preallocate_cache)
+            except GenerationCancelled as stop:  # the frames finished so far, for a caller who keeps them
+                kept = pattern.frames(pattern.context, pattern.complete_frames(stop.steps))
+                codes = np.concatenate([history, kept], axis=-1)
+                if kept.shape[-1]:
+                    windows.append({"start_s": (history.shape[-1] - prompt_frames) / self.frame_rate,
+                                    "end_s": (codes.shape[-1] - prompt_frames) / self.frame_rate,
+                                    "context_s": context / self.frame_rate,
+                                    **({"segment": step.segment} if segments else {})})
+                stop.partial = [codes, prompt_frames, windows]
+                raise
             history = np.concatenate([history, fresh], axis=-1)
             done += pattern.steps
             windows.append({"start_s": (history.shape[-1] - new - prompt_frames) / self.frame_rate,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -9,6 +10,7 @@ from typing import Any
 
 from workbench.core.audio import Encoding
 from workbench.core.conditions import TEXT_ONLY, Conditions
+from workbench.core.errors import GenerationCancelled
 from workbench.core.params import GenerationParams
 from workbench.core.take import Take
 from workbench.drafts.prepare import Draft, prepare_draft
@@ -62,6 +64,10 @@ def render_prompt(
 
     Existing outputs are refused before any work starts (unless ``force``), so a long render never
     fails at the end. ``prompt_refs`` (one per seed) record the library entry each take came from.
+
+    Raises:
+        GenerationCancelled: ``should_stop`` said so; its ``keep()`` (when the engine could say what was rendered)
+            writes the takes cut to the frames made so far, each what rendering that length gives.
     """
     paths = [Path(p) for p in paths]
     if len(paths) != len(seeds):
@@ -71,11 +77,20 @@ def render_prompt(
     if draft is None:
         draft = prepare_draft(engine, conditions, duration_s=params.duration_s, record_base=paths[0].parent)
     decoder = (decoders or Decoders()).get(conditions.decoder, engine)
-    takes = engine.generate(text, params, list(seeds), progress=progress, should_stop=should_stop,
-                            preview=preview, segments=conditions.segments, **draft.generate_kwargs())
-    takes = finish_takes(engine, takes, draft, conditions, [path.parent for path in paths], decoder)
-    return save_takes(takes, paths, force=force, subtype=subtype, loudness=loudness,
-                      weights_sha256=engine.weights_sha256(), history=history, prompt_refs=prompt_refs)
+
+    def save(takes: Sequence[Take]) -> list[Rendered]:
+        takes = finish_takes(engine, takes, draft, conditions, [path.parent for path in paths], decoder)
+        return save_takes(takes, paths, force=force, subtype=subtype, loudness=loudness,
+                          weights_sha256=engine.weights_sha256(), history=history, prompt_refs=prompt_refs)
+
+    try:
+        takes = engine.generate(text, params, list(seeds), progress=progress, should_stop=should_stop,
+                                preview=preview, segments=conditions.segments, **draft.generate_kwargs())
+    except GenerationCancelled as stop:
+        if stop.partial:  # what was rendered before the stop, for a caller who keeps it (the UI's "keep")
+            stop.keep = functools.partial(save, stop.partial)
+        raise
+    return save(takes)
 
 
 def finish_takes(engine: Any, takes: Sequence[Take], draft: Draft, conditions: Conditions, folders: Sequence[Path],
