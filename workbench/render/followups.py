@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from workbench.core.decoders import mbd_refusal as decoder_refusal
 from workbench.models.catalog import model_inputs
 from workbench.models.registry import BUILTIN, resolve
 
@@ -37,6 +38,15 @@ def unavailable(record: dict[str, Any]) -> dict[str, str]:
     return why
 
 
+def mbd_refusal(model: str) -> str | None:
+    """Why the MultiBand Diffusion decoder cannot decode ``model``'s takes (before loading it), or None."""
+    backend = _backend(model)
+    if backend == "unknown":
+        return None  # loading it will say what is wrong
+    return decoder_refusal(backend, 2 if "stereo" in model else 1, model,
+                           "MAGNeT" if "magnet" in model else "an audiocraft model")
+
+
 def melody_model_for(model: str) -> str:
     """A model that follows a melody for someone now using ``model``: itself when it can, else its melody sibling
     (built-in models stay built in, stereo stays stereo)."""
@@ -58,4 +68,4 @@ def extend_seconds(record: dict[str, Any]) -> float:
     return int(seconds * frame_rate) / frame_rate
 
 
-__all__ = ["ACTIONS", "EXTEND_PROMPT_S", "extend_seconds", "melody_model_for", "unavailable"]
+__all__ = ["ACTIONS", "EXTEND_PROMPT_S", "extend_seconds", "mbd_refusal", "melody_model_for", "unavailable"]

@@ -31,18 +31,22 @@ ACTION_LABELS = {
     "reproduce": ("Reproduce", "Render it again from its sidecar and compare the codes"),
 }
 
-#: Delegated clicks: any element with ``data-act`` inside a card fires ``act``.
+#: Delegated clicks: any element with ``data-act`` inside a card fires ``act``, with the takes the deck shows and its
+#: contact sheet (so that the deck can be drawn again as it was).
 CARD_JS = """
 element.addEventListener('click', (event) => {
   const control = event.target.closest('[data-act]');
   if (!control || !element.contains(control) || control.disabled) return;
   event.preventDefault();
-  trigger('act', {take: control.dataset.take, action: control.dataset.act, value: control.dataset.value || ''});
+  const shown = [...element.querySelectorAll('.wb-card')].map((card) => card.dataset.take);
+  const sheet = element.querySelector('[data-sheet]');
+  trigger('act', {take: control.dataset.take, action: control.dataset.act, value: control.dataset.value || '',
+                  shown: shown, sheet: sheet ? sheet.dataset.sheet : ''});
 });
 """
 
 CARD_CSS = """
-.wb-cards {display: grid; grid-template-columns: repeat(auto-fill, minmax(300px, 1fr)); gap: 12px}
+.wb-cards {display: grid; grid-template-columns: repeat(auto-fit, minmax(280px, 1fr)); gap: 12px}
 .wb-card {border: 1px solid var(--border-color-primary); border-radius: 10px; padding: 10px 12px;
           background: var(--block-background-fill); display: flex; flex-direction: column; gap: 6px; min-width: 0}
 .wb-card header {display: flex; flex-wrap: wrap; align-items: baseline; gap: 4px 10px}
@@ -123,10 +127,11 @@ def _card(facts: dict[str, Any], label: str | None) -> str:
             f'<div class="files">download: {files}</div></article>')
 
 
-def cards_html(app: App, takes: list[int | str], *, empty: str = "No take yet.",
-               labels: dict[Any, str] | None = None, header: str = "") -> str:
-    """The cards of ``takes`` (history ids or paths), newest as given; ``empty`` when there are none; ``labels``
-    replace a card's heading (``seed N``) by take; ``header``: HTML above the cards (a contact-sheet link)."""
+def cards_html(app: App, takes: list[Any], *, empty: str = "No take yet.", labels: dict[Any, str] | None = None,
+               sheet: str | Path | None = None) -> str:
+    """The cards of ``takes`` (history ids or paths), as ordered; ``empty`` when there are none; ``labels`` replace a
+    card's heading (``seed N``) by take; ``sheet``: a contact sheet to link above them."""
+    header = contact_link(app, sheet) if sheet else ""
     cards = []
     for take in takes:
         try:
@@ -139,10 +144,15 @@ def cards_html(app: App, takes: list[int | str], *, empty: str = "No take yet.",
     return f'{header}<div class="wb-cards">{"".join(cards)}</div>'
 
 
-def link(app: App, path: str | Path, text: str) -> str:
-    """An HTML link that opens a file of the output folder in a new tab (a contact sheet)."""
-    return (f'<p class="files"><a href="{file_url(path)}" target="_blank" rel="noopener">{html.escape(text)}</a> '
-            f'<span class="muted">({html.escape(app.rel(path))})</span></p>')
+def contact_link(app: App, sheet: str | Path) -> str:
+    """A link that opens a contact sheet of the output folder in a new tab (relative paths: to the output folder;
+    anything outside it is not linked)."""
+    path = Path(sheet) if Path(sheet).is_absolute() else app.out / sheet
+    if not path.is_file() or not path.resolve().is_relative_to(app.out.resolve()):
+        return ""
+    rel = html.escape(app.rel(path), quote=True)
+    return (f'<p class="files" data-sheet="{rel}"><a href="{file_url(path)}" target="_blank" rel="noopener">'
+            f'Open the contact sheet</a> <span class="muted">({rel})</span></p>')
 
 
 class TakeCards:
@@ -156,4 +166,4 @@ class TakeCards:
                        elem_classes=["wb-deck"], js_on_load=CARD_JS, css_template=CARD_CSS, padding=False)
 
 
-__all__ = ["ACTION_LABELS", "TakeCards", "card_facts", "cards_html", "file_url", "link"]
+__all__ = ["ACTION_LABELS", "TakeCards", "card_facts", "cards_html", "contact_link", "file_url"]

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from workbench.core.decoders import mbd_refusal
 from workbench.core.errors import ModelCapabilityError, ModelNotFoundError
 from workbench.core.hashing import samples_sha256
 from workbench.engine.audiocraft.install import audiocraft_module
@@ -80,9 +81,10 @@ class MbdDecoder:
     """
 
     def __init__(self, engine: Any) -> None:
-        if getattr(engine, "backend", "transformers") != "transformers" or engine.audio_channels != 1:
-            raise ModelCapabilityError(f"--decoder mbd decodes mono MusicGen takes; {engine.info.name!r} is "
-                                       f"{'stereo' if engine.audio_channels == 2 else engine.info.architecture}")
+        refusal = mbd_refusal(getattr(engine, "backend", "transformers"), engine.audio_channels, engine.info.name,
+                              engine.info.architecture)
+        if refusal:
+            raise ModelCapabilityError(refusal)
         multiband = audiocraft_module("audiocraft.models.multibanddiffusion")
         schedule = audiocraft_module("audiocraft.modules.diffusion_schedule")
         self.device = engine.device
