@@ -68,7 +68,7 @@ def variants(files: dict[str, Path]) -> dict[str, tuple[str, dict, dict]]:
         "segments": ("tiny", {"segments": [(0.5, "full drums")]}, {"segments": [(0.5, "harp solo")]}),
         "melody": ("tiny-melody", melody, {**melody, "melody": files["other"]}),
         "melody_start": ("tiny-melody", melody, {**melody, "melody_start": 1.5}),
-        "melody_end": ("tiny-melody", {**melody, "melody_end": 4.0}, {**melody, "melody_end": 0.5}),
+        "melody_end": ("tiny-melody", {**melody, "melody_end": 4.0}, {**melody, "melody_end": 1.5}),
         "melody_stem": ("tiny-melody", {"melody": files["drums"]}, {"melody": files["drums"],
                                                                     "melody_stem": "harmonic"}),
         "midi_track": ("tiny-melody", {"melody": files["midi"], "midi_track": "low"},
