@@ -21,6 +21,7 @@ _API = {
     "Engine": "workbench.engine.protocol",
     "available_models": "workbench.models.registry",
     "GenerationParams": "workbench.core.params",
+    "Conditions": "workbench.core.conditions",
     "parse_seeds": "workbench.core.params",
     "Take": "workbench.core.take",
     "WorkbenchError": "workbench.core.errors",

@@ -15,7 +15,7 @@ from workbench.models.registry import DEFAULT_MODEL
 from workbench.render.batch import plan_jobs, render_jobs
 from workbench.store.naming import output_subfolder, sidecar_path_for
 from workbench.ui.card import TakeCards, cards_html
-from workbench.ui.context import App, Run, loudness_target, model_name, relay, ui_errors
+from workbench.ui.context import App, Run, blank_number, loudness_target, model_name, number, relay, ui_errors
 from workbench.ui.library import key, libraries, prompt_files, summary
 
 JOB_HEADERS = ["#", "entry", "seed", "status", "file"]
@@ -34,7 +34,7 @@ class BatchTab:
     @ui_errors
     def batch(self, file: str | None = None, upload: str | None = None, seeds: str | None = None,
               subfolder: str = "batch",
-              batch_size: float = 4, duration: float | None = None, model: str = DEFAULT_MODEL, folder: str = "",
+              batch_size: float = 4, duration: float | str | None = None, model: str = DEFAULT_MODEL, folder: str = "",
               loudness: str = "off", stops: dict[str, int] | None = None,
               progress: Any = gr.Progress()) -> Iterator[tuple[Any, ...]]:
         """Render every entry of a prompt file — the uploaded one when there is one, else the chosen one — and yield
@@ -47,7 +47,7 @@ class BatchTab:
         out = output_subfolder(self.app.out, subfolder)
         prompts = [p for lib in libs for p in lib.prompts]
         jobs = plan_jobs(prompts, out, seeds=parse_seeds(seeds) if (seeds or "").strip() else None,
-                         model=model_name(model, folder), settings={"duration": duration or None})
+                         model=model_name(model, folder), settings={"duration": number(duration, "Duration (s)")})
         status = {job.label: "queued" for job in jobs}
         names = libs[0].name  # what History's search box is given by "Show these takes in History"
         finished: list[Path] = []
@@ -101,8 +101,7 @@ class BatchTab:
                                          info=f"Under {self.app.out}; re-running resumes")
                 with gr.Row():
                     w.batch_size = gr.Slider(1, 8, value=4, step=1, label="Takes per pass")
-                    w.duration = gr.Number(None, label="Duration (s)", info="Blank: the file's own",
-                                           elem_id="batch-duration")
+                    w.duration = blank_number("Duration (s)", info="Blank: the file's own", elem_id="batch-duration")
                 with gr.Row():
                     w.run = gr.Button("Render batch", variant="primary", scale=3, elem_id="batch-run")
                     w.stop = gr.Button("Stop", variant="stop", scale=1)

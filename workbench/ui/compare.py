@@ -34,12 +34,12 @@ class CompareTab:
                 top_k: float = P.top_k, top_p: float = P.top_p, loudness: str = "off",
                 stops: dict[str, int] | None = None, decoder: str = "encodec", style: str | None = None,
                 progress: Any = gr.Progress()) -> Iterator[tuple[Any, ...]]:
-        """Render ``text`` for every seed in one pass; yields ``(takes, status, files, cards)``: first cleared,
-        then heartbeats, then the takes.
+        """Render ``text`` for every seed in one pass; yields ``(takes, status, files)``: first cleared, then
+        heartbeats, then the takes (their cards follow from ``takes``: :meth:`cards`).
 
         ``decoder`` is ``encodec`` or ``mbd``; ``style`` a reference clip whose style every take takes (style
         models; kept under the output folder like Create's uploads)."""
-        yield None, "Rendering…", None, cards_html(self.app, [], empty="Rendering…")
+        yield None, "Rendering…", None
         params = params_from_settings(duration=duration, guidance=guidance, temperature=temperature,
                                       top_k=top_k, top_p=top_p)
         text, seed_list = validate_text(text), parse_seeds((seeds or "").strip() or "1-4")
@@ -58,11 +58,10 @@ class CompareTab:
                                 progress=lambda done, total: emit("progress", (done, total)))
 
         skip = gr.skip()
-        yield skip, f"Rendering {len(seed_list)} seeds…", skip, skip
-        yield from relay(work, progress, desc=f"{len(seed_list)} seeds", job=run, outputs=4,
+        yield skip, f"Rendering {len(seed_list)} seeds…", skip
+        yield from relay(work, progress, desc=f"{len(seed_list)} seeds", job=run, outputs=3,
                          result=lambda done: self._finished(text, *done),
-                         stopped=([], "⏹ Stopped before the end: nothing was written.", None,
-                                  cards_html(self.app, [], empty="Stopped: nothing was written.")))
+                         stopped=([], "⏹ Stopped before the end: nothing was written.", None))
 
     def _finished(self, text: str, rendered: list[Rendered], index: Path) -> tuple[Any, ...]:
         takes = [take_facts(self.app, item) for item in rendered]
@@ -71,7 +70,13 @@ class CompareTab:
         passes = (f"in one batched pass ({first.wall_s:.1f} s)" if first.batch_size == len(takes) > 1 else
                   f"one pass each ({sum(item.take.wall_s for item in rendered):.1f} s)")
         status = f"{len(takes)} takes of **{text[:80]}** {passes}"
-        return takes, status, files, cards_html(self.app, [take["take_id"] for take in takes], sheet=index)
+        return [{**take, "contact_sheet": self.app.rel(index)} for take in takes], status, files
+
+    def cards(self, takes: list[dict[str, Any]] | None) -> str:
+        """The cards of the takes :meth:`compare` made (with their contact sheet)."""
+        if not takes:
+            return cards_html(self.app, [], empty="No takes: render seeds first.")
+        return cards_html(self.app, [take["take_id"] for take in takes], sheet=takes[0].get("contact_sheet"))
 
     def build(self, shared: SimpleNamespace) -> SimpleNamespace:
         w = SimpleNamespace()
@@ -97,7 +102,10 @@ class CompareTab:
             w.json = gr.JSON(label="Takes")
             w.files = gr.File(label="Audio, sidecars and contact sheet", file_count="multiple", interactive=False)
         inputs = [w.prompt, w.seeds, *shared.sampling, shared.stops, w.decoder, w.style]
-        w.event = w.run.click(self.compare, inputs, [w.json, w.status, w.files, w.deck], api_name="compare",
+        w.run.click(lambda: cards_html(self.app, [], empty="Rendering…"), None, w.deck, api_visibility="private",
+                    queue=False)
+        w.event = w.run.click(self.compare, inputs, [w.json, w.status, w.files], api_name="compare",
                               concurrency_id="model", concurrency_limit=shared.concurrency, show_progress_on=[w.status])
+        w.event.then(self.cards, w.json, w.deck, api_visibility="private", concurrency_limit=None)
         w.stop.click(shared.stop("compare"), shared.stops, None, api_visibility="private", queue=False)
         return w

@@ -88,6 +88,21 @@ def inputs_shown(choice: str | None, folder: str | None) -> tuple[list[str], boo
     return ["none", *(m for m in ("melody", "chords", "continuation", "style") if m in inputs)], "segments" in inputs
 
 
+def blank_number(label: str, **options: Any) -> gr.Textbox:
+    """A number box that can stay blank (``gr.Number`` shows 0 for "no value"): read it with :func:`number`."""
+    return gr.Textbox("", label=label, **options)
+
+
+def number(value: Any, label: str) -> float | None:
+    """A :func:`blank_number`'s value: None when blank, else the number; text that is no number is refused."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise gr.Error(f"“{label}” must be a number or blank, got {value!r}") from None
+
+
 def loudness_target(choice: str | None) -> float | None:
     """The loudness selector's value as LUFS, or None for off."""
     if choice in (None, "", "off"):

@@ -25,7 +25,20 @@ from workbench.render.prompt import Rendered, render_prompt
 from workbench.store.naming import adhoc_path
 from workbench.ui.card import TakeCards, cards_html
 from workbench.ui.conditions import prepare_uploads, ui_conditions
-from workbench.ui.context import App, P, Run, fmt, int16, loudness_target, model_name, relay, ui_errors, wav_bytes
+from workbench.ui.context import (
+    App,
+    P,
+    Run,
+    blank_number,
+    fmt,
+    int16,
+    loudness_target,
+    model_name,
+    number,
+    relay,
+    ui_errors,
+    wav_bytes,
+)
 from workbench.ui.transcribe import TranscribePanel
 
 DRAFT_MODES = ["none", "melody", "chords", "continuation", "style"]
@@ -90,12 +103,13 @@ class GenerateTab:
     # --- handlers ------------------------------------------------------------------------------------
     @ui_errors
     def generate(self, text: str, seed: str | None = None, draft_mode: str = "none", melody: str | None = None,
-                 melody_start: float | None = None, melody_end: float | None = None, continue_from: str | None = None,
+                 melody_start: float | str | None = None, melody_end: float | str | None = None,
+                 continue_from: str | None = None,
                  prompt_seconds: float | None = None, include_prompt: bool = True, model: str = DEFAULT_MODEL,
                  folder: str = "", duration: float = P.duration_s, guidance: float = P.guidance_scale,
                  temperature: float = P.temperature, top_k: float = P.top_k, top_p: float = P.top_p,
                  loudness: str = "off", stops: dict[str, int] | None = None, chords: str = "",
-                 bpm: float | None = None, beats_per_chord: float | None = None, time_signature: str = "4/4",
+                 bpm: float | None = None, beats_per_chord: float | str | None = None, time_signature: str = "4/4",
                  voicing: str = "root", audio_format: str = "wav", segments: str = "", melody_stem: str = "none",
                  decoder: str = "encodec", style: str | None = None,
                  progress: Any = gr.Progress()) -> Iterator[tuple[Any, ...]]:
@@ -112,8 +126,9 @@ class GenerateTab:
             raise gr.Error(f"file format must be one of {', '.join(FILE_SETTINGS)}, got {audio_format!r}")
         ext, *settings = FILE_SETTINGS[audio_format]
         path = adhoc_path(self.app.out, text, seed_value, ext)
-        inputs = {"melody": melody, "melody_start": melody_start, "melody_end": melody_end, "melody_stem": melody_stem,
-                  "chords": chords, "bpm": bpm, "beats_per_chord": beats_per_chord or None,
+        inputs = {"melody": melody, "melody_start": number(melody_start, "Melody start (s)"),
+                  "melody_end": number(melody_end, "Melody end (s)"), "melody_stem": melody_stem, "chords": chords,
+                  "bpm": bpm, "beats_per_chord": number(beats_per_chord, "Beats per chord"),
                   "time_signature": time_signature, "voicing": voicing, "continue_from": continue_from,
                   "prompt_seconds": prompt_seconds, "include_prompt": include_prompt, "style": style}
         conditions = ui_conditions(**draft_inputs(draft_mode, inputs), decoder=decoder,
@@ -248,15 +263,16 @@ class GenerateTab:
                 w.melody = gr.File(label="Melody (audio or MIDI)", type="filepath", height=120, elem_id="gen-melody",
                                    file_types=[".wav", ".flac", ".ogg", ".mp3", ".mid", ".midi"])
                 with gr.Row():
-                    w.melody_start = gr.Number(None, label="Melody start (s)", info="Blank: 0")
-                    w.melody_end = gr.Number(None, label="Melody end (s)", info="Blank: start + duration")
+                    w.melody_start = blank_number("Melody start (s)", info="Blank: 0", elem_id="gen-melody-start")
+                    w.melody_end = blank_number("Melody end (s)", info="Blank: start + duration",
+                                                elem_id="gen-melody-end")
                 TranscribePanel(self.app).build(w)
             with gr.Group(visible=False) as w.chords_box:
                 w.chords = gr.Textbox("", label="Chords", placeholder="Am F C G", elem_id="gen-chords",
                                       info="Symbols like Am7, F/C; N.C. is a rest (melody models only)")
                 with gr.Row():
                     w.bpm = gr.Number(100, label="BPM", elem_id="gen-bpm")
-                    w.beats_per_chord = gr.Number(None, label="Beats per chord", info="Blank: one bar")
+                    w.beats_per_chord = blank_number("Beats per chord", info="Blank: one bar")
                     w.time_signature = gr.Textbox("4/4", label="Time signature")
                 w.voicing = gr.Radio(["root", "arpeggio"], value="root", label="A chord becomes",
                                      info="its root, or its tones one per beat (the chroma holds one pitch per frame)")

@@ -15,7 +15,7 @@ from workbench.render.loops import write_loop
 from workbench.render.reproduce import reproduce
 from workbench.ui.actions import loop_note
 from workbench.ui.card import TakeCards, cards_html
-from workbench.ui.context import App, Run, relay, stars, ui_errors
+from workbench.ui.context import App, Run, blank_number, number, relay, stars, ui_errors
 from workbench.ui.curate import CuratePanel
 from workbench.ui.playhead import playhead_js
 
@@ -94,23 +94,24 @@ class HistoryTab:
                          stopped=f"take #{row['id']}: ⏹ stopped before the end.")
 
     @ui_errors
-    def loop(self, take: str, bars: float | None = None, bpm: float | None = None) -> tuple[Any, str]:
+    def loop(self, take: str, bars: float | str | None = None, bpm: float | str | None = None) -> tuple[Any, str]:
         """Write the take's seamless loop (``NAME.loop.wav``): ``(loop audio, summary)``; blank bars: as many as fit
         (1, 2, 4, 8...), blank BPM: the tempo its prompt or chords state, else the detected one."""
         row = self._row(take)
-        if bars is not None and float(bars) != int(bars):
-            raise gr.Error(f"“Bars” must be a whole number, got {bars!r}")
-        path, cut = write_loop(self.app.out / row["sidecar"], bars=int(bars) if bars else None,
-                               bpm=float(bpm) if bpm else None)
+        bars, bpm = number(bars, "Bars"), number(bpm, "BPM")
+        if bars is not None and bars != int(bars):
+            raise gr.Error(f"“Bars” must be a whole number, got {bars:g}")
+        path, cut = write_loop(self.app.out / row["sidecar"], bars=int(bars) if bars else None, bpm=bpm)
         return str(path), loop_note(self.app, row["id"], path, cut)
 
     @ui_errors
-    def retake(self, take: str, at: float | None = None, seeds: str = "1-4", stops: dict[str, int] | None = None,
+    def retake(self, take: str, at: float | str | None = None, seeds: str = "1-4", stops: dict[str, int] | None = None,
                progress: Any = gr.Progress()) -> Iterator[tuple[Any, ...]]:
         """Keep the take up to ``at`` seconds and render the rest once per seed (``workbench branch``); yields
         ``(files, summary, cards)``. Stoppable."""
         yield gr.skip(), "", cards_html(self.app, [], empty="Retaking…")
         row = self._row(take)
+        at = number(at, "Retake from (s)")
         if at is None:
             raise gr.Error("type the time to retake from, in seconds, or play the take, pause it there and use "
                            "“Playhead → time”")
@@ -152,6 +153,9 @@ class HistoryTab:
             w.table = gr.Dataframe(headers=HEADERS, type="array", interactive=False, wrap=True, max_height=380,
                                    column_widths=["5%", "12%", "31%", "8%", "8%", "7%", "3%", "4%", "22%"],
                                    label="Takes", elem_id="hist-table")
+        search_in = [w.text, w.favorites, w.min_rating, w.model]
+        browse_out = [w.table, w.gallery]
+        w.search_event = (self.browse, search_in, browse_out)
         gr.Markdown("### The take you work on", elem_id="hist-panel-title")
         with gr.Row(equal_height=False):
             with gr.Column(scale=3):
@@ -166,16 +170,16 @@ class HistoryTab:
                     w.stop = gr.Button("Stop", size="sm", variant="stop")
                 with gr.Accordion("Retake from a point", open=False, elem_id="hist-retake-box") as w.retake_box:
                     with gr.Row():
-                        w.at = gr.Number(None, label="Retake from (s)", elem_id="hist-at",
-                                         info="Type it, or play the take, pause, and use the playhead")
+                        w.at = blank_number("Retake from (s)", elem_id="hist-at",
+                                            info="Type it, or play the take, pause, and use the playhead")
                         w.seeds = gr.Textbox("1-4", label="Seeds")
                     with gr.Row():
                         w.playhead = gr.Button("Playhead → time", size="sm", elem_id="hist-playhead")
                         w.retake = gr.Button("Retake from here", size="sm", variant="primary", elem_id="hist-retake")
                 with gr.Accordion("Loop", open=False):
                     with gr.Row():
-                        w.bars = gr.Number(None, label="Bars", info="Blank: as many as fit (1, 2, 4, 8…)")
-                        w.bpm = gr.Number(None, label="BPM", info="Blank: the prompt's, else detected")
+                        w.bars = blank_number("Bars", info="Blank: as many as fit (1, 2, 4, 8…)")
+                        w.bpm = blank_number("BPM", info="Blank: the prompt's, else detected")
                     w.make_loop = gr.Button("Make loop", size="sm", elem_id="hist-loop")
                     w.loop_audio = gr.Audio(type="filepath", interactive=False, label="Loop", visible=False)
                 with gr.Row(visible=False):  # the API's rate endpoint (the cards' stars and ♥ do this in the page)
@@ -183,14 +187,11 @@ class HistoryTab:
                     w.favorite = gr.Checkbox(label="♥ Favourite")
                     w.save = gr.Button("Save rating")
                 w.curate = CuratePanel(self.app, self._row)
+                w.kept = w.curate.build(w.take, w.message, w.search_event)
         w.retakes = TakeCards(self.app).build(elem_id="hist-retakes", empty="Retakes appear here.", label="Retakes")
         w.retakes_note = gr.HTML("", elem_classes=["facts"])
         w.retake_files = gr.File(label="Retakes and their contact sheet", file_count="multiple", interactive=False,
                                  visible=False)
-        search_in = [w.text, w.favorites, w.min_rating, w.model]
-        browse_out = [w.table, w.gallery]
-        w.search_event = (self.browse, search_in, browse_out)
-        w.kept = w.curate.build(w.take, w.message, w.search_event)
         w.run.click(self.search, search_in, w.table, api_name="history", concurrency_limit=None).then(
             self.browse, search_in, browse_out, api_visibility="private", concurrency_limit=None)
         w.text.submit(self.browse, search_in, browse_out, api_visibility="private", concurrency_limit=None)

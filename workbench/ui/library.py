@@ -16,9 +16,9 @@ from workbench.library.prompts import Library, Prompt, load_libraries
 from workbench.library.selection import select
 from workbench.models.registry import DEFAULT_MODEL
 from workbench.render.batch import plan_jobs, render_jobs
-from workbench.store.naming import imported_prompts_path, sidecar_path_for
+from workbench.store.naming import imported_prompts_path
 from workbench.ui.card import TakeCards, cards_html
-from workbench.ui.context import App, Run, loudness_target, model_name, relay, ui_errors
+from workbench.ui.context import App, Run, blank_number, loudness_target, model_name, number, relay, ui_errors
 
 TABLE_HEADERS = ["entry", "tags", "settings", "seeds", "text"]
 RESULT_HEADERS = ["entry", "seed", "status", "file"]
@@ -147,14 +147,14 @@ class LibraryTab:
 
     @ui_errors
     def render(self, names: list[str] | None = None, uploads: list[str] | None = None,
-               selected: list[str] | None = None,
-               seeds: str | None = None, duration: float | None = None, model: str = DEFAULT_MODEL, folder: str = "",
+               selected: list[str] | None = None, seeds: str | None = None, duration: float | str | None = None,
+               model: str = DEFAULT_MODEL, folder: str = "",
                loudness: str = "off", stops: dict[str, int] | None = None,
                progress: Any = gr.Progress()) -> Iterator[tuple[Any, ...]]:
         """Render the selected entries (entry x seed) resumably into ``<out>/<library>/<entry>/s<seed>.wav``;
-        yields ``(results table, summary, cards)``: first cleared, then heartbeats, then every take as a
+        yields ``(results table, summary)``: first cleared, then heartbeats, then every take as a
         card (those done earlier too)."""
-        yield [], "Rendering…", cards_html(self.app, [], empty="Rendering…")
+        yield [], "Rendering…"
         if not selected:
             raise gr.Error("select entries first: click rows of the table, or 'Select all shown'")
         wanted = set(selected)
@@ -163,7 +163,7 @@ class LibraryTab:
         if unknown:
             raise gr.Error(f"no entry {', '.join(sorted(unknown))} in the chosen prompt files")
         jobs = plan_jobs(prompts, self.app.out, seeds=parse_seeds(seeds) if (seeds or "").strip() else None,
-                         model=model_name(model, folder), settings={"duration": duration or None})
+                         model=model_name(model, folder), settings={"duration": number(duration, "Duration (s)")})
         job = Run.start(stops, "library")
 
         def work(emit: Any) -> Any:
@@ -172,13 +172,14 @@ class LibraryTab:
                                loudness=loudness_target(loudness), should_stop=job.should_stop,
                                on_take=lambda update: emit("progress", (update.done, update.total)))
 
-        def finished(result: Any) -> tuple[Any, ...]:
-            shown = [item.sidecar for item in result.done] + [sidecar_path_for(job.path) for job in result.skipped]
-            return results_table(self.app, result), summary(result), cards_html(self.app, shown)
+        yield from relay(work, progress, desc="takes", job=job, outputs=2,
+                         result=lambda result: (results_table(self.app, result), summary(result)),
+                         stopped=([], "⏹ Stopped: finished takes are kept; render again to resume."))
 
-        yield from relay(work, progress, desc="takes", job=job, outputs=3, result=finished,
-                         stopped=([], "⏹ Stopped: finished takes are kept; render again to resume.",
-                                  cards_html(self.app, [], empty="Stopped.")))
+    def cards(self, rows: list[list[Any]] | None) -> str:
+        """The cards of the takes a render wrote or found done (the results table's files)."""
+        files = [row[3] for row in rows or [] if len(row) > 3 and not str(row[2]).startswith("FAILED")]
+        return cards_html(self.app, files, empty="Nothing rendered.")
 
     # --- layout --------------------------------------------------------------------------------------
     def build(self, shared: SimpleNamespace) -> SimpleNamespace:
@@ -209,8 +210,7 @@ class LibraryTab:
             w.selected = gr.Dropdown([], multiselect=True, label="Selected entries", scale=5, allow_custom_value=True)
             w.select_all = gr.Button("Select all shown", size="sm", scale=1)
             w.seeds = gr.Textbox(label="Seeds", placeholder="from the files", scale=1)
-            w.duration = gr.Number(None, label="Duration (s)", info="Blank: each file's own", scale=1,
-                                   elem_id="lib-duration")
+            w.duration = blank_number("Duration (s)", info="Blank: each file's own", scale=1, elem_id="lib-duration")
         with gr.Row():
             w.run = gr.Button("Render selected", variant="primary", scale=3, elem_id="lib-run")
             w.stop = gr.Button("Stop", variant="stop", scale=1)
@@ -231,9 +231,12 @@ class LibraryTab:
                            api_visibility="private", queue=False)
         inputs = [w.names, w.uploads, w.selected, w.seeds, w.duration, shared.model, shared.folder, shared.loudness,
                   shared.stops]
-        w.event = w.run.click(self.render, inputs, [w.results, w.status, w.deck], api_name="library_render",
+        w.run.click(lambda: cards_html(self.app, [], empty="Rendering…"), None, w.deck, api_visibility="private",
+                    queue=False)
+        w.event = w.run.click(self.render, inputs, [w.results, w.status], api_name="library_render",
                               concurrency_id="model", concurrency_limit=shared.concurrency,
                               show_progress_on=[w.status])
+        w.event.then(self.cards, w.results, w.deck, api_visibility="private", concurrency_limit=None)
         w.stop.click(shared.stop("library"), shared.stops, None, api_visibility="private", queue=False)
         return w
 
