@@ -118,7 +118,7 @@ class CardActions:
 
         yield gr.skip(), f"take #{row['id']}: rendering it again with {html.escape(row['model'])}…", *unchanged
         yield from relay(work, progress, desc="reproducing", job=run, outputs=2 + len(TARGETS), result=said,
-                         stopped=(gr.skip(), f"take #{row['id']}: ⏹ stopped before the end.", *unchanged))
+                         stopped=(gr.skip(), f"take #{row['id']}: stopped before the end.", *unchanged))
 
     @staticmethod
     def _targets(**changes: Any) -> tuple[Any, ...]:

@@ -83,7 +83,7 @@ class BatchTab:
             return table(), f"{update.done}/{update.total} takes…", names, cards()
 
         yield from relay(work, progress, desc="decoding", job=run, outputs=4, result=done, event=take,
-                         stopped=lambda _stop: (table(), "⏹ Stopped: finished takes are kept; run the same batch "
+                         stopped=lambda _stop: (table(), "Stopped: finished takes are kept; run the same batch "
                                                          "again to resume.", names, cards()))
 
     def build(self, shared: SimpleNamespace) -> SimpleNamespace:

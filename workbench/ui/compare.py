@@ -61,7 +61,7 @@ class CompareTab:
         yield skip, f"Rendering {len(seed_list)} seeds…", skip
         yield from relay(work, progress, desc=f"{len(seed_list)} seeds", job=run, outputs=3,
                          result=lambda done: self._finished(text, *done),
-                         stopped=([], "⏹ Stopped before the end: nothing was written.", None))
+                         stopped=([], "Stopped before the end: nothing was written.", None))
 
     def _finished(self, text: str, rendered: list[Rendered], index: Path) -> tuple[Any, ...]:
         takes = [take_facts(self.app, item) for item in rendered]

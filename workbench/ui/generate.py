@@ -83,12 +83,15 @@ def take_facts(app: App, item: Rendered) -> dict[str, Any]:
         "codes": app.rel(item.path.with_name(item.record["codes"]["file"])), "wall_s": round(take.wall_s, 2),
         "cost": take.cost, "timeline": timeline(take.text, take.segments, take.duration_s) if take.segments else None,
         "decoder": (take.extra.get("decoder") or {}).get("source", "encodec"),
+        "stopped_at_s": take.extra.get("stopped_at_s"), "asked_s": take.extra.get("asked_s"),
     }
 
 
 def facts_line(facts: dict[str, Any]) -> str:
     """A written take in one line: where it went, what it cost, its timeline."""
-    cost = cost_summary(facts.get("cost") or {}) or f"{facts['wall_s']} s"
+    stopped = facts.get("stopped_at_s")
+    cost = (f"kept from a stop at {stopped:g} s of {facts['asked_s']:g} s" if stopped is not None
+            else cost_summary(facts.get("cost") or {}) or f"{facts['wall_s']} s")
     said = (f"take #{facts['take_id']} · seed {facts['seed']} · {facts['duration_s']:.2f} s · "
             f"{fmt(facts['loudness_lufs'])} LUFS — <code>{facts['audio']}</code> · {cost}")
     return said + (f"<br>timeline: {facts['timeline']}" if facts.get("timeline") else "")
@@ -170,10 +173,10 @@ class GenerateTab:
         skip = gr.skip()
         if stop.keep is None:
             return (cards_html(self.app, [], empty="Stopped before the first whole frame: nothing to keep."),
-                    "⏹ Stopped: nothing was written.", skip, skip, skip, gr.Row(visible=False), None)
+                    "Stopped: nothing was written.", skip, skip, skip, gr.Row(visible=False), None)
         made = stop.partial[0].duration_s
         return (cards_html(self.app, [], empty=f"Stopped at {made:.2f} s of {asked_s:g} s."),
-                f"⏹ Stopped at {made:.2f} s of {asked_s:g} s: keep what you heard as a take of {made:.2f} s "
+                f"Stopped at {made:.2f} s of {asked_s:g} s: keep what you heard as a take of {made:.2f} s "
                 "(it reproduces exactly), or discard it.", skip, skip, skip, gr.Row(visible=True), stop)
 
     @ui_errors

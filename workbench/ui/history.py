@@ -91,7 +91,7 @@ class HistoryTab:
 
         yield f"take #{row['id']}: re-rendering with {row['model']}…"
         yield from relay(work, progress, desc="re-rendering", job=run, outputs=1, result=said,
-                         stopped=f"take #{row['id']}: ⏹ stopped before the end.")
+                         stopped=f"take #{row['id']}: stopped before the end.")
 
     @ui_errors
     def loop(self, take: str, bars: float | str | None = None, bpm: float | str | None = None) -> tuple[Any, str]:
@@ -132,7 +132,7 @@ class HistoryTab:
 
         yield gr.skip(), f"take #{row['id']}: retaking from {float(at):g} s with {len(seed_list)} seed(s)…", gr.skip()
         yield from relay(work, progress, desc="retakes", job=run, outputs=3, result=said,
-                         stopped=(gr.skip(), f"take #{row['id']}: ⏹ stopped before the end: nothing was written.",
+                         stopped=(gr.skip(), f"take #{row['id']}: stopped before the end: nothing was written.",
                                   cards_html(self.app, [], empty="Stopped.")))
 
     def build(self, shared: SimpleNamespace) -> SimpleNamespace:

@@ -130,7 +130,8 @@ class LibraryTab:
         if prompt.notes:
             lines.append(f"notes: {prompt.notes}")
         chosen = list(dict.fromkeys([*(selected or []), key(prompt)]))
-        return "\n".join(lines), gr.Dataframe(expansion, headers=headers), chosen, key(prompt)
+        return ("\n".join(lines), gr.Dataframe(expansion, headers=headers), chosen, key(prompt),
+                gr.Accordion(open=bool(expansion)))
 
     @ui_errors
     def import_sheet(self, upload: str | None, uploads: list[str] | None = None) -> tuple[str, list[str]]:
@@ -174,7 +175,7 @@ class LibraryTab:
 
         yield from relay(work, progress, desc="takes", job=job, outputs=2,
                          result=lambda result: (results_table(self.app, result), summary(result)),
-                         stopped=([], "⏹ Stopped: finished takes are kept; render again to resume."))
+                         stopped=([], "Stopped: finished takes are kept; render again to resume."))
 
     def cards(self, rows: list[list[Any]] | None) -> str:
         """The cards of the takes a render wrote or found done (the results table's files)."""
@@ -185,26 +186,28 @@ class LibraryTab:
     def build(self, shared: SimpleNamespace) -> SimpleNamespace:
         w = SimpleNamespace()
         files = prompt_files(self.app)
+        with gr.Row(equal_height=True):
+            w.names = gr.Dropdown(files, value=files, multiselect=True, label=f"Prompt files in {self.app.prompts}",
+                                  scale=3, elem_id="lib-files")
+            w.tags = gr.Dropdown([], multiselect=True, label="Tags (any of)", scale=2, elem_id="lib-tags")
+            w.text = gr.Textbox(label="Text filter", placeholder="e.g. night, 120 BPM (Enter)", scale=2,
+                                elem_id="lib-text")
+        w.table = gr.Dataframe(headers=TABLE_HEADERS, type="array", interactive=False, wrap=True, max_height=520,
+                               column_widths=["22%", "14%", "16%", "8%", "40%"],
+                               label="Entries (click a row for details and to select it)", elem_id="lib-table")
         with gr.Row(equal_height=False):
-            with gr.Column(scale=2, min_width=260):
-                w.names = gr.CheckboxGroup(files, value=files, label=f"Prompt files in {self.app.prompts}")
-                w.uploads = gr.File(label="Or upload prompt files (.toml)", file_count="multiple", type="filepath",
+            w.details = gr.Markdown("Click an entry to see its details.", elem_classes=["facts"])
+            w.use = gr.Button("Use in Create", size="sm", scale=0, min_width=150, elem_id="lib-use")
+        with gr.Accordion("Template matrix expansion", open=False) as w.expansion_box:
+            w.expansion = gr.Dataframe(headers=["id", "text"], interactive=False, wrap=True, max_height=240,
+                                       label="Template matrix expansion")
+        with gr.Accordion("Upload prompt files, or import them from CSV / JSON Lines", open=False):
+            with gr.Row(equal_height=True):
+                w.uploads = gr.File(label="Prompt files (.toml)", file_count="multiple", type="filepath",
                                     file_types=[".toml"], height=120)
-                with gr.Accordion("Import prompts from CSV / JSON Lines", open=False):
-                    w.sheet = gr.File(label="A .csv with a header row (text, tags, seeds, bpm…) or a .jsonl",
-                                      type="filepath", file_types=[".csv", ".jsonl"], height=100)
-                    w.imported = gr.Markdown()
-                w.tags = gr.Dropdown([], multiselect=True, label="Tags (any of)")
-                w.text = gr.Textbox(label="Text filter", placeholder="e.g. night, 120 BPM")
-            with gr.Column(scale=7):
-                w.table = gr.Dataframe(headers=TABLE_HEADERS, type="array", interactive=False, wrap=True,
-                                       max_height=520, column_widths=["22%", "14%", "16%", "8%", "40%"],
-                                       label="Entries (click a row for details and to select it)", elem_id="lib-table")
-                with gr.Row(equal_height=False):
-                    w.details = gr.Markdown("Click an entry to see its details.", elem_classes=["facts"])
-                    w.use = gr.Button("Use in Create", size="sm", scale=0, min_width=150, elem_id="lib-use")
-                w.expansion = gr.Dataframe(headers=["id", "text"], interactive=False, wrap=True, max_height=240,
-                                           label="Template matrix expansion")
+                w.sheet = gr.File(label="A .csv with a header row (text, tags, seeds, bpm…) or a .jsonl",
+                                  type="filepath", file_types=[".csv", ".jsonl"], height=120)
+            w.imported = gr.Markdown()
         w.clicked = gr.State(None)
         with gr.Row(equal_height=True):
             w.selected = gr.Dropdown([], multiselect=True, label="Selected entries", scale=5, allow_custom_value=True)
@@ -225,7 +228,8 @@ class LibraryTab:
         w.load_event = (self.browse, browse_in, browse_out)
         w.sheet.upload(self.import_sheet, [w.sheet, w.uploads], [w.imported, w.uploads], api_visibility="private",
                        concurrency_limit=None)
-        w.table.select(self.details, [w.names, w.uploads, w.selected], [w.details, w.expansion, w.selected, w.clicked],
+        w.table.select(self.details, [w.names, w.uploads, w.selected],
+                       [w.details, w.expansion, w.selected, w.clicked, w.expansion_box],
                        api_visibility="private", concurrency_limit=None)
         w.select_all.click(lambda rows: [r[0] for r in rows or [] if r and r[0]], w.table, w.selected,
                            api_visibility="private", queue=False)
