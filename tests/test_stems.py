@@ -98,6 +98,18 @@ def test_stems_are_deterministic_and_never_overwritten_without_force(take, split
     assert _samples_sha256(again.paths) == before
 
 
+def test_a_deleted_take_takes_its_stems_to_the_trash_and_back(take, split):
+    from workbench.store.trash import Trash
+
+    trash = Trash(History(take.parent.parent))
+    item = trash.delete("takes/s4.wav")
+    assert not any(path.exists() for path in [*split.paths.values(), *split.sidecars.values()])
+    assert sorted(rel for rel in item.files if ".stem-" in rel) == sorted(
+        f"takes/{path.name}" for path in [*split.paths.values(), *split.sidecars.values()])
+    assert trash.restore(item.name) == item.take_id  # the take's own sidecar is indexed, not a stem's
+    assert all(path.exists() for path in [*split.paths.values(), *split.sidecars.values()])
+
+
 def test_the_stems_command(take, split, capsys):
     from workbench.cli.app import main
 

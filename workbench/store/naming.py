@@ -11,6 +11,7 @@ output folder.
 
 from __future__ import annotations
 
+import glob
 import itertools
 import re
 from collections.abc import Callable
@@ -92,7 +93,8 @@ def stem_path_for(audio_path: str | Path, source: str) -> Path:
 def stem_paths_of(audio_path: str | Path) -> list[Path]:
     """The stems of the take ``x`` that exist (``x.stem-*.wav``) and their sidecars, sorted."""
     base = stem(audio_path)
-    return sorted(base.parent.glob(f"{base.name}{STEM}*.wav")) + sorted(base.parent.glob(f"{base.name}{STEM}*.json"))
+    pattern = glob.escape(base.name) + STEM
+    return sorted(base.parent.glob(f"{pattern}*.wav")) + sorted(base.parent.glob(f"{pattern}*.json"))
 
 
 def take_path(out_dir: str | Path, library: str, entry_id: str, seed: int, ext: str = ".wav") -> Path:
