@@ -177,3 +177,47 @@ def test_the_contact_sheet_shows_sorts_and_filters_by_tempo_and_key(written):
     assert 'data-key="C major" data-key-rank="0"' in measured[1] and 'data-key-rank="19"' in measured[0]
     assert 'data-bpm=""' in measured[2] and "asked 110 BPM, measured unknown" in measured[2]
     assert '<option>C major</option><option>A minor</option></select>' in page and 'id="sort"' in page
+
+
+@pytest.mark.browser
+def test_the_contact_sheet_sorts_and_filters_in_a_browser(tmp_path):
+    """Debian's Chromium runs the sheet's script: sort by tempo and by key (unknown last), filter by a tempo range, a
+    key and the flag."""
+    from pathlib import Path
+
+    from workbench.store.contact import write_contact_sheet
+
+    chromium = Path("/usr/bin/chromium")
+    if not chromium.exists():
+        pytest.skip(f"Debian's Chromium is not installed at {chromium}")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    measured = [Versus(None, None, 128.0, "A minor"), Versus(None, None, None, None),
+                Versus(90.0, None, 91.0, "D major"), Versus(None, "C major", 60.2, "E minor")]
+    rows = [{"audio": tmp_path / f"s{n}.wav", "image": tmp_path / f"s{n}.png", "seed": n, "duration_s": 8.0,
+             "sidecar": tmp_path / f"s{n}.json", "versus": v} for n, v in enumerate(measured, start=1)]
+    sheet = write_contact_sheet(tmp_path, "sheet", rows)
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(chromium), args=["--headless", "--no-sandbox"])
+        try:
+            page = browser.new_page()
+            page.goto(sheet.as_uri())
+            shown = lambda: page.eval_on_selector_all(  # noqa: E731
+                "figure", "cards => cards.filter(c => c.style.display !== 'none').map(c => c.querySelector"
+                "('figcaption').textContent)")
+            assert shown() == ["seed 1", "seed 2", "seed 3", "seed 4"]
+            page.select_option("#sort", "bpm")
+            assert shown() == ["seed 4", "seed 3", "seed 1", "seed 2"]
+            page.select_option("#sort", "key")
+            assert shown() == ["seed 3", "seed 4", "seed 1", "seed 2"]  # D major, E minor, A minor, unknown
+            page.fill("#bpm-min", "80")
+            page.fill("#bpm-max", "130")
+            assert shown() == ["seed 3", "seed 1"]
+            page.select_option("#key", "A minor")
+            assert shown() == ["seed 1"]
+            page.fill("#bpm-min", "")
+            page.fill("#bpm-max", "")
+            page.select_option("#key", "")
+            page.check("#flagged")
+            assert shown() == ["seed 4"]  # asked C major, measured E minor
+        finally:
+            browser.close()

@@ -74,6 +74,7 @@ def write_contact_sheet(folder: str | Path, title: str, rows: Sequence[dict[str,
     folder = Path(folder)
     cards = []
     keys: set[str] = set()
+    measured = any(row.get("versus") is not None for row in rows)
     for order, row in enumerate(rows):
         audio_rel = html.escape(os.path.relpath(row["audio"], folder))
         image_rel = html.escape(os.path.relpath(row["image"], folder))
@@ -100,7 +101,7 @@ def write_contact_sheet(folder: str | Path, title: str, rows: Sequence[dict[str,
 .take{{background:#1c1c24;padding:1em;border-radius:8px;margin:0}} img{{display:block;max-width:100%}}
 audio{{width:100%;margin:.5em 0}} code{{color:#9cf;font-size:.85em}} figcaption{{font-weight:bold}}
 .off{{color:#f97}} .tools{{margin-bottom:1em}} .tools *{{margin-right:.4em}}</style>
-</head><body><h1>{html.escape(title)}</h1>{_tools(keys)}<div class="grid">
+</head><body><h1>{html.escape(title)}</h1>{_tools(keys) if measured else ""}<div class="grid">
 {chr(10).join(cards)}
 </div>{_SCRIPT}</body></html>
 """
@@ -140,7 +141,7 @@ def _measured(versus: Versus | None, order: int) -> str:
 
 
 def _tools(keys: set[str]) -> str:
-    """The sort and filter bar (only when some card has a measured key or tempo line)."""
+    """The sort and filter bar over the cards' tempo-and-key lines; ``keys``: the keys measured on the sheet."""
     options = "".join(f'<option>{html.escape(key)}</option>'
                       for key in sorted(keys, key=key_rank))
     return ('<form class="tools" onsubmit="return false">sort <select id="sort"><option value="order">as rendered'

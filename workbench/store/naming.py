@@ -26,7 +26,7 @@ SIDECAR, CODES, SPECTROGRAM, RECONSTRUCTION, TOKEN_IMAGE = ".json", ".codes.npz"
 #: A take's loop (``x.loop.wav``) and the loop's record (``x.loop.json``, see :mod:`workbench.render.loops`).
 LOOP, LOOP_SIDECAR = ".loop.wav", ".loop.json"
 #: What a stem's suffix starts with: ``x.stem-<source>.wav`` beside the take ``x.wav`` (see
-#: :mod:`workbench.render.stems`); a take's own name never holds a dot, so no stem is ever another take's name.
+#: :mod:`workbench.render.stems`); the names the workbench gives takes hold no dot, so a stem's is never one of them.
 STEM = ".stem-"
 
 
