@@ -30,7 +30,7 @@ FLAG = "⚑"
 class Versus:
     """The tempo and key a take's prompt asked for (None: it asked none) and those measured (None: unknown).
 
-    ``measured`` is False for a take written before tempo and key were measured (``workbench analyze`` fills them).
+    ``measured`` is False for a take written before tempo and key were measured (:func:`measure_take` fills them).
     """
 
     asked_bpm: float | None
@@ -82,9 +82,9 @@ class Versus:
         return text
 
     def text(self) -> str:
-        """Both, ``" · "`` between them (``not measured: run workbench analyze`` for an old take)."""
+        """Both, ``" · "`` between them (``tempo and key not measured`` for a take written before they were)."""
         if not self.measured:
-            return "tempo and key not measured: run 'workbench analyze' on it"
+            return "tempo and key not measured (written before they were)"
         return f"{self.tempo_text()} · {self.key_text()}"
 
 
