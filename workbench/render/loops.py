@@ -2,8 +2,9 @@
 follows the loop's end crossfaded (equal power) into its head, so that the loop plays around without a click.
 
 ``NAME.wav`` gives ``NAME.loop.wav`` and its record ``NAME.loop.json`` (kind ``musicgen-workbench.loop``).
-The tempo is the one asked for, else the one the take's sidecar records (its chords, its prompt file's ``bpm``, or a
-tempo its prompt states, "80 BPM"), else estimated with librosa's beat tracker and recorded as estimated. librosa
+The tempo is the one asked for, else the one the take's sidecar records (its prompt file's ``bpm``, its chords, or a
+tempo its prompt states, "80 BPM"; else the tempo measured when the take was written), else estimated with librosa's
+beat tracker and recorded as estimated. librosa
 also finds the first beat. Unless asked for a number of bars, a loop is as long as fits: 1, 2, 4, 8... bars.
 """
 
@@ -23,7 +24,8 @@ from workbench.core.atomic import write_bytes
 from workbench.core.audio import read_audio, write_audio
 from workbench.core.errors import DraftError, ParamsError
 from workbench.core.hashing import file_sha256
-from workbench.core.music import COMMON_TIME, MAX_BARS, beats_per_bar, check_bpm, stated_bpm
+from workbench.core.music import COMMON_TIME, MAX_BARS, beats_per_bar, check_bpm
+from workbench.store.measured import asked_tempo
 from workbench.store.naming import LOOP, LOOP_SIDECAR, companion
 from workbench.store.sidecar import read_sidecar
 
@@ -147,16 +149,17 @@ def make_loop(audio: np.ndarray, sample_rate: int, *, bars: int | None = None, b
 
 
 def recorded_tempo(record: dict[str, Any]) -> tuple[float | None, str, str]:
-    """The tempo a take sidecar records and where from — its chords draft (``"chords"``), else its prompt file's
-    ``bpm`` (``"prompt file"``), else a tempo its prompt's words state ("80 BPM": ``"prompt"``) — and its time
-    signature."""
+    """The tempo a take sidecar gives and where from — the one its prompt asked for
+    (:func:`workbench.store.measured.asked_tempo`: its prompt file, chords or text), else the one measured when it
+    was written (``"measured"``, :mod:`workbench.analysis.tempo_key`) — and its time signature."""
     chords = (record.get("draft") or {}).get("chords") or {}
     prompt = record.get("prompt") or {}
     signature = chords.get("time_signature") or prompt.get("time_signature") or COMMON_TIME
-    for bpm, source in ((chords.get("bpm"), "chords"), (prompt.get("bpm"), "prompt file"),
-                        (stated_bpm(str(prompt.get("text") or "")), "prompt")):
-        if isinstance(bpm, (int, float)) and not isinstance(bpm, bool):
-            return float(bpm), signature, source
+    bpm, source = asked_tempo(record)
+    if bpm is None:
+        bpm, source = (record.get("analysis") or {}).get("bpm"), "measured"
+    if isinstance(bpm, (int, float)) and not isinstance(bpm, bool):
+        return float(bpm), signature, source
     return None, signature, "estimated"
 
 

@@ -145,9 +145,11 @@ def render_seeds(
 def contact_row(item: Rendered) -> dict[str, Any]:
     """A written take's card on a contact sheet (its spectrogram PNG is written beside it)."""
     from workbench.store.contact import write_spectrogram
+    from workbench.store.measured import versus
 
     image = write_spectrogram(spectrogram_path_for(item.path), item.take.audio, item.take.sample_rate)
     audio = item.record["audio"]
     return {"audio": item.path, "image": image, "seed": item.take.seed, "duration_s": item.take.duration_s,
             "peak_dbfs": audio["peak_dbfs"], "loudness_lufs": audio["loudness_lufs"],
-            "adherence": item.take.extra.get("melody_adherence"), "sidecar": item.sidecar, "cost": item.take.cost}
+            "adherence": item.take.extra.get("melody_adherence"), "sidecar": item.sidecar, "cost": item.take.cost,
+            "versus": versus(item.record)}

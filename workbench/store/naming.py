@@ -1,7 +1,8 @@
 """Every name the workbench gives a file, in one place: where takes go and what sits beside them.
 
 A take ``x.wav`` (or ``.flac``) has companions beside it: ``x.json`` (sidecar), ``x.codes.npz`` (codes), ``x.png``
-(spectrogram), and once cut ``x.loop.wav`` + ``x.loop.json`` (a loop). A token file ``x.codes.npz`` has ``x.wav``
+(spectrogram), once cut ``x.loop.wav`` + ``x.loop.json`` (a loop), and once split ``x.stem-drums.wav`` +
+``x.stem-drums.json`` and so on for each source (its stems). A token file ``x.codes.npz`` has ``x.wav``
 (decoded), ``x.recon.wav`` (codec round trip) and ``x.tokens.png`` (token grid). Folders under the output folder:
 ``<library>/<entry>/`` (library renders), ``takes/`` (one-off takes), ``seeds/`` (seed sweeps), ``tokens/``
 (tokenized uploads), ``drafts/`` (copies of uploaded drafts), ``exports/`` (zips of takes), ``imported/`` (prompt
@@ -11,6 +12,7 @@ inside the output folder.
 
 from __future__ import annotations
 
+import glob
 import itertools
 import re
 from collections.abc import Callable
@@ -24,6 +26,9 @@ from workbench.core.slugs import is_slug, slug, slugify
 SIDECAR, CODES, SPECTROGRAM, RECONSTRUCTION, TOKEN_IMAGE = ".json", ".codes.npz", ".png", ".recon.wav", ".tokens.png"
 #: A take's loop (``x.loop.wav``) and the loop's record (``x.loop.json``, see :mod:`workbench.render.loops`).
 LOOP, LOOP_SIDECAR = ".loop.wav", ".loop.json"
+#: What a stem's suffix starts with: ``x.stem-<source>.wav`` beside the take ``x.wav`` (see
+#: :mod:`workbench.render.stems`); the names the workbench gives takes hold no dot, so a stem's is never one of them.
+STEM = ".stem-"
 
 
 def _stamp() -> str:
@@ -72,6 +77,25 @@ def reconstruction_path_for(path: str | Path) -> Path:
 def token_image_path_for(tokens: str | Path) -> Path:
     """``x.codes.npz`` -> ``x.tokens.png``: the picture of a token file's codes."""
     return companion(tokens, TOKEN_IMAGE)
+
+
+def stem_path_for(audio_path: str | Path, source: str) -> Path:
+    """``x.wav``, ``"drums"`` -> ``x.stem-drums.wav``: a stem of the take ``x`` (always WAV); its sidecar is
+    :func:`sidecar_path_for` of it (``x.stem-drums.json``).
+
+    Raises:
+        ParamsError: a source name that is not a slug (Demucs names its sources ``drums``, ``bass``...).
+    """
+    if not is_slug(source):
+        raise ParamsError(f"stem source {source!r} is not a slug (lowercase letters, digits, '-')")
+    return companion(audio_path, f"{STEM}{source}.wav")
+
+
+def stem_paths_of(audio_path: str | Path) -> list[Path]:
+    """The stems of the take ``x`` that exist (``x.stem-*.wav``) and their sidecars, sorted."""
+    base = stem(audio_path)
+    pattern = glob.escape(base.name) + STEM
+    return sorted(base.parent.glob(f"{pattern}*.wav")) + sorted(base.parent.glob(f"{pattern}*.json"))
 
 
 def take_path(out_dir: str | Path, library: str, entry_id: str, seed: int, ext: str = ".wav") -> Path:

@@ -8,6 +8,8 @@ Schema 1 (``<name>.json`` beside ``<name>.wav``)::
     device, dtype, kernels (absent = torch), sample_rate, num_samples, duration_s
     audio{file, format, subtype, lossy, sample_rate, channels, sha256, peak_dbfs, loudness_lufs, loudness_target},
     audio_sha256
+    analysis{bpm, key, beat_strength, key_strength, method}: the tempo and key measured from the audio as written
+    (:mod:`workbench.analysis.tempo_key`; bpm and key None when unknown; absent from sidecars written before it)
     codes{file, shape}, codes_sha256
     draft (melody / chords / continuation / branch record, file names relative to the sidecar, sha256), windows,
     extra, wall_s, batch_size, cost{wall_s, steps, steps_per_s, realtime_factor, peak_rss_gb | peak_cuda_gb,
@@ -123,11 +125,19 @@ def read_sidecar(path: str | Path) -> dict[str, Any]:
         raise ProvenanceError(f"{path}: field 'model.name' must be a string")
     if not isinstance(record["audio"].get("file"), str) or not isinstance(record["codes"].get("file"), str):
         raise ProvenanceError(f"{path}: fields 'audio.file' and 'codes.file' must be strings")
+    analysis = record.get("analysis")
+    if analysis is not None and not (isinstance(analysis, dict) and _number_or_none(analysis.get("bpm"))
+                                     and isinstance(analysis.get("key"), (str, type(None)))):
+        raise ProvenanceError(f"{path}: field 'analysis' must hold a number or null 'bpm' and a text or null 'key'")
     try:
         GenerationParams.from_dict(record["params"])
     except ParamsError as error:
         raise ProvenanceError(f"{path}: params: {error}") from None
     return record
+
+
+def _number_or_none(value: Any) -> bool:
+    return value is None or (isinstance(value, (int, float)) and not isinstance(value, bool))
 
 
 def sidecar_params(record: dict[str, Any]) -> GenerationParams:

@@ -131,8 +131,8 @@ class CardActions:
 def loop_note(app: App, take_id: int, path: Any, cut: Any) -> str:
     """What a written loop is, with a player and its file."""
     source = {"given": "as given", "chords": "the chords' tempo", "prompt file": "the prompt file's tempo",
-              "prompt": "the tempo the prompt states", "estimated": "estimated from the audio"}.get(cut.bpm_source,
-                                                                                               cut.bpm_source)
+              "prompt": "the tempo the prompt states", "measured": "measured when it was written",
+              "estimated": "estimated from the audio"}.get(cut.bpm_source, cut.bpm_source)
     return (f"take #{take_id}: <b>{cut.bars}-bar loop</b>, {cut.audio.shape[-1] / cut.sample_rate:.3f} s at "
             f"{cut.bpm:.2f} BPM ({source}) from {cut.start_s:.3f} s "
             f'<audio controls src="{file_url(path)}" style="width:100%;height:36px"></audio>'
