@@ -34,10 +34,9 @@ def load_demucs(name: str = DEFAULT_MODEL) -> Any:
         from demucs.pretrained import get_model
     except ImportError as error:
         raise ModelNotFoundError(f"{INSTALL} ({error})") from None
-    if hub_offline() and not is_local(name):
-        raise ModelNotFoundError(f"Demucs model {name!r} could not be loaded (it is not on this machine and "
-                                 f"HF_HUB_OFFLINE=1 forbids downloading it): run once online to cache it; offline "
-                                 f"only {TEST_MODEL!r} (random weights, for tests) is available")
+    why = unavailable(name)
+    if why:
+        raise ModelNotFoundError(why)
     try:
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(0)
@@ -48,6 +47,16 @@ def load_demucs(name: str = DEFAULT_MODEL) -> Any:
         first = str(error).splitlines()[0] if str(error) else type(error).__name__
         raise ModelNotFoundError(f"Demucs model {name!r} could not be loaded ({first}); without the network only "
                                  f"{TEST_MODEL!r} (random weights, for tests) is available") from None
+
+
+def unavailable(name: str) -> str | None:
+    """Why the Demucs model ``name`` cannot load here now (offline, and not on this machine), or None when it can
+    (checked without loading it: the UI hides what cannot work)."""
+    if hub_offline() and not is_local(name):
+        return (f"Demucs model {name!r} could not be loaded (it is not on this machine and HF_HUB_OFFLINE=1 forbids "
+                f"downloading it): run once online to cache it; offline only {TEST_MODEL!r} (random weights, for "
+                "tests) is available")
+    return None
 
 
 def is_local(name: str) -> bool:
@@ -124,4 +133,4 @@ def sum_to_mixture(mixture: np.ndarray, sources: dict[str, np.ndarray]) -> tuple
     return {name: (source + share).astype(np.float32) for name, source in sources.items()}, level
 
 
-__all__ = ["DEFAULT_MODEL", "TEST_MODEL", "is_local", "load_demucs", "separate", "sum_to_mixture"]
+__all__ = ["DEFAULT_MODEL", "TEST_MODEL", "is_local", "load_demucs", "separate", "sum_to_mixture", "unavailable"]

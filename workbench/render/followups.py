@@ -9,12 +9,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from workbench.analysis.separate import DEFAULT_MODEL as STEMS_MODEL
+from workbench.analysis.separate import unavailable as demucs_unavailable
 from workbench.core.decoders import mbd_refusal as decoder_refusal
 from workbench.models.catalog import model_inputs
 from workbench.models.registry import BUILTIN, resolve
 
 #: Everything a take card can do, in the order it offers them.
-ACTIONS = ("seed", "melody", "extend", "retake", "loop", "reproduce")
+ACTIONS = ("seed", "melody", "extend", "retake", "loop", "stems", "analyze", "reproduce")
 #: The longest stretch of a take an extension continues from, seconds (the rest of the model's window is new music).
 EXTEND_PROMPT_S = 5.0
 
@@ -26,11 +28,17 @@ def _backend(model: str) -> str:
         return "unknown"
 
 
-def unavailable(record: dict[str, Any]) -> dict[str, str]:
-    """The actions of :data:`ACTIONS` that cannot work on the take a sidecar ``record`` describes, each with why
-    (the others can)."""
+def unavailable(record: dict[str, Any], *, stems_model: str = STEMS_MODEL) -> dict[str, str]:
+    """The actions of :data:`ACTIONS` that cannot work on the take a sidecar ``record`` describes (``stems_model``:
+    the Demucs model stems would use), each with why (the others can)."""
     model = record["model"]["name"]
     why: dict[str, str] = {}
+    demucs = demucs_unavailable(stems_model)
+    if demucs:
+        why["stems"] = demucs
+    analysis = record.get("analysis")
+    if isinstance(analysis, dict):
+        why["analyze"] = "measured when it was written (the card shows it)"
     if _backend(model) != "transformers":
         reason = (f"{model} renders a whole segment at once; extend and retake need a MusicGen model"
                   if _backend(model) == "audiocraft" else f"model {model} cannot be found from here")

@@ -18,6 +18,8 @@ import gradio as gr
 from workbench.render.followups import extend_seconds, melody_model_for, unavailable
 from workbench.render.loops import write_loop
 from workbench.render.reproduce import reproduce
+from workbench.render.stems import split_take
+from workbench.store.measured import measure_take, versus
 from workbench.store.sidecar import read_sidecar
 from workbench.ui.card import ACTION_LABELS, cards_html, file_url
 from workbench.ui.context import App, Run, inputs_shown, model_name, relay, ui_errors
@@ -98,6 +100,15 @@ class CardActions:
         elif action == "loop":
             path, cut = write_loop(self.app.out / row["sidecar"])
             yield keep, loop_note(self.app, row["id"], path, cut), *self._targets()
+        elif action == "stems":
+            yield keep, f"take #{row['id']}: splitting it into stems with {html.escape(self.app.stems_model)}…", \
+                *self._targets()
+            split = split_take(self.app.out / row["sidecar"], model=self.app.stems_model, force=True)
+            yield keep, stems_note(self.app, row["id"], split), *self._targets()
+        elif action == "analyze":
+            _found, written = measure_take(self.app.out / row["sidecar"], self.app.history)
+            said = f"take #{row['id']}: {html.escape(versus(written).text())}"
+            yield cards_html(self.app, shown, sheet=sheet), said, *self._targets()
         elif action == "reproduce":
             yield from self._reproduce(row, stops, progress)
         else:
@@ -139,4 +150,13 @@ def loop_note(app: App, take_id: int, path: Any, cut: Any) -> str:
             f'<a href="{file_url(path)}" download>download the loop</a> ({html.escape(app.rel(path))})')
 
 
-__all__ = ["CardActions", "TARGETS", "loop_note"]
+def stems_note(app: App, take_id: int, split: Any) -> str:
+    """The stems written: a player and a link each, and how well they sum back to the take."""
+    players = "".join(f'<div><b>{html.escape(name)}</b> <audio controls src="{file_url(path)}" '
+                      f'style="width:100%;height:32px"></audio></div>' for name, path in split.paths.items())
+    return (f"take #{take_id}: {len(split.paths)} stems by {html.escape(split.model)} beside the take (they sum "
+            f"back to it within {split.max_abs_error:.1e}; the separator alone left out {split.residual_db:.1f} dB)"
+            f"{players}")
+
+
+__all__ = ["CardActions", "TARGETS", "loop_note", "stems_note"]

@@ -18,6 +18,7 @@ from typing import Any
 
 import gradio as gr
 
+from workbench.analysis.separate import DEFAULT_MODEL as STEMS_MODEL
 from workbench.engine.resident import EngineCache
 from workbench.models.registry import DEFAULT_MODEL
 from workbench.render.followups import mbd_refusal
@@ -57,7 +58,7 @@ SECTIONS = {"create": "Create", "compare": "Compare", "library": "Library", "bat
 def build_ui(model: str = DEFAULT_MODEL, out: str | Path = "outputs", *, prompts: str | Path = "prompts",
              concurrency: int = 1, max_upload_mb: float = MAX_UPLOAD_MB, max_upload_s: float = MAX_UPLOAD_S,
              device: str | None = None, preview_streaming: bool | None = None,
-             cache: EngineCache | None = None) -> gr.Blocks:
+             cache: EngineCache | None = None, stems_model: str = STEMS_MODEL) -> gr.Blocks:
     """Build the workbench app.
 
     Args:
@@ -69,6 +70,7 @@ def build_ui(model: str = DEFAULT_MODEL, out: str | Path = "outputs", *, prompts
         device: Device the model loads on (default: the best available).
         preview_streaming: Stream previews into a streaming player (needs ffmpeg); default: when ffmpeg is found.
         cache: The engine cache to use (default: a new one, holding one model at a time).
+        stems_model: The Demucs model takes are split into stems with.
 
     Returns:
         The Blocks, with ``.handlers`` (the handler functions by endpoint name) and ``.workbench`` (the app context).
@@ -76,7 +78,7 @@ def build_ui(model: str = DEFAULT_MODEL, out: str | Path = "outputs", *, prompts
     if preview_streaming is None:
         preview_streaming = shutil.which("ffmpeg") is not None
     app = App(out=Path(out), prompts=Path(prompts), max_upload_mb=max_upload_mb, max_upload_s=max_upload_s,
-              preview_streaming=preview_streaming, cache=cache or EngineCache(device=device))
+              preview_streaming=preview_streaming, cache=cache or EngineCache(device=device), stems_model=stems_model)
     gen, cmp, lib, bat, tok, hist = (GenerateTab(app), CompareTab(app), LibraryTab(app), BatchTab(app),
                                      TokenizeTab(app), HistoryTab(app))
     actions = CardActions(app)
@@ -117,6 +119,7 @@ def build_ui(model: str = DEFAULT_MODEL, out: str | Path = "outputs", *, prompts
                                     library_render=lib.render, library_browse=lib.browse, batch=bat.batch,
                                     tokenize=tok.tokenize, history=hist.search, browse_history=hist.browse,
                                     rate=hist.rate, reproduce=hist.reproduce, loop=hist.loop, retake=hist.retake,
+                                    stems=hist.stems, analyze=hist.analyze,
                                     act=actions.act, model_status=functools.partial(model_status, app),
                                     fill_from=functools.partial(fill_from, app), edit=h.curate.edit,
                                     delete=h.curate.delete, restore=h.curate.restore, empty_trash=h.curate.empty,

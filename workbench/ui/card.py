@@ -18,6 +18,7 @@ import gradio as gr
 from workbench.core.errors import WorkbenchError
 from workbench.render.followups import ACTIONS, unavailable
 from workbench.store.contact import take_spectrogram
+from workbench.store.measured import versus
 from workbench.store.sidecar import read_sidecar
 from workbench.ui.context import App, fmt
 
@@ -27,7 +28,9 @@ ACTION_LABELS = {
     "melody": ("Use as melody", "Follow this take's melody in Create (switches to a melody model if needed)"),
     "extend": ("Extend", "Continue this take in Create, from its last seconds"),
     "retake": ("Retake from…", "Keep its start and render the rest anew (History)"),
-    "loop": ("Make loop", "Cut a seamless loop at the prompt's tempo (else the detected one)"),
+    "loop": ("Make loop", "Cut a seamless loop at the prompt's tempo (else the measured one)"),
+    "stems": ("Stems", "Split it into drums, bass, other and vocals (Demucs), beside the take"),
+    "analyze": ("Tempo & key", "Measure its tempo and key"),
     "reproduce": ("Reproduce", "Render it again from its sidecar and compare the codes"),
 }
 
@@ -57,6 +60,7 @@ CARD_CSS = """
 .wb-card .prompt {font-size: .9rem; margin: 0; overflow: hidden; text-overflow: ellipsis; display: -webkit-box;
                   -webkit-line-clamp: 2; -webkit-box-orient: vertical}
 .wb-card .facts {font-size: .85rem; margin: 0}
+.wb-card .facts.off {color: #d9480f}
 .wb-card .marks {display: flex; align-items: center; gap: 2px; margin-left: auto}
 .wb-card .marks button {background: none; border: none; cursor: pointer; font-size: 1.15rem; padding: 0 2px;
                         color: var(--body-text-color-subdued); line-height: 1}
@@ -84,10 +88,12 @@ def card_facts(app: App, take: int | str) -> dict[str, Any]:
     record = read_sidecar(sidecar)
     audio = sidecar.parent / record["audio"]["file"]
     extra = record.get("extra") or {}
+    measured = versus(record)
     return {**row, "sidecar_path": sidecar, "audio_path": audio, "codes_path": sidecar.parent / record["codes"]["file"],
             "image_path": take_spectrogram(sidecar, record), "loudness_lufs": record["audio"].get("loudness_lufs"),
             "peak_dbfs": record["audio"].get("peak_dbfs"), "adherence": extra.get("melody_adherence"),
-            "decoder": (extra.get("decoder") or {}).get("source"), "unavailable": unavailable(record)}
+            "decoder": (extra.get("decoder") or {}).get("source"), "measured": measured.text(),
+            "flagged": measured.flagged, "unavailable": unavailable(record, stems_model=app.stems_model)}
 
 
 def _card(facts: dict[str, Any], label: str | None) -> str:
@@ -113,6 +119,7 @@ def _card(facts: dict[str, Any], label: str | None) -> str:
         details.append(f"melody adherence {facts['adherence']:.3f}")
     if facts.get("decoder"):
         details.append(f"decoded by MBD ({esc(facts['decoder'])})")
+    tempo_key = f'<p class="facts{" off" if facts["flagged"] else ""}">{esc(facts["measured"])}</p>'
     heading = esc(label) if label else f"seed {facts['seed']}"
     files = " ".join(f'<a href="{file_url(facts[key])}" download>{name}</a>'
                      for key, name in (("audio_path", "audio"), ("sidecar_path", "sidecar"), ("codes_path", "codes")))
@@ -122,7 +129,7 @@ def _card(facts: dict[str, Any], label: str | None) -> str:
             f'<audio controls preload="metadata" src="{file_url(facts["audio_path"])}"></audio>'
             f'<img src="{file_url(facts["image_path"])}" alt="spectrogram of take {take}" loading="lazy">'
             f'<p class="prompt" title="{esc(facts["prompt"])}">{esc(facts["prompt"])}</p>'
-            f'<p class="facts">{" · ".join(details)}</p>'
+            f'<p class="facts">{" · ".join(details)}</p>{tempo_key}'
             f'<nav aria-label="actions on take {take}">{actions}</nav>'
             f'<div class="files">download: {files}</div></article>')
 

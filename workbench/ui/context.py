@@ -21,6 +21,7 @@ from typing import Any
 import gradio as gr
 import numpy as np
 
+from workbench.analysis.separate import DEFAULT_MODEL as STEMS_MODEL
 from workbench.core.errors import GenerationCancelled, WorkbenchError
 from workbench.core.params import GenerationParams
 from workbench.engine.resident import EngineCache
@@ -53,6 +54,8 @@ class App:
     max_upload_mb: float = MAX_UPLOAD_MB
     max_upload_s: float = MAX_UPLOAD_S
     preview_streaming: bool = False
+    #: The Demucs model a take's stems are split with.
+    stems_model: str = STEMS_MODEL
     cache: EngineCache = field(default_factory=EngineCache)
     #: engine -> its decoders (MBD), loaded once per engine and gone with it
     decoders: Decoders = field(default_factory=Decoders, repr=False)

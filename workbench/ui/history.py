@@ -9,17 +9,21 @@ from typing import Any
 
 import gradio as gr
 
+from workbench.core.music import parse_bpm_range
 from workbench.core.params import parse_seeds
 from workbench.render.branch import render_branch
 from workbench.render.loops import write_loop
 from workbench.render.reproduce import reproduce
-from workbench.ui.actions import loop_note
+from workbench.render.stems import split_take
+from workbench.store.history import SORTS
+from workbench.store.measured import measure_take, versus, versus_row
+from workbench.ui.actions import loop_note, stems_note
 from workbench.ui.card import TakeCards, cards_html
 from workbench.ui.context import App, Run, blank_number, number, relay, stars, ui_errors
 from workbench.ui.curate import CuratePanel
 from workbench.ui.playhead import playhead_js
 
-HEADERS = ["id", "created", "prompt", "seed", "model", "rating", "♥", "s", "file"]
+HEADERS = ["id", "created", "prompt", "seed", "model", "rating", "♥", "s", "tempo · key", "file"]
 RATINGS = [("–", 0), *((str(n), n) for n in range(1, 6))]
 #: Most takes the gallery shows (the newest that match the search).
 GALLERY = 12
@@ -31,26 +35,33 @@ class HistoryTab:
     def __init__(self, app: App) -> None:
         self.app = app
 
-    def _rows(self, text: str | None, favorites: bool, min_rating: float | None, model: str | None
-              ) -> list[dict[str, Any]]:
+    def _rows(self, text: str | None, favorites: bool, min_rating: float | None, model: str | None, sort: str,
+              bpm: str | None, key: str | None) -> list[dict[str, Any]]:
+        tempo = parse_bpm_range(bpm, "“Tempo”") if (bpm or "").strip() else None
         return self.app.history.search((text or "").strip() or None, favorites=bool(favorites),
                                        min_rating=int(min_rating) if min_rating else None,
-                                       model=(model or "").strip() or None)
+                                       model=(model or "").strip() or None, sort=sort or "newest", bpm=tempo,
+                                       key=(key or "").strip() or None)
 
     @ui_errors
     def search(self, text: str | None = None, favorites: bool = False, min_rating: float | None = 0,
-               model: str | None = None) -> list[list[Any]]:
-        """Takes matching the filters, newest first, as table rows."""
+               model: str | None = None, sort: str = "newest", bpm: str | None = None,
+               key: str | None = None) -> list[list[Any]]:
+        """Takes matching the filters (a measured tempo range ``100-120`` or one tempo; a key such as ``A minor``),
+        in the order ``sort`` (newest, oldest, bpm, key), as table rows."""
         return [[r["id"], r["created"][:16].replace("T", " "), r["prompt"], str(r["seed"]), r["model"],
-                 stars(r["rating"]), "♥" if r["favorite"] else "", round(r["duration_s"], 2), r["audio"]]
-                for r in self._rows(text, favorites, min_rating, model)]
+                 stars(r["rating"]), "♥" if r["favorite"] else "", round(r["duration_s"], 2),
+                 versus_row(r).text(), r["audio"]]
+                for r in self._rows(text, favorites, min_rating, model, sort, bpm, key)]
 
     @ui_errors
     def browse(self, text: str | None = None, favorites: bool = False, min_rating: float | None = 0,
-               model: str | None = None) -> tuple[Any, ...]:
-        """``(table rows, cards of the newest)`` for the filters."""
-        rows = self.search(text, favorites, min_rating, model)
-        empty = "No take matches." if (text or favorites or min_rating or model) else "No takes yet: render one."
+               model: str | None = None, sort: str = "newest", bpm: str | None = None,
+               key: str | None = None) -> tuple[Any, ...]:
+        """``(table rows, cards of the first)`` for the filters."""
+        rows = self.search(text, favorites, min_rating, model, sort, bpm, key)
+        filtered = text or favorites or min_rating or model or bpm or key
+        empty = "No take matches." if filtered else "No takes yet: render one."
         return rows, cards_html(self.app, [row[0] for row in rows[:GALLERY]], empty=empty)
 
     def _row(self, take: str | int) -> dict[str, Any]:
@@ -105,6 +116,20 @@ class HistoryTab:
         return str(path), loop_note(self.app, row["id"], path, cut)
 
     @ui_errors
+    def stems(self, take: str) -> str:
+        """Split a take into stems beside it (the app's Demucs model): a note with a player for each."""
+        row = self._row(take)
+        return stems_note(self.app, row["id"], split_take(self.app.out / row["sidecar"], model=self.app.stems_model,
+                                                          force=True))
+
+    @ui_errors
+    def analyze(self, take: str) -> tuple[str, str]:
+        """Measure a take's tempo and key again (recorded in its sidecar and the history): ``(note, its card)``."""
+        row = self._row(take)
+        _found, written = measure_take(self.app.out / row["sidecar"], self.app.history)
+        return f"take #{row['id']}: {versus(written).text()}", cards_html(self.app, [row["id"]])
+
+    @ui_errors
     def retake(self, take: str, at: float | str | None = None, seeds: str = "1-4", stops: dict[str, int] | None = None,
                progress: Any = gr.Progress()) -> Iterator[tuple[Any, ...]]:
         """Keep the take up to ``at`` seconds and render the rest once per seed (``workbench branch``); yields
@@ -146,14 +171,21 @@ class HistoryTab:
             with gr.Column(scale=1, min_width=140):
                 w.favorites = gr.Checkbox(label="♥ favourites only")
                 w.run = gr.Button("Search", variant="primary", elem_id="hist-run")
+        with gr.Row(equal_height=False):
+            w.sort = gr.Dropdown([(name, name) for name in SORTS], value="newest", label="Sort by", scale=1,
+                                 min_width=100, elem_id="hist-sort")
+            w.bpm_range = gr.Textbox(label="Tempo (measured)", placeholder="100-120, or 110", scale=1, min_width=100,
+                                     elem_id="hist-bpm")
+            w.key = gr.Textbox(label="Key (measured)", placeholder="A minor", scale=1, min_width=100,
+                               elem_id="hist-key")
         w.gallery = TakeCards(self.app).build(elem_id="hist-gallery", empty="No takes yet: render one.",
                                               label="Newest takes")
         w.gallery_note = gr.HTML("", elem_classes=["facts"])
         with gr.Accordion("All matching takes (table): click one to open it below", open=False):
             w.table = gr.Dataframe(headers=HEADERS, type="array", interactive=False, wrap=True, max_height=380,
-                                   column_widths=["5%", "12%", "31%", "8%", "8%", "7%", "3%", "4%", "22%"],
+                                   column_widths=["4%", "11%", "24%", "7%", "7%", "6%", "3%", "4%", "16%", "18%"],
                                    label="Takes", elem_id="hist-table")
-        search_in = [w.text, w.favorites, w.min_rating, w.model]
+        search_in = [w.text, w.favorites, w.min_rating, w.model, w.sort, w.bpm_range, w.key]
         browse_out = [w.table, w.gallery]
         w.search_event = (self.browse, search_in, browse_out)
         gr.Markdown("### The take you work on", elem_id="hist-panel-title")
@@ -168,6 +200,9 @@ class HistoryTab:
                 with gr.Row():
                     w.reproduce = gr.Button("Reproduce", size="sm", elem_id="hist-reproduce")
                     w.stop = gr.Button("Stop", size="sm", variant="stop")
+                with gr.Row():
+                    w.stems = gr.Button("Split into stems", size="sm", elem_id="hist-stems")
+                    w.analyze = gr.Button("Measure tempo & key", size="sm", elem_id="hist-analyze")
                 with gr.Accordion("Retake from a point", open=False, elem_id="hist-retake-box") as w.retake_box:
                     with gr.Row():
                         w.at = blank_number("Retake from (s)", elem_id="hist-at",
@@ -203,6 +238,10 @@ class HistoryTab:
                           concurrency_id="model", concurrency_limit=shared.concurrency)
         w.stop.click(shared.stop("history"), shared.stops, None, api_visibility="private", queue=False)
         w.make_loop.click(self.loop, [w.take, w.bars, w.bpm], [w.loop_audio, w.selected_note], api_name="loop")
+        w.stems.click(self.stems, w.take, w.selected_note, api_name="stems", concurrency_id="model",
+                      concurrency_limit=shared.concurrency, show_progress_on=[w.selected_note])
+        w.analyze.click(self.analyze, w.take, [w.selected_note, w.selected], api_name="analyze",
+                        concurrency_limit=None)
         w.playhead.click(None, w.at, w.at, js=playhead_js("hist-selected"), api_visibility="private", queue=False)
         w.retake.click(self.retake, [w.take, w.at, w.seeds, shared.stops], [w.retake_files, w.message, w.retakes],
                        api_name="retake", concurrency_id="model", concurrency_limit=shared.concurrency

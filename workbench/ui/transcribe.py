@@ -8,6 +8,7 @@ from typing import Any
 
 import gradio as gr
 
+from workbench.analysis.separate import DEFAULT_MODEL, unavailable
 from workbench.core.hashing import file_sha256
 from workbench.store.naming import piano_roll_path_for, transcription_path
 from workbench.ui.context import App, number, ui_errors
@@ -50,8 +51,11 @@ class TranscribePanel:
 
     def build(self, w: SimpleNamespace) -> SimpleNamespace:
         """The panel (inside the melody box; ``w`` holds the melody inputs), wired to :meth:`transcribe`."""
-        w.melody_stem = gr.Dropdown(STEM_CHOICES, value="none", label="Melody audio", elem_id="gen-melody-stem",
-                                    info="What of an audio melody the chroma is taken from (MIDI: its notes)")
+        demucs = unavailable(DEFAULT_MODEL)  # Demucs is offered only where it can load
+        choices = [choice for choice in STEM_CHOICES if not (demucs and "demucs" in choice[1])]
+        w.melody_stem = gr.Dropdown(choices, value="none", label="Melody audio", elem_id="gen-melody-stem",
+                                    info="What of an audio melody the chroma is taken from (MIDI: its notes)"
+                                         + ("; Demucs: not on this machine" if demucs else ""))
         with gr.Row():
             w.transcribe = gr.Button("Transcribe to notes", size="sm", elem_id="gen-transcribe")
         w.roll = gr.Image(label="Notes (piano roll; orange: the melody line)", type="filepath", interactive=False,
