@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 from workbench.core.conditions import ChordsInput as ChordDraft
-from workbench.core.conditions import conditions_from_fields as conditions
 from workbench.core.errors import DraftError, ModelCapabilityError
+from workbench.core.fields import conditions_from_fields as conditions
 from workbench.core.music import parse_progression
 from workbench.core.params import GenerationParams
 from workbench.drafts.chords import chord_chroma, chord_pitches, load_chords

@@ -137,7 +137,7 @@ def test_prompt_files_ask_for_loops_and_a_resume_finishes_a_missing_one(tmp_path
     loops = sorted((tmp_path / "out").rglob("*.loop.json"))
     assert [p.name for p in loops] == ["s1.loop.json", "s2.loop.json"]
     record = json.loads(loops[0].read_text())["loop"]
-    assert (record["bars"], record["bpm"], record["bpm_source"], record["samples"]) == (1, 120.0, "sidecar", 64000)
+    assert (record["bars"], record["bpm"], record["bpm_source"], record["samples"]) == (1, 120.0, "prompt file", 64000)
     assert not render().done  # both finished
     loops[0].unlink()  # a run killed between the take and its loop
     again = render()

@@ -176,8 +176,8 @@ class DraftOpts:
         Raises:
             ParamsError: the first problem, naming the options as the command line does.
         """
-        from workbench.core.conditions import FieldError, conditions_from_fields, flag_name
-        from workbench.core.errors import ParamsError
+        from workbench.core.errors import FieldError, ParamsError
+        from workbench.core.fields import conditions_from_fields, flag_name
         from workbench.core.segments import parse_segment
 
         for name in ("bpm", "time_signature"):

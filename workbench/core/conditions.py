@@ -1,25 +1,21 @@
-"""What conditions a take besides its text and sampling: segments, a melody or chords to follow, a draft to continue,
-a style reference and the decoder — one frozen value (:class:`Conditions`), validated once in its constructor.
+"""What conditions a take besides its text and sampling — segments, a melody or chords to follow, a draft to
+continue, a style reference, the decoder — as one frozen value (:class:`Conditions`) validated in its constructor.
 
-Every shell builds it with one function of its own (the CLI's options, a prompt-file entry, the UI's widgets); the
-renderers group batched passes by it, the render key and the sidecar hash its :meth:`Conditions.identity`, and
-``reproduce`` reads it back from a sidecar. A field added here is therefore added everywhere at once.
-
-A bad value raises :class:`FieldError`, which names the field the way prompt files do (``melody_end``); each shell
-says it in its own words with :meth:`FieldError.say` (``--melody-end`` in the CLI, "End (s)" in the browser).
+Renderers group passes by it, the render key and the sidecar hash its :meth:`Conditions.identity`, ``reproduce``
+reads it back: a field added here is added everywhere. :mod:`workbench.core.fields` builds it from any source; a bad
+value is a :class:`~workbench.core.errors.FieldError`, which each shell says in its own words.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from workbench.core.decoders import check_decoder
-from workbench.core.errors import DraftError, ParamsError
+from workbench.core.errors import DraftError, FieldError, ParamsError
 from workbench.core.hashing import file_sha256
 from workbench.core.music import COMMON_TIME, VOICINGS, beats_per_bar, check_bpm, parse_progression, progression_text
 from workbench.core.params import MAX_DURATION_S
@@ -31,32 +27,6 @@ from workbench.core.stems import STEMS, parse_stem
 TIME_BASES = (1, 2)
 #: Longest chord a progression may hold, in beats.
 MAX_BEATS_PER_CHORD = 64
-
-
-class FieldError(ParamsError, DraftError):
-    """One bad input field: ``str()`` names fields as prompt files do; :meth:`say` names them as a shell does.
-
-    Attributes:
-        field: The field, by its prompt-file name (``melody_end``).
-        problem: What is wrong, with ``{}`` where each of ``mentions`` (other fields) is named.
-        mentions: Other fields the problem names.
-        whole: The problem is a sentence of its own that names what is wrong ("segment 2 starts at..."): it is said
-            without the field's name before it.
-    """
-
-    def __init__(self, field: str, problem: str, *mentions: str, whole: bool = False) -> None:
-        self.field, self.problem, self.mentions, self.whole = field, problem, mentions, whole
-        super().__init__(self.say(str))
-
-    def detail(self, name: Callable[[str], str] = str) -> str:
-        """What is wrong, the other fields it mentions named by ``name``, without the field itself."""
-        return self.problem.format(*(name(m) for m in self.mentions)).removeprefix(": ")
-
-    def say(self, name: Callable[[str], str]) -> str:
-        """The message with every field named by ``name`` (e.g. :func:`flag_name`)."""
-        if self.whole:
-            return self.detail(name)
-        return f"{name(self.field)}{':' if self.problem.startswith(':') else ''} {self.detail(name)}"
 
 
 def _quote(value: Any) -> str:
@@ -72,9 +42,9 @@ def _seconds(field: str, value: Any, *, positive: bool = False) -> float:
 
 
 def _time_base(field: str, value: Any) -> int:
-    if value not in TIME_BASES or isinstance(value, bool):
-        raise FieldError(field, f"time base must be one of {TIME_BASES}, got {_quote(value)}")
-    return int(value)
+    if value in TIME_BASES and not isinstance(value, bool):
+        return int(value)
+    raise FieldError(field, f"time base must be one of {TIME_BASES}, got {_quote(value)}")
 
 
 def _as_problem(field: str, error: DraftError) -> FieldError:
@@ -82,8 +52,7 @@ def _as_problem(field: str, error: DraftError) -> FieldError:
     text = str(error)
     for prefix in (field, "--" + field.replace("_", "-"), "time signature", "chords"):
         text = text.removeprefix(prefix + " ").removeprefix(prefix + ": ")
-    text = text.replace("{", "{{").replace("}", "}}")
-    return FieldError(field, text if text.startswith(("must", "needs")) else ": " + text)
+    return FieldError.plain(field, text if text.startswith(("must", "needs")) else ": " + text)
 
 
 @dataclass(frozen=True)
@@ -241,14 +210,13 @@ class Conditions:
         try:
             object.__setattr__(self, "segments", check_segments(self.segments, MAX_DURATION_S + 1))
         except ParamsError as error:
-            raise FieldError("segments", str(error).replace("{", "{{").replace("}", "}}"), whole=True) from None
+            raise FieldError.plain("segments", str(error), whole=True) from None
         if self.style is not None:
             object.__setattr__(self, "style", Path(self.style))
         try:
             object.__setattr__(self, "decoder", check_decoder(self.decoder))
         except ParamsError as error:
-            raise FieldError("decoder", str(error).removeprefix("decoder ").replace("{", "{{").replace("}", "}}")
-                             ) from None
+            raise FieldError.plain("decoder", str(error).removeprefix("decoder ")) from None
         if self.melody is not None and self.chords is not None:
             raise FieldError("chords", "cannot go with {}: a take follows one melody", "melody")
         others = [name for name, value in (("melody", self.melody), ("chords", self.chords),
@@ -295,7 +263,7 @@ class Conditions:
         try:
             check_segments(self.segments, duration_s)
         except ParamsError as error:
-            raise FieldError("segments", str(error).replace("{", "{{").replace("}", "}}"), whole=True) from None
+            raise FieldError.plain("segments", str(error), whole=True) from None
 
     def identity(self, duration_s: float | None) -> dict[str, Any] | None:
         """What identifies the drafts of a take of ``duration_s`` seconds: file hashes and options, no decoding.
@@ -327,80 +295,6 @@ class Conditions:
         return identity
 
 
-#: A take conditioned on its text alone, decoded by the model's EnCodec.
-TEXT_ONLY = Conditions()
+TEXT_ONLY = Conditions()  # a take conditioned on its text alone, decoded by the model's EnCodec
 
-#: The fields :func:`conditions_from_fields` takes, as prompt files name them (the CLI's options and the UI's inputs
-#: map onto these).
-FIELDS = ("segments", "melody", "melody_start", "melody_end", "melody_stem", "midi_track", "chords", "bpm",
-          "beats_per_chord", "time_signature", "voicing", "continue_from", "prompt_seconds", "include_prompt", "style",
-          "decoder")
-#: A field that only means something beside another: given without it, it is refused (never silently ignored).
-BELONGS_TO = {"melody_start": "melody", "melody_end": "melody", "melody_stem": "melody", "midi_track": "melody",
-              "beats_per_chord": "chords", "voicing": "chords", "prompt_seconds": "continue_from",
-              "include_prompt": "continue_from"}
-
-
-class FieldErrors(FieldError):
-    """Several bad fields at once (a prompt file reports them all); it reads as its first."""
-
-    def __init__(self, errors: list[FieldError]) -> None:
-        self.errors = errors
-        first = errors[0]
-        super().__init__(first.field, first.problem, *first.mentions, whole=first.whole)
-
-
-def conditions_from_fields(**given: Any) -> Conditions:
-    """:class:`Conditions` from flat fields named as in :data:`FIELDS`, None meaning "not given": the one way every
-    source (CLI options, a prompt-file entry, the UI's inputs) builds it.
-
-    ``bpm`` and ``time_signature`` are the chords' when chords are given (they also describe the music for loops, so
-    alone they are not refused); any other field given without the draft it belongs to (:data:`BELONGS_TO`) is.
-
-    Raises:
-        FieldErrors: every problem found (reads as the first); TypeError for a field name not in :data:`FIELDS`.
-    """
-    unknown = set(given) - set(FIELDS)
-    if unknown:
-        raise TypeError(f"unknown condition field(s): {', '.join(sorted(unknown))}")
-    value = {name: given.get(name) for name in FIELDS}
-    errors: list[FieldError] = [FieldError(name, "only applies with {}", owner) for name, owner in BELONGS_TO.items()
-                                if value[name] is not None and value[owner] is None]
-    parts: dict[str, Any] = {}
-
-    def build(name: str, make: Callable[[], Any]) -> None:
-        try:
-            parts[name] = make()
-        except FieldErrors as error:
-            errors.extend(error.errors)
-        except FieldError as error:
-            errors.append(error)
-
-    def given_or(name: str, default: Any) -> Any:
-        return default if value[name] is None else value[name]
-
-    if value["melody"] is not None:
-        build("melody", lambda: MelodyInput(value["melody"], given_or("melody_start", 0.0), value["melody_end"],
-                                            value["melody_stem"], value["midi_track"]))
-    if value["chords"] is not None:
-        build("chords", lambda: ChordsInput(value["chords"], value["bpm"], value["beats_per_chord"],
-                                            given_or("time_signature", COMMON_TIME), given_or("voicing", "root")))
-    if value["continue_from"] is not None:
-        build("continuation", lambda: ContinuationInput(value["continue_from"], given_or("prompt_seconds", 5.0),
-                                                        given_or("include_prompt", True)))
-    if not errors:
-        build("all", lambda: Conditions(segments=value["segments"] or (), melody=parts.get("melody"),
-                                        chords=parts.get("chords"), continuation=parts.get("continuation"),
-                                        style=value["style"], decoder=value["decoder"]))
-    if errors:
-        raise FieldErrors(errors)
-    return parts["all"]
-
-
-def flag_name(field: str) -> str:
-    """A field as the CLI names it: ``melody_end`` -> ``--melody-end`` (``segments`` -> ``--segment``)."""
-    return {"segments": "--segment"}.get(field, "--" + field.replace("_", "-"))
-
-
-__all__ = ["BELONGS_TO", "FIELDS", "ChordsInput", "Conditions", "ContinuationInput", "FieldError", "FieldErrors",
-           "MelodyInput", "TEXT_ONLY", "TIME_BASES", "conditions_from_fields", "flag_name"]
+__all__ = ["ChordsInput", "Conditions", "ContinuationInput", "MelodyInput", "TEXT_ONLY", "TIME_BASES"]

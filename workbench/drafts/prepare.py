@@ -11,15 +11,9 @@ import numpy as np
 
 from workbench.codec.tokens import read_tokens
 from workbench.core.audio import read_audio, resample, to_channels
-from workbench.core.conditions import (
-    ChordsInput,
-    Conditions,
-    ContinuationInput,
-    FieldError,
-    MelodyInput,
-    conditions_from_fields,
-)
-from workbench.core.errors import AudioFileError, DraftError, ModelCapabilityError, ProvenanceError
+from workbench.core.conditions import ChordsInput, Conditions, ContinuationInput, MelodyInput
+from workbench.core.errors import AudioFileError, DraftError, FieldError, ModelCapabilityError, ProvenanceError
+from workbench.core.fields import conditions_from_fields
 from workbench.core.hashing import file_sha256
 from workbench.drafts.checks import MAX_DRAFT_S, check_length, check_samples
 from workbench.drafts.draft import NO_DRAFT, Draft, relative

@@ -13,9 +13,10 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from workbench.core.conditions import FIELDS, Conditions, FieldError, FieldErrors, conditions_from_fields
+from workbench.core.conditions import Conditions
 from workbench.core.decoders import check_decoder
-from workbench.core.errors import ParamsError
+from workbench.core.errors import FieldError, FieldErrors, ParamsError
+from workbench.core.fields import FIELDS, conditions_from_fields
 from workbench.core.music import with_tempo_and_key
 from workbench.core.params import MAX_PROMPT_CHARS, GenerationParams, field_names, validate_seed
 from workbench.core.slugs import is_slug, slugify

@@ -56,7 +56,7 @@ class CardActions:
         sheet = str(getattr(evt, "sheet", "") or "") or None
         row = self.app.history.get(take)
         record = read_sidecar(self.app.out / row["sidecar"])
-        why = unavailable(record).get(action)
+        why = unavailable(record, stems_model=self.app.stems_model).get(action)
         if why:
             raise gr.Error(f"{ACTION_LABELS[action][0]}: {why}")
         shown = shown or [row["id"]]
@@ -154,9 +154,9 @@ def stems_note(app: App, take_id: int, split: Any) -> str:
     """The stems written: a player and a link each, and how well they sum back to the take."""
     players = "".join(f'<div><b>{html.escape(name)}</b> <audio controls src="{file_url(path)}" '
                       f'style="width:100%;height:32px"></audio></div>' for name, path in split.paths.items())
-    return (f"take #{take_id}: {len(split.paths)} stems by {html.escape(split.model)} beside the take (they sum "
-            f"back to it within {split.max_abs_error:.1e}; the separator alone left out {split.residual_db:.1f} dB)"
-            f"{players}")
+    return (f"take #{take_id}: {len(split.paths)} stems by {html.escape(split.model)} beside the take; they sum back "
+            f"to it within {split.max_abs_error:.1e} (what the separator's own stems missed, {split.residual_db:.1f} "
+            f"dB of the take, is shared among them){players}")
 
 
 __all__ = ["CardActions", "TARGETS", "loop_note", "stems_note"]

@@ -9,7 +9,9 @@ from typing import Any
 
 import gradio as gr
 
-from workbench.core.conditions import Conditions, FieldError, conditions_from_fields
+from workbench.core.conditions import Conditions
+from workbench.core.errors import FieldError
+from workbench.core.fields import conditions_from_fields
 from workbench.drafts.prepare import Draft, prepare_draft
 from workbench.engine.protocol import Engine
 from workbench.ui.uploads import keep_draft

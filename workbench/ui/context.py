@@ -188,8 +188,9 @@ def _as_gradio_error(error: Exception) -> Exception:
     """Known errors (``WorkbenchError``, bad values): their one line in the browser's words, and one line in the
     server's log. Anything else: one line naming it, and the traceback in the server's log (``workbench`` logger),
     never in the browser. Either way gradio prints no second traceback."""
-    if isinstance(error, gr.Error):
+    if isinstance(error, gr.Error):  # the handlers' own refusals: one log line too
         log.info("refused: %s", error.message)
+        error.print_exception = False
         return error
     if isinstance(error, (WorkbenchError, ValueError)):
         text = ui_words(str(error)) or type(error).__name__
