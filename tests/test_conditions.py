@@ -72,7 +72,7 @@ def variants(files: dict[str, Path]) -> dict[str, tuple[str, dict, dict]]:
         "midi_track": ("tiny-melody", {"melody": files["midi"], "midi_track": "low"},
                        {"melody": files["midi"], "midi_track": "high"}),
         "chords": ("tiny-melody", chords, {**chords, "chords": "C G Am F"}),
-        "bpm": ("tiny-melody", chords, {**chords, "bpm": 200}),
+        "bpm": ("tiny-melody", {**chords, "beats_per_chord": 1}, {**chords, "beats_per_chord": 1, "bpm": 200}),
         "beats_per_chord": ("tiny-melody", chords, {**chords, "beats_per_chord": 1}),
         # one bar per chord: 4 beats or 3 (at 240 BPM, 1 s or 0.75 s)
         "time_signature": ("tiny-melody", {**chords, "bpm": 240}, {**chords, "bpm": 240, "time_signature": "3/4"}),
