@@ -41,9 +41,13 @@ def two_track_midi(path: Path) -> Path:
 
 
 @pytest.fixture(scope="module")
-def files(tmp_path_factory) -> dict[str, Path]:
+def files(tmp_path_factory, tiny) -> dict[str, Path]:
     folder = tmp_path_factory.mktemp("drafts")
-    return {"scale": notes_wav(folder / "scale.wav", [60, 62, 64, 65, 67, 69, 71, 72]),
+    codes = {}
+    for seed in (1, 2):  # token files to continue (tiny's random EnCodec hears little difference between sines)
+        [item] = render_prompt(tiny, "a draft", GenerationParams(duration_s=2.0), [seed], [folder / f"d{seed}.wav"])
+        codes[f"codes{seed}"] = item.path.with_name(item.record["codes"]["file"])
+    return {**codes, "scale": notes_wav(folder / "scale.wav", [60, 62, 64, 65, 67, 69, 71, 72]),
             "other": notes_wav(folder / "other.wav", [71, 69, 66, 62, 61, 57, 55, 54]),
             "midi": two_track_midi(folder / "two.mid")}
 
@@ -60,7 +64,7 @@ def variants(files: dict[str, Path]) -> dict[str, tuple[str, dict, dict]]:
     """For every field of ``conditions_from_fields``: (model, fields, the same with that field changed)."""
     melody = {"melody": files["scale"], "melody_start": 0.0}
     chords = {"chords": "Am F C G", "bpm": 120}
-    cont = {"continue_from": files["scale"], "prompt_seconds": 1.0}
+    cont = {"continue_from": files["codes1"], "prompt_seconds": 1.0}
     return {
         "segments": ("tiny", {"segments": [(0.5, "full drums")]}, {"segments": [(0.5, "harp solo")]}),
         "melody": ("tiny-melody", melody, {**melody, "melody": files["other"]}),
@@ -77,7 +81,7 @@ def variants(files: dict[str, Path]) -> dict[str, tuple[str, dict, dict]]:
         # one bar per chord: 4 beats or 3 (at 240 BPM, 1 s or 0.75 s)
         "time_signature": ("tiny-melody", {**chords, "bpm": 240}, {**chords, "bpm": 240, "time_signature": "3/4"}),
         "voicing": ("tiny-melody", chords, {**chords, "voicing": "arpeggio"}),
-        "continue_from": ("tiny", cont, {**cont, "continue_from": files["other"]}),
+        "continue_from": ("tiny", cont, {**cont, "continue_from": files["codes2"]}),
         "prompt_seconds": ("tiny", cont, {**cont, "prompt_seconds": 2.0}),
         "include_prompt": ("tiny", cont, {**cont, "include_prompt": False}),
         "style": ("tiny-style", {"style": files["scale"]}, {"style": files["other"]}),
