@@ -22,7 +22,8 @@ from workbench.render.stems import split_take
 from workbench.store.measured import measure_take, versus
 from workbench.store.sidecar import read_sidecar
 from workbench.ui.card import ACTION_LABELS, cards_html, file_url
-from workbench.ui.context import App, Run, inputs_shown, model_name, relay, ui_errors
+from workbench.ui.context import App, Run, inputs_shown, model_name, relay
+from workbench.ui.errors import ui_errors
 
 #: The outputs a hand-off can change, in the order :meth:`CardActions.act` yields them after ``(deck, note)``.
 TARGETS = ("prompt", "seed", "draft_mode", "melody", "continue_from", "prompt_seconds", "draft_box", "model", "tabs",

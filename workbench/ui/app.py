@@ -25,7 +25,8 @@ from workbench.render.followups import mbd_refusal
 from workbench.ui.actions import CardActions
 from workbench.ui.batch import BatchTab
 from workbench.ui.compare import CompareTab
-from workbench.ui.context import App, inputs_shown, model_name, new_stops, stop_handler, ui_errors
+from workbench.ui.context import App, inputs_shown, model_name, new_stops, stop_handler
+from workbench.ui.errors import ui_errors
 from workbench.ui.generate import GenerateTab
 from workbench.ui.history import HistoryTab
 from workbench.ui.library import LibraryTab, fill_from, library_choices

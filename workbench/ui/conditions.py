@@ -38,7 +38,7 @@ def in_ui_words(error: FieldError) -> gr.Error:
 
 
 def ui_conditions(**fields: Any) -> Conditions:
-    """:func:`~workbench.core.conditions.conditions_from_fields` with blank inputs as "not given" and errors in the
+    """:func:`~workbench.core.fields.conditions_from_fields` with blank inputs as "not given" and errors in the
     UI's words."""
     given = {name: None if value is None or (isinstance(value, str) and not value.strip()) else value
              for name, value in fields.items()}

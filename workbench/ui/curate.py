@@ -11,7 +11,8 @@ import gradio as gr
 from workbench.store.archive import export_takes, import_takes
 from workbench.store.naming import export_path
 from workbench.store.trash import Trash, parse_age, prune_candidates
-from workbench.ui.context import App, ui_errors
+from workbench.ui.context import App
+from workbench.ui.errors import ui_errors
 
 
 class CuratePanel:

@@ -19,8 +19,9 @@ from workbench.store.history import SORTS
 from workbench.store.measured import measure_take, versus, versus_row
 from workbench.ui.actions import loop_note, stems_note
 from workbench.ui.card import TakeCards, cards_html
-from workbench.ui.context import App, Run, blank_number, number, relay, stars, ui_errors
+from workbench.ui.context import App, Run, blank_number, number, relay, stars
 from workbench.ui.curate import CuratePanel
+from workbench.ui.errors import ui_errors
 from workbench.ui.playhead import playhead_js
 
 HEADERS = ["id", "created", "prompt", "seed", "model", "rating", "♥", "s", "tempo · key", "file"]
