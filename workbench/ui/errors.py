@@ -15,7 +15,7 @@ from typing import Any
 import gradio as gr
 
 from workbench.core.errors import WorkbenchError
-from workbench.ui.conditions import label
+from workbench.ui.conditions import FIELD_LABELS, label
 
 log = logging.getLogger("workbench")
 
@@ -31,12 +31,15 @@ _FLAG = re.compile(r"--([a-z][a-z0-9-]*)")
 
 def ui_words(message: str) -> str:
     """A library message as the browser says it: its first line, uploads named by their file name, command-line
-    options named by the fields the browser shows (see :data:`workbench.ui.conditions.FIELD_LABELS`)."""
+    options and a leading field name (``duration_s must be…``) named as the page shows them (see
+    :data:`workbench.ui.conditions.FIELD_LABELS`)."""
     text = (message.splitlines() or [""])[0]
     text = _UPLOAD_PATH.sub(lambda found: found.group(1), text)
     for cli, words in _CLI_WORDS.items():
         text = text.replace(cli, words)
-    return _FLAG.sub(lambda found: label(found.group(1).replace("-", "_")), text)
+    text = _FLAG.sub(lambda found: label(found.group(1).replace("-", "_")), text)
+    field, space, rest = text.partition(" ")
+    return f"{label(field)} {rest}" if space and field in FIELD_LABELS else text
 
 
 def _as_gradio_error(error: Exception) -> Exception:
