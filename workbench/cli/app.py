@@ -12,7 +12,20 @@ from typing import Annotated, Any
 import typer
 
 from workbench import __version__
-from workbench.cli import branch, curate, generate, history, library, loop, models, render, serve, tokens, transcribe
+from workbench.cli import (
+    branch,
+    curate,
+    generate,
+    history,
+    library,
+    loop,
+    models,
+    render,
+    repaint,
+    serve,
+    tokens,
+    transcribe,
+)
 from workbench.cli.options import console
 from workbench.core.errors import WorkbenchError
 
@@ -22,7 +35,8 @@ COMMANDS: list[tuple[str, Callable[..., Any]]] = [
     ("models", models.models), ("list", library.list_libraries), ("render", render.render),
     ("history", history.history), ("rate", history.rate), ("favorite", history.favorite), ("serve", serve.serve),
     ("tokenize", tokens.tokenize), ("detokenize", tokens.detokenize), ("codec-report", tokens.codec_report),
-    ("loop", loop.loop), ("branch", branch.branch), ("edit", curate.edit), ("delete", curate.delete),
+    ("loop", loop.loop), ("branch", branch.branch), ("repaint", repaint.repaint), ("edit", curate.edit),
+    ("delete", curate.delete),
     ("prune", curate.prune), ("export", curate.export), ("import", curate.import_),
     ("import-prompts", curate.import_prompts), ("transcribe", transcribe.transcribe),
 ]
