@@ -55,7 +55,7 @@ def test_a_tiny_take_repainted_keeps_every_code_outside_the_window_reproduces_an
         painter, tiny, parent):
     torch_state = torch.random.get_rng_state()
     rendered, index = render_repaint(parent.sidecar, from_s=1.0, to_s=2.0, seeds=[1, 2], engine=tiny,
-                                     painter=painter)
+                                     painter=painter, settings=QUICK)
     assert torch.equal(torch.random.get_rng_state(), torch_state)
     folder = parent.path.parent / "p-repaint-1-2s"
     assert index == folder / "index.html"
@@ -71,7 +71,7 @@ def test_a_tiny_take_repainted_keeps_every_code_outside_the_window_reproduces_an
             "../p.json", "../p.codes.npz", 1.0, 2.0)
         assert (repaint["frames"], repaint["segment"], repaint["model"]) == ([50, 100], [25, 125], "tiny-magnet-50hz")
         assert repaint["parent_codes_sha256"] == parent.take.codes_sha256 and repaint["parent_seed"] == 1
-        assert repaint["settings"] == RepaintSettings().to_dict()
+        assert repaint["settings"] == QUICK.to_dict()
         assert record["model"]["name"] == "tiny" and record["prompt"]["text"] == "lofi piano, 80 BPM"
         seams = record["extra"]["seams"]
         assert [seam["at_s"] for seam in seams] == [1.0, 2.0]
@@ -81,7 +81,7 @@ def test_a_tiny_take_repainted_keeps_every_code_outside_the_window_reproduces_an
     report = reproduce(two.sidecar, engine=tiny)
     assert report.identical, report.message
     [alone] = render_repaint(parent.sidecar, from_s=1.0, to_s=2.0, seeds=[2], engine=tiny, painter=painter,
-                             folder=folder / "alone")[0]
+                             folder=folder / "alone", settings=QUICK)[0]
     assert alone.take.codes_sha256 == two.take.codes_sha256 and np.array_equal(alone.take.audio, two.take.audio)
     page = index.read_text()
     assert page.index("parent · seed 1") < page.index("seed 1 · 1-2 s repainted") < page.index("seed 2 · 1-2 s")
@@ -103,6 +103,10 @@ def test_windows_at_the_ends_other_text_and_a_repaint_of_a_repaint(painter, tiny
                              settings=QUICK)[0]
     assert np.array_equal(outside(again.take.codes, 10, 20), outside(tail.take.codes, 10, 20))
     assert reproduce(again.sidecar, engine=tiny).identical
+    from workbench.render.branch import render_branch  # a repaint is a take: it branches like one
+
+    [branched] = render_branch(again.sidecar, at_s=2.5, seeds=[1], engine=tiny)[0]
+    assert np.array_equal(branched.take.codes[:, :125], again.take.codes[:, :125])
 
 
 def test_reproducing_a_repaint_whose_parent_codes_changed_or_went_says_so_in_one_line(painter, tiny, tmp_path):
@@ -127,7 +131,7 @@ def test_what_cannot_be_repainted_is_refused_in_one_line_before_sampling(painter
                                                                           monkeypatch):
     def refused(error: type[Exception], match: str, **kwargs) -> None:
         with pytest.raises(error, match=match) as caught:
-            render_repaint(parent.sidecar, seeds=[1], engine=tiny, **{"painter": painter, **kwargs})
+            render_repaint(parent.sidecar, seeds=[1], engine=tiny, **{"painter": painter, "folder": tmp_path, **kwargs})
         assert "\n" not in str(caught.value)
 
     for window in ((2.0, 1.0), (1.0, 1.0), (-0.5, 1.0), (2.0, 3.5), (float("nan"), 1.0)):
@@ -157,7 +161,9 @@ def test_the_cli_repaints_prints_the_seams_and_refuses_in_one_line(parent, capsy
 
     monkeypatch.chdir(parent.path.parent)
     main(["repaint", "p.json", "--from", "0.5", "--to", "1", "--seeds", "7", "--dir", "cli"])
-    out = capsys.readouterr().out
+    out = capsys.readouterr().out  # MAGNeT's own settings (the CLI has no others)
+    assert read_sidecar(parent.path.parent / "cli" / "s7.json")["draft"]["repaint"]["settings"] == (
+        RepaintSettings().to_dict())
     assert "wrote cli/s7.wav (seed 7, 0.5-1 s repainted by tiny-magnet-50hz; seams: at 0.5 s " in out
     assert "the take's median spectral flux (the parent there " in out and "contact sheet: cli/index.html" in out
     main(["reproduce", "cli/s7.json"])
@@ -165,7 +171,21 @@ def test_the_cli_repaints_prints_the_seams_and_refuses_in_one_line(parent, capsy
     with pytest.raises(SystemExit) as exit_:
         main(["repaint", "p.json", "--from", "2", "--to", "9"])
     err = capsys.readouterr().err
-    assert exit_.value.code == 1 and err.count("\n") == 1 and "--from 2.0 --to 9.0 s is not a window" in err
+    assert exit_.value.code == 1 and len(err.strip().splitlines()) == 1
+    assert "--from 2.0 --to 9.0 s is not a window" in err
+
+
+def test_progress_reaches_the_end_and_stop_cancels_with_the_rng_restored(painter, parent):
+    from workbench.core.errors import GenerationCancelled
+
+    seen = []
+    painter.repaint(parent.take.codes, 10, 20, "x", [1, 2], settings=QUICK,
+                    progress=lambda done, total: seen.append((done, total)))
+    assert seen == [(step, 20) for step in range(1, 21)]
+    state = torch.random.get_rng_state()
+    with pytest.raises(GenerationCancelled):
+        painter.repaint(parent.take.codes, 10, 20, "x", [1], settings=QUICK, should_stop=lambda: True)
+    assert torch.equal(torch.random.get_rng_state(), state)
 
 
 class _SpyLM:
