@@ -236,8 +236,8 @@ def test_the_segment_is_the_window_with_its_context_split_evenly_inside_the_take
 def test_repaint_settings_are_checked_and_round_trip():
     settings = RepaintSettings(temperature=2.0, decoding_steps=[8, 4, 4, 4])
     assert RepaintSettings.from_dict(settings.to_dict()) == settings and settings.decoding_steps == (8, 4, 4, 4)
-    for bad in ({"temperature": 0}, {"top_p": 1.0}, {"max_guidance": 0.5}, {"decoding_steps": [4, 0]},
-                {"decoding_steps": []}):
+    for bad in ({"temperature": 0}, {"temperature": "hot"}, {"top_k": 2.5}, {"top_p": 1.0}, {"max_guidance": 0.5},
+                {"decoding_steps": [4, 0]}, {"decoding_steps": []}, {"decoding_steps": [True]}):
         with pytest.raises(ParamsError, match="repaint setting"):
             RepaintSettings(**bad)
     with pytest.raises(ParamsError, match="not repaint settings"):

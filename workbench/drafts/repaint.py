@@ -85,7 +85,7 @@ def _parent_codes(codes_file: Path, recorded_sha: str, what: str) -> tuple[np.nd
     if codes_sha256(tokens.codes) != recorded_sha:
         raise DraftError(f"cannot {what}: {codes_file} no longer holds the parent's codes (sha256 differs)")
     if tokens.meta.get("channels") == 2:
-        raise DraftError(f"cannot {what}: the take is stereo; MAGNeT's models are mono (EnCodec 32 kHz, 4 codebooks)")
+        raise DraftError(f"cannot {what} a stereo take: MAGNeT's models are mono (EnCodec 32 kHz, 4 codebooks)")
     return tokens.codes, tokens.meta
 
 
@@ -98,8 +98,6 @@ def plan_repaint(parent: str | Path, record: dict[str, Any], from_s: float, to_s
         DraftError: a stereo take, a window outside the take or empty, or the parent's token file missing or altered.
     """
     parent = Path(parent)
-    if record["model"].get("audio_channels") == 2:
-        raise DraftError("cannot repaint a stereo take: MAGNeT's models are mono (EnCodec 32 kHz, 4 codebooks)")
     total_s = record["num_samples"] / record["sample_rate"]
     start, end = window_frames(from_s, to_s, total_s, int(record["model"]["frame_rate"]))
     codes_file = parent.parent / record["codes"]["file"]

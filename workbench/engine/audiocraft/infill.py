@@ -54,12 +54,19 @@ class RepaintSettings:
     def __post_init__(self) -> None:
         steps = tuple(self.decoding_steps) if isinstance(self.decoding_steps, (list, tuple)) else ()
         object.__setattr__(self, "decoding_steps", steps)
-        checks = {"temperature": self.temperature > 0, "top_k": self.top_k >= 0, "top_p": 0 <= self.top_p < 1,
-                  "max_guidance": self.max_guidance >= 1, "min_guidance": self.min_guidance >= 1,
-                  "decoding_steps": bool(steps) and all(isinstance(s, int) and s >= 1 for s in steps)}
+        def number(value: Any) -> bool:
+            return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+        checks = {"temperature": number(self.temperature) and self.temperature > 0,
+                  "top_k": isinstance(self.top_k, int) and not isinstance(self.top_k, bool) and self.top_k >= 0,
+                  "top_p": number(self.top_p) and 0 <= self.top_p < 1,
+                  "max_guidance": number(self.max_guidance) and self.max_guidance >= 1,
+                  "min_guidance": number(self.min_guidance) and self.min_guidance >= 1,
+                  "decoding_steps": bool(steps) and all(isinstance(s, int) and not isinstance(s, bool) and s >= 1
+                                                        for s in steps)}
         for name, valid in checks.items():
             value = getattr(self, name)
-            if isinstance(value, bool) or not valid:
+            if not valid:
                 raise ParamsError(f"repaint setting {name} {value!r} is out of range (see RepaintSettings)")
 
     def to_dict(self) -> dict[str, Any]:
