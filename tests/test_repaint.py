@@ -14,6 +14,7 @@ import torch
 
 from workbench.core.errors import DraftError, ModelNotFoundError, ParamsError
 from workbench.core.params import GenerationParams
+from workbench.drafts.repaint import STEREO, repaint_refusal
 from workbench.engine.audiocraft.infill import RepaintSettings, infill, segment_around
 from workbench.render.prompt import render_prompt
 from workbench.render.repaint import render_repaint
@@ -149,11 +150,23 @@ def test_what_cannot_be_repainted_is_refused_in_one_line_before_sampling(painter
     [wide] = render_prompt(stereo, "pads", GenerationParams(duration_s=0.5), [1], [tmp_path / "wide.wav"])
     with pytest.raises(DraftError, match="cannot repaint a stereo take: MAGNeT's models are mono"):
         render_repaint(wide.sidecar, from_s=0.1, to_s=0.3, seeds=[1])  # refused before any model loads
+    assert repaint_refusal(read_sidecar(wide.sidecar)) == STEREO
     monkeypatch.setitem(sys.modules, "audiocraft.models", None)  # import audiocraft.models -> ImportError
     with pytest.raises(ModelNotFoundError) as caught:
         render_repaint(parent.sidecar, from_s=1, to_s=2, seeds=[1], engine=tiny, folder=tmp_path / "none")
     assert "pip install -c constraints.txt -e '.[audiocraft]'" in str(caught.value)
     assert "\n" not in str(caught.value) and not (tmp_path / "none").exists()
+
+
+def test_a_take_card_can_ask_whether_a_take_can_be_repainted(parent, monkeypatch):
+    import importlib.util
+
+    record = read_sidecar(parent.sidecar)
+    assert repaint_refusal(record) is None
+    debug_codec = {**record, "model": {**record["model"], "codebook_size": 400, "frame_rate": 25}}
+    assert repaint_refusal(debug_codec) == "its codes are 4 codebooks of 400 at 25 Hz; MAGNeT reads 4 of 2048 at 50 Hz"
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *args: None)
+    assert "pip install -c constraints.txt -e '.[audiocraft]'" in repaint_refusal(record)
 
 
 def test_the_cli_repaints_prints_the_seams_and_refuses_in_one_line(parent, capsys, monkeypatch):

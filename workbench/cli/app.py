@@ -13,6 +13,7 @@ import typer
 
 from workbench import __version__
 from workbench.cli import (
+    analysis,
     branch,
     curate,
     generate,
@@ -38,7 +39,8 @@ COMMANDS: list[tuple[str, Callable[..., Any]]] = [
     ("loop", loop.loop), ("branch", branch.branch), ("repaint", repaint.repaint), ("edit", curate.edit),
     ("delete", curate.delete),
     ("prune", curate.prune), ("export", curate.export), ("import", curate.import_),
-    ("import-prompts", curate.import_prompts), ("transcribe", transcribe.transcribe),
+    ("import-prompts", curate.import_prompts), ("transcribe", transcribe.transcribe), ("stems", analysis.stems),
+    ("analyze", analysis.analyze),
 ]
 
 

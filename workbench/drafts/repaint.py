@@ -25,7 +25,14 @@ from workbench.core.seams import flux_jump
 from workbench.core.take import Take
 from workbench.drafts.draft import relative
 from workbench.engine.audiocraft.infill import RepaintSettings
-from workbench.models.registry import resolve
+from workbench.engine.audiocraft.install import INSTALL
+from workbench.models.catalog import NO_BACKEND, readiness
+from workbench.models.registry import repaint_model_for, resolve
+
+#: Why a stereo take cannot be repainted.
+STEREO = "a stereo take: MAGNeT's models are mono (EnCodec 32 kHz, 4 codebooks)"
+#: The tokens the published MAGNeT models and ``tiny-magnet-50hz`` read: codebooks, entries, frames/s, samples/s.
+MAGNET_TOKENS = (4, 2048, 50, 32000)
 
 
 @dataclass(frozen=True)
@@ -48,6 +55,21 @@ class Repaint:
     @property
     def window_s(self) -> tuple[float, float]:
         return self.record["from_s"], self.record["to_s"]
+
+
+def repaint_refusal(record: dict[str, Any]) -> str | None:
+    """Why the take a sidecar ``record`` describes cannot be repainted, before anything loads (for a take card's
+    action), or None: a stereo take, codes no MAGNeT reads, or the audiocraft backend not installed."""
+    model = record["model"]
+    if model.get("audio_channels") == 2:
+        return STEREO
+    space = tuple(model.get(key) for key in ("num_codebooks", "codebook_size", "frame_rate", "sample_rate"))
+    if space != MAGNET_TOKENS:
+        return (f"its codes are {space[0]} codebooks of {space[1]} at {space[2]} Hz; MAGNeT reads {MAGNET_TOKENS[0]} "
+                f"of {MAGNET_TOKENS[1]} at {MAGNET_TOKENS[2]} Hz")
+    if readiness(repaint_model_for(model.get("kind", "hub"))) == NO_BACKEND:
+        return INSTALL
+    return None
 
 
 def check_repaint_model(name: str) -> str:
@@ -85,7 +107,7 @@ def _parent_codes(codes_file: Path, recorded_sha: str, what: str) -> tuple[np.nd
     if codes_sha256(tokens.codes) != recorded_sha:
         raise DraftError(f"cannot {what}: {codes_file} no longer holds the parent's codes (sha256 differs)")
     if tokens.meta.get("channels") == 2:
-        raise DraftError(f"cannot {what} a stereo take: MAGNeT's models are mono (EnCodec 32 kHz, 4 codebooks)")
+        raise DraftError(f"cannot {what} {STEREO}")
     return tokens.codes, tokens.meta
 
 

@@ -186,7 +186,8 @@ def reproduce(sidecar: str | Path, *, engine: Any = None, device: str | None = N
         [take] = repaint_takes(job, painter, engine, [record["seed"]], text=record["prompt"]["text"], params=params,
                                settings=settings, progress=progress, should_stop=should_stop)
     else:
-        draft = draft_from_record(record.get("draft"), base=path.parent, engine=engine)
+        draft = draft_from_record(record.get("draft"), base=path.parent, engine=engine,
+                                  duration_s=params.duration_s)
         takes = engine.generate(record["prompt"]["text"], params, [record["seed"]], progress=progress,
                                 should_stop=should_stop, segments=record["prompt"].get("segments"),
                                 **draft.generate_kwargs())
@@ -197,7 +198,8 @@ def reproduce(sidecar: str | Path, *, engine: Any = None, device: str | None = N
         from workbench.render.decoders import load_decoder, redecode
 
         take = redecode(take, load_decoder(decoded["name"], engine))
-        decoder = (decoded["name"], take.extra["decoder"]["audio_sha256"] == decoded["audio_sha256"])
+        recorded = decoded.get("samples_sha256", decoded.get("audio_sha256"))  # its name before 0.3
+        decoder = (decoded["name"], take.extra["decoder"]["samples_sha256"] == recorded)
     expected, actual = record["codes_sha256"], take.codes_sha256
     mismatch = None
     if expected != actual:

@@ -9,7 +9,6 @@ it depend only on its text, parameters and seed, and ``reproduce`` identical on 
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -23,11 +22,11 @@ from workbench.engine.audiocraft.infill import DECODING_STEPS
 from workbench.engine.audiocraft.repaint import MagnetRepaint
 from workbench.engine.audiocraft.rng import seeded
 from workbench.engine.cost import measure
-from workbench.engine.timing import Timing
+from workbench.engine.protocol import EngineBase
 from workbench.models.fingerprint import weights_fingerprint
 
 
-class AudiocraftEngine(Timing, MagnetRepaint):
+class AudiocraftEngine(EngineBase, MagnetRepaint):
     """A loaded audiocraft model with the calls the renderers make (``generate``, ``decode``...).
 
     Args:
@@ -40,6 +39,7 @@ class AudiocraftEngine(Timing, MagnetRepaint):
     kernels = "torch"
 
     def __init__(self, model: Any, *, ref_name: str, kind: str, source: str, revision: str | None = None) -> None:
+        super().__init__()
         self.model = model
         self.lm = model.lm
         self.melody = False
@@ -61,9 +61,6 @@ class AudiocraftEngine(Timing, MagnetRepaint):
             sample_rate=int(model.sample_rate), frame_rate=frame_rate, num_codebooks=self.num_codebooks,
             codebook_size=int(self.lm.card), audio_channels=self.audio_channels, melody=False,
             max_window_s=frames / frame_rate)
-        self.low_memory = False
-        self._weights_sha256: str | None = None
-        self._lock = threading.RLock()
 
     @property
     def device(self) -> torch.device:
@@ -73,13 +70,10 @@ class AudiocraftEngine(Timing, MagnetRepaint):
     def dtype(self) -> torch.dtype:
         return next(iter(self.lm.parameters())).dtype
 
-    def weights_sha256(self) -> str:
-        """The fingerprint of the LM's and the codec's weights (tensor bytes for built-ins, files for Hub models)."""
-        with self._lock:
-            if self._weights_sha256 is None:
-                both = torch.nn.ModuleDict({"lm": self.lm, "codec": self.model.compression_model})
-                self._weights_sha256 = weights_fingerprint(both, self.info)
-            return self._weights_sha256
+    def _fingerprint(self) -> str:
+        """The LM's and the codec's weights."""
+        return weights_fingerprint(torch.nn.ModuleDict({"lm": self.lm, "codec": self.model.compression_model}),
+                                   self.info)
 
     def generate(self, texts: str | Sequence[str], params: GenerationParams | None = None,
                  seeds: int | Sequence[int] | None = None, *, melody: Any = None, prompt_codes: Any = None,
