@@ -28,6 +28,7 @@ ACTION_LABELS = {
     "melody": ("Use as melody", "Follow this take's melody in Create (switches to a melody model if needed)"),
     "extend": ("Extend", "Continue this take in Create, from its last seconds"),
     "retake": ("Retake from…", "Keep its start and render the rest anew (History)"),
+    "repaint": ("Repaint…", "Render a window of it anew, keeping every code around it (History)"),
     "loop": ("Make loop", "Cut a seamless loop at the prompt's tempo (else the measured one)"),
     "stems": ("Stems", "Split it into drums, bass, other and vocals (Demucs), beside the take"),
     "analyze": ("Tempo & key", "Measure its tempo and key"),

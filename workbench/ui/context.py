@@ -18,6 +18,7 @@ import numpy as np
 
 from workbench.analysis.separate import DEFAULT_MODEL as STEMS_MODEL
 from workbench.core.errors import GenerationCancelled
+from workbench.core.music import parse_bpm_range
 from workbench.core.params import GenerationParams
 from workbench.engine.resident import EngineCache
 from workbench.models.catalog import model_inputs
@@ -96,6 +97,17 @@ def number(value: Any, label: str) -> float | None:
         return float(value)
     except (TypeError, ValueError):
         raise gr.Error(f"“{label}” must be a number or blank, got {value!r}") from None
+
+
+def history_filters(text: str | None = None, favorites: bool = False, min_rating: float | None = 0,
+                    model: str | None = None, sort: str | None = "newest", bpm: str | None = None,
+                    key: str | None = None) -> dict[str, Any]:
+    """History's search widgets as :meth:`~workbench.store.history.History.search`'s arguments (blank: no filter;
+    the tempo a range ``100-120`` or one tempo ``110``)."""
+    return {"text": (text or "").strip() or None, "favorites": bool(favorites),
+            "min_rating": int(min_rating) if min_rating else None, "model": (model or "").strip() or None,
+            "sort": sort or "newest", "bpm": parse_bpm_range(bpm, "“Tempo”") if (bpm or "").strip() else None,
+            "key": (key or "").strip() or None}
 
 
 def loudness_target(choice: str | None) -> float | None:
