@@ -387,7 +387,7 @@ def test_render_takes_a_decoder_for_every_take_and_refuses_it_on_continuations(c
     assert plan.returncode == 0 and "mbd" in plan.stdout, plan.stdout + plan.stderr
     refused = cli("render", "lib.toml", "--decoder", "mbd")
     assert refused.returncode == 1 and len(refused.stderr.strip().splitlines()) == 1, refused.stderr
-    assert "lib/b: --decoder mbd decodes takes rendered from text, a melody or chords, not continuations" in (
+    assert "lib/b: decoder mbd decodes takes rendered from text, a melody or chords, not continuations (" in (
         refused.stderr)
     wrong = cli("render", "lib.toml", "--decoder", "vocos")
     assert wrong.returncode == 1 and "decoder must be one of encodec, mbd, got 'vocos'" in wrong.stderr
