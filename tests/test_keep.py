@@ -47,7 +47,7 @@ def test_a_stopped_take_is_kept_at_its_length_and_reproduces(tiny, tmp_path, seg
 
 
 def test_a_stop_before_any_whole_frame_keeps_nothing(tiny, tmp_path):
-    progress, should_stop = stopper(2)
+    progress, should_stop = stopper(1)  # one step: not one frame whole
     with pytest.raises(GenerationCancelled) as stopped:
         render_prompt(tiny, "lofi", GenerationParams(duration_s=1.0), [1], [tmp_path / "t.wav"], progress=progress,
                       should_stop=should_stop)
