@@ -26,8 +26,6 @@ import pytest  # noqa: E402
 from hypothesis import settings  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
-#: How many jobs the live app queues (``python app.py``'s default ``--max-queue``).
-APP_MAX_QUEUE = 16
 
 # Properties are checked by examples, not by a clock: a busy machine must not fail them (counts: per test).
 settings.register_profile("workbench", deadline=None)
@@ -176,11 +174,12 @@ def free_port() -> int:
 
 @pytest.fixture(scope="session")
 def live_app(tmp_path_factory, engines) -> Iterator[SimpleNamespace]:
-    """The app as ``python app.py --model tiny`` serves it (queue of ``APP_MAX_QUEUE``, one job at a time), on a
-    free localhost port, in this process, its models from :class:`Engines`; started once per run.
+    """The app as ``python app.py --model tiny`` serves it (its default queue of 16, one job at a time), on a free
+    localhost port, in this process, its models from :class:`Engines`; started once per run.
 
-    Yields ``url``, ``out`` (its output folder), ``root`` (a folder beside it, not served) and ``prompts`` (its
-    prompt folder: the shipped prompt files). Tests that share it keep to their own prompts and sub-folders.
+    Yields ``url``, ``out`` (its output folder), ``root`` (a folder beside it, not served), ``prompts`` (its
+    prompt folder: the shipped prompt files) and ``max_queue``. Tests that share it keep to their own prompts and
+    sub-folders, and leave nothing running or queued.
     """
     pytest.importorskip("gradio")
     from workbench.engine.resident import EngineCache
@@ -190,10 +189,12 @@ def live_app(tmp_path_factory, engines) -> Iterator[SimpleNamespace]:
     out, prompts = root / "out", root / "prompts"
     shutil.copytree(ROOT / "prompts", prompts)
     demo = build_ui(model="tiny", out=out, prompts=prompts, cache=EngineCache(loader=engines.load))
-    demo.queue(default_concurrency_limit=1, max_size=APP_MAX_QUEUE)
+    max_queue = 16
+    demo.queue(default_concurrency_limit=1, max_size=max_queue)
     port = free_port()
     demo.launch(prevent_thread_lock=True, **launch_options(out=out, port=port, quiet=True))
     try:
-        yield SimpleNamespace(url=f"http://127.0.0.1:{port}/", out=out, root=root, prompts=prompts)
+        yield SimpleNamespace(url=f"http://127.0.0.1:{port}/", out=out, root=root, prompts=prompts,
+                              max_queue=max_queue)
     finally:
         demo.close()

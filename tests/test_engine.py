@@ -30,12 +30,12 @@ def test_tiny_model_facts(tiny):
     assert str(tiny.device) == "cpu" and tiny.dtype == torch.float32
 
 
-def test_tiny_builds_fast_and_deterministically():
+def test_tiny_builds_fast_and_deterministically(tiny):
     from workbench.engine.load import load_engine
 
-    started = time.perf_counter()
+    started = time.process_time()  # CPU time (all threads): a busy machine does not stretch it as it does seconds
     a = load_engine("tiny")
-    assert time.perf_counter() - started < 5  # "well under a second" once torch is imported
+    assert time.process_time() - started < 5  # "well under a second" once torch is imported (the fixture did)
     b = load_engine("tiny")
     assert a.weights_sha256() == b.weights_sha256()
     assert a.weights_sha256() != load_engine("tiny-melody").weights_sha256()
