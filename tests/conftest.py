@@ -173,14 +173,27 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+#: The live app's own prompt file beside the shipped ones (its file pickers list what is there at start).
+LIVE_APP_LIBRARY = """
+[library]
+name = "api-demo"
+[[prompt]]
+id = "pads"
+text = "soft pads, 70 BPM"
+[[prompt]]
+id = "drums"
+text = "dry drums, 100 BPM"
+"""
+
+
 @pytest.fixture(scope="session")
 def live_app(tmp_path_factory, engines) -> Iterator[SimpleNamespace]:
     """The app as ``python app.py --model tiny`` serves it (its default queue of 16, one job at a time), on a free
     localhost port, in this process, its models from :class:`Engines`; started once per run.
 
     Yields ``url``, ``out`` (its output folder), ``root`` (a folder beside it, not served), ``prompts`` (its
-    prompt folder: the shipped prompt files) and ``max_queue``. Tests that share it keep to their own prompts and
-    sub-folders, and leave nothing running or queued.
+    prompt folder: the shipped prompt files and ``api-demo.toml``, two entries) and ``max_queue``. Tests that
+    share it keep to their own prompts and sub-folders, and leave nothing running or queued.
     """
     pytest.importorskip("gradio")
     from workbench.engine.resident import EngineCache
@@ -189,6 +202,7 @@ def live_app(tmp_path_factory, engines) -> Iterator[SimpleNamespace]:
     root = tmp_path_factory.mktemp("live-app")
     out, prompts = root / "out", root / "prompts"
     shutil.copytree(ROOT / "prompts", prompts)
+    (prompts / "api-demo.toml").write_text(LIVE_APP_LIBRARY, encoding="utf-8")
     demo = build_ui(model="tiny", out=out, prompts=prompts, cache=EngineCache(loader=engines.load))
     max_queue = 16
     demo.queue(default_concurrency_limit=1, max_size=max_queue)

@@ -34,8 +34,8 @@ text = "electric piano, 80 BPM"
 """
 
 
-def render_args(library: Path, out: Path, duration: str = "1") -> list[str]:
-    return ["render", str(library), "--model", "tiny", "--duration", duration, "--seeds", "1-2", "--batch-size", "1",
+def render_args(library: Path, out: Path) -> list[str]:
+    return ["render", str(library), "--model", "tiny", "--duration", "1", "--seeds", "1-2", "--batch-size", "1",
             "--out", str(out)]
 
 
@@ -85,7 +85,7 @@ def test_a_prompt_file_edited_while_its_batch_runs(tmp_path, cli):
     library, out = tmp_path / "faults.toml", tmp_path / "out"
     library.write_text(LIBRARY)
     results = []
-    batch = threading.Thread(target=lambda: results.append(cli(*render_args(library, out, "2"))))
+    batch = threading.Thread(target=lambda: results.append(cli(*render_args(library, out))))
     batch.start()
     while not list(out.rglob("s*.json")) and batch.is_alive():  # the first take has landed
         time.sleep(0.02)
@@ -97,7 +97,7 @@ def test_a_prompt_file_edited_while_its_batch_runs(tmp_path, cli):
     takes = complete_takes(out)
     assert len(takes) == 8  # the batch rendered the file it read: all of it, as it was
     assert read_sidecar(out / "faults" / "keys" / "s1.json")["prompt"]["text"] == "electric piano, 80 BPM"
-    again = cli(*render_args(library, out, "2"))
+    again = cli(*render_args(library, out))
     assert again.returncode == 0, again.stderr
     assert "4 rendered, 6 skipped" in again.stdout  # the changed entry again, the new one; the rest resumed
     assert read_sidecar(out / "faults" / "keys" / "s1.json")["prompt"]["text"] == "grand piano, 60 BPM"

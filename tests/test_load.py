@@ -94,8 +94,8 @@ def test_ui_and_cli_batch_write_one_folder_at_once(live_app, workbench_process):
 
 
 def test_a_full_queue_turns_requests_away_clearly(live_app):
-    """A sweep holds the one worker; ``APP_MAX_QUEUE`` requests fill the queue behind it; the rest are refused in
-    words that say so. Then every job is cancelled (nothing of them is written)."""
+    """A sweep holds the one worker; as many requests as the app queues fill the queue behind it; 4 more are
+    refused in words that say so. Then every job is cancelled, the queued ones first: none of them is written."""
     from gradio_client.utils import Status
 
     client = Client(live_app.url, verbose=False)
@@ -104,14 +104,14 @@ def test_a_full_queue_turns_requests_away_clearly(live_app):
     while blocker.status().code not in running:
         assert not blocker.done(), blocker.result()
         time.sleep(0.02)
-    jobs = [client.submit(text=f"full queue {i}", seed=str(i), duration=1.0, api_name="/generate")
+    jobs = [client.submit(text=f"full queue {i}", seed=str(i), duration=8.0, api_name="/generate")
             for i in range(live_app.max_queue + 4)]
     outcomes = []
     for job in jobs:  # each either waits in the queue or was turned away
         while not job.done() and job.status().code != Status.IN_QUEUE:
             time.sleep(0.02)
         outcomes.append(str(job.exception(timeout=60)) if job.done() else "queued")
-    for job in [blocker, *jobs]:
+    for job in [*reversed(jobs), blocker]:  # the queued ones first: none of them may start
         job.cancel()
     refused = [o for o in outcomes if o != "queued"]
     assert outcomes.count("queued") == live_app.max_queue and len(refused) == 4, outcomes
@@ -132,8 +132,9 @@ def _together_as_alone(jobs: int, tmp_path: Path, engines) -> None:
 
     demo = build_ui(model="tiny", out=tmp_path / "out", prompts=ROOT / "prompts", concurrency=jobs,
                     preview_streaming=False, cache=EngineCache(loader=engines.load))
-    limits = {fn.concurrency_limit for fn in demo.fns.values() if fn.concurrency_id == "model"}
-    assert limits == {jobs}
+    limits = {fn.api_name: (fn.concurrency_id, fn.concurrency_limit) for fn in demo.fns.values()
+              if fn.api_name in ("generate", "compare")}
+    assert limits == {"generate": ("model", jobs), "compare": ("model", jobs)}
     requests = {(c, r): (f"client {c} request {r}, dub techno", 100 * c + r, 1.0 + 0.5 * ((c + r) % 3))
                 for c in range(jobs) for r in range(3)}
     results: dict[tuple[int, int], dict] = {}

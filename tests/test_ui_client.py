@@ -16,22 +16,11 @@ Client = pytest.importorskip("gradio_client").Client
 ROOT = Path(__file__).resolve().parents[1]
 # model, folder, duration, guidance, temperature, top-k, top-p, loudness
 SAMPLING = ("tiny", "", 1.0, 3.0, 1.0, 250, 1.0, "off")
-LIBRARY = """
-[library]
-name = "api-demo"
-[[prompt]]
-id = "pads"
-text = "soft pads, 70 BPM"
-[[prompt]]
-id = "drums"
-text = "dry drums, 100 BPM"
-"""
 
 
 @pytest.fixture(scope="module")
 def server(live_app):
-    """The run's live app, with this module's prompt file in its prompt folder."""
-    (live_app.prompts / "api-demo.toml").write_text(LIBRARY, encoding="utf-8")
+    """The run's live app (its prompt folder holds ``api-demo.toml``: entries ``pads`` and ``drums``)."""
     return live_app
 
 
