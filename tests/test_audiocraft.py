@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 import torch
 
+from workbench.core.conditions import Conditions, ContinuationInput
 from workbench.core.errors import ModelCapabilityError, ModelNotFoundError, ParamsError
 from workbench.core.params import GenerationParams
 
@@ -87,7 +88,7 @@ def test_what_magnet_cannot_take_is_a_one_line_error(magnet):
         magnet.encode(np.zeros((1, 3200), dtype=np.float32))
     from workbench.drafts.prepare import prepare_draft
 
-    with pytest.raises(ModelCapabilityError, match="--chords needs a melody model .* 'tiny-magnet' cannot follow"):
+    with pytest.raises(ModelCapabilityError, match="following chords needs a melody model .* 'tiny-magnet' cannot"):
         prepare_draft(magnet, chords="Am F C G", bpm=100, duration_s=0.5)
 
 
@@ -171,7 +172,7 @@ def test_mbd_decodes_a_musicgen_take_from_the_same_codes_and_reproduce_decodes_i
     mbd = load_decoder("mbd", tiny)
     torch_state = torch.random.get_rng_state()
     [plain] = render_prompt(tiny, "lofi beat", params, [3], [tmp_path / "plain.wav"])
-    [item] = render_prompt(tiny, "lofi beat", params, [3], [tmp_path / "mbd.wav"], decoder=mbd)
+    [item] = render_prompt(tiny, "lofi beat", params, [3], [tmp_path / "mbd.wav"], conditions=Conditions(decoder="mbd"))
     assert torch.equal(torch.random.get_rng_state(), torch_state)
     assert item.take.codes_sha256 == plain.take.codes_sha256  # the decoder never changes the codes
     assert item.take.audio.shape == plain.take.audio.shape == (1, 32000)
@@ -185,7 +186,7 @@ def test_mbd_decodes_a_musicgen_take_from_the_same_codes_and_reproduce_decodes_i
     assert report.identical and report.decoder == ("mbd", True), report.message
     assert report.message.endswith("decoded again with mbd: identical audio")
     record = json.loads(item.sidecar.read_text())
-    record["extra"]["decoder"]["audio_sha256"] = "0" * 64
+    record["extra"]["decoder"]["samples_sha256"] = "0" * 64
     item.sidecar.write_text(json.dumps(record))
     tampered = reproduce(item.sidecar, engine=tiny)
     assert not tampered.identical and tampered.decoder == ("mbd", False) and "AUDIO MISMATCH" in tampered.message
@@ -193,19 +194,15 @@ def test_mbd_decodes_a_musicgen_take_from_the_same_codes_and_reproduce_decodes_i
 
 def test_mbd_refuses_what_it_cannot_decode_in_one_line(tiny, magnet):
     from workbench.core.errors import DraftError
-    from workbench.drafts.draft import Draft
     from workbench.render.decoders import load_decoder
-    from workbench.render.prompt import render_prompt
 
     with pytest.raises(ParamsError, match="decoder must be one of encodec, mbd"):
         load_decoder("hifigan", tiny)
     assert load_decoder("encodec", tiny) is None and load_decoder(None, tiny) is None
     with pytest.raises(ModelCapabilityError, match="mono MusicGen takes; 'tiny-magnet' is MAGNeT"):
         load_decoder("mbd", magnet)
-    continuation = Draft(prompt_codes=np.zeros((4, 10), dtype=np.int64))
-    with pytest.raises(DraftError, match="not continuations"):
-        render_prompt(tiny, "x", GenerationParams(duration_s=1.0), [1], ["never.wav"], draft=continuation,
-                      decoder=load_decoder("mbd", tiny))
+    with pytest.raises(DraftError, match="not continuations"):  # refused before anything loads
+        Conditions(continuation=ContinuationInput("any.wav"), decoder="mbd")
 
 
 @pytest.fixture(scope="module")
@@ -246,7 +243,7 @@ def test_a_style_take_reproduces_from_its_sidecar_and_bad_references_are_one_lin
     again = cli("reproduce", "s.json")
     assert again.returncode == 0 and "identical codes" in again.stdout, again.stdout + again.stderr
     refused = cli("generate", "x", "--model", "tiny", "--duration", "1", "--style", "ref.wav", "-o", "no.wav")
-    assert refused.returncode == 1 and "--style needs a style model" in refused.stderr, refused.stderr
+    assert refused.returncode == 1 and "a style reference needs a style model" in refused.stderr, refused.stderr
     assert len(refused.stderr.strip().splitlines()) == 1 and not (tmp_path / "no.wav").exists()
     import soundfile
 
@@ -344,7 +341,7 @@ def test_prompt_files_render_style_and_mbd_takes_resumably_and_they_reproduce(ti
     prompts = load_library(folder / "lib.toml").prompts
     out = tmp_path / "out"
     jobs = plan_jobs(prompts, out)
-    assert [(job.model, job.decoder) for job in jobs] == [("tiny-style", None)] * 2 + [("tiny", "mbd")]
+    assert [(job.model, job.conditions.decoder) for job in jobs] == [("tiny-style", "encodec")] * 2 + [("tiny", "mbd")]
     engines = {"tiny": tiny, "tiny-style": style}
     loads = []
     result = render_jobs(jobs, out, load=lambda name: loads.append(name) or engines[name])
@@ -365,7 +362,8 @@ def test_prompt_files_render_style_and_mbd_takes_resumably_and_they_reproduce(ti
     again = render_jobs(plan_jobs(prompts, out), out, load=lambda name: loads.append(name) or engines[name])
     assert len(again.skipped) == 3 and not again.done  # resume: the render keys include style and decoder
     encodec = plan_jobs(prompts, out, decoder="encodec")
-    assert encodec[2].decoder is None and encodec[2].key != jobs[2].key and encodec[0].key == jobs[0].key
+    assert encodec[2].conditions.decoder == "encodec" and encodec[2].key != jobs[2].key
+    assert encodec[0].key == jobs[0].key
     for item in result.done:
         report = reproduce(item.sidecar, engine=engines[item.record["model"]["name"]])
         assert report.identical, report.message
@@ -423,6 +421,7 @@ def test_compare_renders_style_seeds_side_by_side_and_mbd_takes(tiny, style, tmp
     assert {t["decoder"] for t in diffused} == {"tiny-mbd"} and {t["decoder"] for t in plain} == {"encodec"}
     record = json.loads((tmp_path / "out" / diffused[1]["sidecar"]).read_text())
     codes, mbd = tiny.generate("lofi", GenerationParams(duration_s=1.0), [2])[0].codes, load_decoder("mbd", tiny)
-    assert record["extra"]["decoder"]["audio_sha256"] == mbd.record(mbd.decode(codes, 2)[:, :32000], 2)["audio_sha256"]
-    with pytest.raises(Exception, match="--style needs a style model"):
+    decoded = mbd.decode(codes, 2)[:, :32000]
+    assert record["extra"]["decoder"]["samples_sha256"] == mbd.record(decoded, 2)["samples_sha256"]
+    with pytest.raises(Exception, match="a style reference needs a style model"):
         compare("tiny", style=str(clip))

@@ -63,9 +63,11 @@ def test_bad_branches_are_one_line_errors(tmp_path, tiny, tiny_melody, parent):
             render_branch(parent.sidecar, at_s=at, seeds=[1], engine=tiny)
     with pytest.raises(ParamsError, match="must be longer than the branch point"):
         render_branch(parent.sidecar, at_s=2.0, seeds=[1], engine=tiny, duration_s=1.5)
+    from workbench.core.conditions import ChordsInput, Conditions
     from workbench.drafts.prepare import prepare_draft
 
-    old = prepare_draft(tiny_melody, chords="Am F", bpm=100, duration_s=1.0, record_base=tmp_path, melody_time_base=1)
+    before = Conditions(chords=ChordsInput("Am F", 100, time_base=1))  # a take from before one timeline
+    old = prepare_draft(tiny_melody, before, duration_s=1.0, record_base=tmp_path)
     [chords] = render_prompt(tiny_melody, "pads", GenerationParams(duration_s=1.0), [1], [tmp_path / "c.wav"],
                              draft=old)
     with pytest.raises(DraftError, match="made before melodies kept one timeline"):

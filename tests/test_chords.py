@@ -6,10 +6,12 @@ import math
 import numpy as np
 import pytest
 
+from workbench.core.conditions import ChordsInput as ChordDraft
 from workbench.core.errors import DraftError, ModelCapabilityError
+from workbench.core.fields import conditions_from_fields as conditions
 from workbench.core.music import parse_progression
 from workbench.core.params import GenerationParams
-from workbench.drafts.chords import ChordDraft, chord_chroma, chord_pitches, load_chords
+from workbench.drafts.chords import chord_chroma, chord_pitches, load_chords
 from workbench.drafts.prepare import prepare_draft
 from workbench.render.prompt import render_prompt
 from workbench.render.reproduce import reproduce
@@ -55,44 +57,44 @@ def test_a_slash_chord_keeps_its_root_and_a_rest_holds_the_previous_pitch():
     ({"chords": "Am H7 C"}, "unknown chord 'H7' at position 2"),
     ({"chords": "  | "}, "progression is empty"),
     ({"chords": "N.C. N.C."}, "only rests"),
-    ({"bpm": 0}, "--bpm must be between 20 and 400 beats per minute"),
-    ({"bpm": 5000}, "--bpm must be between 20 and 400 beats per minute"),
-    ({"bpm": math.nan}, "--bpm must be between"),
-    ({"time_signature": "4/5"}, "time signature '4/5'"),
-    ({"time_signature": "four"}, "time signature 'four'"),
-    ({"voicing": "cluster"}, "unknown voicing 'cluster'"),
-    ({"beats_per_chord": 0}, "--beats-per-chord must be more than 0"),
+    ({"bpm": 0}, "bpm must be between 20 and 400 beats per minute"),
+    ({"bpm": 5000}, "bpm must be between 20 and 400 beats per minute"),
+    ({"bpm": math.nan}, "bpm must be between"),
+    ({"time_signature": "4/5"}, "time_signature: '4/5' must look like 4/4"),
+    ({"time_signature": "four"}, "time_signature: 'four'"),
+    ({"voicing": "cluster"}, "voicing must be one of root, arpeggio, got 'cluster'"),
+    ({"beats_per_chord": 0}, "beats_per_chord must be beats in (0, 64]"),
 ])
 def test_bad_chord_drafts_are_one_line_errors(kwargs, message):
     options = {"chords": "Am F", "bpm": 100, **kwargs}
-    with pytest.raises(DraftError, match=message.replace("(", r"\(")) as info:
+    with pytest.raises(DraftError, match=message.replace("(", r"\(").replace("[", r"\[")) as info:
         load_chords(ChordDraft(**options), 2.0)
     assert "\n" not in str(info.value)
 
 
 def test_prepare_checks_the_model_and_the_options(tiny, tiny_melody):
-    with pytest.raises(ModelCapabilityError, match="--chords needs a melody model"):
-        prepare_draft(tiny, chords="Am", bpm=100, duration_s=1.0)
-    with pytest.raises(DraftError, match="--chords needs --bpm"):
-        prepare_draft(tiny_melody, chords="Am", duration_s=1.0)
-    with pytest.raises(DraftError, match="not both"):
-        prepare_draft(tiny_melody, chords="Am", bpm=100, melody="any.mid", duration_s=1.0)
+    with pytest.raises(ModelCapabilityError, match="following chords needs a melody model"):
+        prepare_draft(tiny, conditions(chords="Am", bpm=100), duration_s=1.0)
+    with pytest.raises(DraftError, match="chords needs bpm"):
+        conditions(chords="Am")
+    with pytest.raises(DraftError, match="chords cannot go with melody"):
+        conditions(chords="Am", bpm=100, melody="any.mid")
 
 
 def test_a_chord_take_follows_its_chroma_records_it_and_reproduces(tmp_path, tiny_melody):
     params = GenerationParams(duration_s=2.0)
-    draft = prepare_draft(tiny_melody, chords="Am F C G", bpm=120, beats_per_chord=2, duration_s=2.0,
-                          record_base=tmp_path)
+    chords = conditions(chords="Am F C G", bpm=120, beats_per_chord=2)
+    draft = prepare_draft(tiny_melody, chords, duration_s=2.0, record_base=tmp_path)
     assert np.array_equal(draft.melody.chroma, chord_chroma(ChordDraft("Am F C G", 120, 2), 2.0))
-    [item] = render_prompt(tiny_melody, "lofi piano", params, [3], [tmp_path / "chords.wav"], draft=draft)
+    [item] = render_prompt(tiny_melody, "lofi piano", params, [3], [tmp_path / "chords.wav"], conditions=chords)
     record = read_sidecar(item.sidecar)["draft"]["chords"]
     assert {k: record[k] for k in ("kind", "chords", "bpm", "beats_per_chord", "voicing", "frames")} == {
         "kind": "chords", "chords": "Am F C G", "bpm": 120.0, "beats_per_chord": 2.0, "voicing": "root",
         "frames": 16}
     assert reproduce(item.sidecar, engine=tiny_melody).identical
     # the chords condition the take: another progression, same seed, other codes; the same one, same codes
-    other = prepare_draft(tiny_melody, chords="C G", bpm=120, beats_per_chord=2, duration_s=2.0)
-    same = prepare_draft(tiny_melody, chords="Am | F | C | G", bpm=120, beats_per_chord=2, duration_s=2.0)
+    other = prepare_draft(tiny_melody, conditions(chords="C G", bpm=120, beats_per_chord=2), duration_s=2.0)
+    same = prepare_draft(tiny_melody, conditions(chords="Am | F | C | G", bpm=120, beats_per_chord=2), duration_s=2.0)
     [a] = tiny_melody.generate("lofi piano", params, seeds=[3], **other.generate_kwargs())
     [b] = tiny_melody.generate("lofi piano", params, seeds=[3], **same.generate_kwargs())
     assert a.codes_sha256 != item.take.codes_sha256 and b.codes_sha256 == item.take.codes_sha256
@@ -100,8 +102,8 @@ def test_a_chord_take_follows_its_chroma_records_it_and_reproduces(tmp_path, tin
 
 def test_reproduce_refuses_chords_whose_chroma_changed(tmp_path, tiny_melody):
     params = GenerationParams(duration_s=1.0)
-    draft = prepare_draft(tiny_melody, chords="Am F", bpm=100, duration_s=1.0, record_base=tmp_path)
-    [item] = render_prompt(tiny_melody, "pads", params, [1], [tmp_path / "c.wav"], draft=draft)
+    [item] = render_prompt(tiny_melody, "pads", params, [1], [tmp_path / "c.wav"],
+                           conditions=conditions(chords="Am F", bpm=100))
     record = json.loads(item.sidecar.read_text())
     record["draft"]["chords"]["chroma_sha256"] = "0" * 64  # what a changed chord parser would leave behind
     item.sidecar.write_text(json.dumps(record))
@@ -135,8 +137,10 @@ def test_prompt_files_say_tempo_and_key_once_and_carry_the_chords(tmp_path):
 
     drive, said = parse_library(PROMPT_FILE, source=tmp_path / "chordy.toml").prompts
     assert drive.text == "synthwave night drive, 110 BPM, in A minor"
-    assert (drive.chords, drive.bpm, drive.beats_per_chord, drive.voicing) == ("Am F C G", 110.0, 2.0, "arpeggio")
-    assert said.text == "lofi beat at 80 bpm in C major" and said.chords is None  # it already said both
+    chords = drive.conditions.chords
+    assert (chords.chords, chords.bpm, chords.beats_per_chord, chords.voicing) == ("Am F C G", 110.0, 2.0, "arpeggio")
+    assert drive.bpm == 110.0
+    assert said.text == "lofi beat at 80 bpm in C major" and said.conditions.chords is None  # it already said both
 
 
 @pytest.mark.parametrize(("body", "line", "message"), [
@@ -144,7 +148,7 @@ def test_prompt_files_say_tempo_and_key_once_and_carry_the_chords(tmp_path):
     ('key = "H"', 5, "key: 'H' must be a note and a mode"),
     ('chords = "Am H7"\nbpm = 90', 5, "chords: unknown chord 'H7' at position 2"),
     ('chords = "Am"', 5, "chords: needs bpm"),
-    ('chords = "Am"\nbpm = 90\nmelody = "m.mid"', 5, "chords: give melody or chords, not both"),
+    ('chords = "Am"\nbpm = 90\nmelody = "m.mid"', 5, "chords: cannot go with melody: a take follows one melody"),
     ('voicing = "arpeggio"', 5, "voicing: only applies with chords"),
     ('chords = "Am"\nbpm = 90\nvoicing = "cluster"', 7, "voicing: must be one of root, arpeggio"),
     ('time_signature = "4/5"', 5, "time_signature: time signature '4/5' must look like 4/4"),

@@ -49,7 +49,8 @@ def test_a_batch_start_keeps_a_live_writers_temp_file(tmp_path, tiny):
         [live] = [p for p in out.iterdir() if is_temp(p)]
         library = parse_library('[library]\nname = "demo"\n[[prompt]]\nid = "pads"\ntext = "soft pads"\n',
                                 source=tmp_path / "demo.toml")
-        result = render_jobs(plan_jobs(library.prompts, out, seeds=[1], duration_s=0.5), out, load=lambda _: tiny)
+        jobs = plan_jobs(library.prompts, out, seeds=[1], settings={"duration": 0.5})
+        result = render_jobs(jobs, out, load=lambda _: tiny)
         assert result.ok and len(result.done) == 1
         assert live.exists(), "the batch removed a temp file that another process was writing"
     finally:

@@ -37,7 +37,7 @@ def jobs_and_local(tmp_path_factory, tiny):
     source.write_text(LIBRARY)
     prompts = parse_library(LIBRARY, source=source).prompts
     local_out = tmp_path_factory.mktemp("local")
-    jobs = plan_jobs(prompts, local_out, seeds=[1, 2], model="tiny", duration_s=0.5)
+    jobs = plan_jobs(prompts, local_out, seeds=[1, 2], model="tiny", settings={"duration": 0.5})
     render_jobs(jobs, local_out, load=lambda name: tiny, batch_size=2)
     codes = {j.path.relative_to(local_out): read_sidecar(j.path.with_suffix(".json"))["codes_sha256"] for j in jobs}
     return prompts, codes
@@ -46,7 +46,7 @@ def jobs_and_local(tmp_path_factory, tiny):
 @pytest.mark.parametrize("write_on", ["driver", "workers"])
 def test_ray_matches_local_survives_a_lost_worker_and_resumes(tmp_path, jobs_and_local, write_on):
     prompts, local_codes = jobs_and_local
-    jobs = plan_jobs(prompts, tmp_path, seeds=[1, 2], model="tiny", duration_s=0.5)
+    jobs = plan_jobs(prompts, tmp_path, seeds=[1, 2], model="tiny", settings={"duration": 0.5})
     runner = RayRunner(workers=2, cpus_per_worker=1, write_on=write_on)
     result = render_jobs(jobs, tmp_path, runner=KillOneWorker(runner), batch_size=2, history=History(tmp_path))
     assert result.ok and len(result.done) == 12, result.failed
@@ -67,7 +67,7 @@ def test_ray_passes_device_dtype_and_memory_mode_reports_steps_and_stops(tmp_pat
     from workbench.render.jobs import WriteOptions, group_jobs
 
     prompts, _ = jobs_and_local
-    jobs = plan_jobs(prompts[:2], tmp_path, seeds=[1], model="tiny", duration_s=2.0)
+    jobs = plan_jobs(prompts[:2], tmp_path, seeds=[1], model="tiny", settings={"duration": 2.0})
     runner = RayRunner(workers=1, cpus_per_worker=1, device="cpu", dtype="float32", low_memory=True)
     steps: list[tuple[int, int]] = []
     outcomes = runner.run(group_jobs(jobs, 1), WriteOptions(), step_progress=lambda d, t: steps.append((d, t)))
@@ -78,7 +78,8 @@ def test_ray_passes_device_dtype_and_memory_mode_reports_steps_and_stops(tmp_pat
     assert not ray.is_initialized()
     pressed = []
     stopper = RayRunner(workers=1)
-    jobs = plan_jobs(prompts[:2], tmp_path / "stopped", seeds=[1], model="tiny", duration_s=2.0)  # none done yet
+    # none done yet
+    jobs = plan_jobs(prompts[:2], tmp_path / "stopped", seeds=[1], model="tiny", settings={"duration": 2.0})
     monkeypatch.setattr("workbench.render.distributed.POLL_S", 60.0)  # each pass ends within one poll of the press
     with pytest.raises(GenerationCancelled):  # (a stop pressed then used to slip through)
         render_jobs(jobs, tmp_path / "stopped", runner=stopper, batch_size=1,

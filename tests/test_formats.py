@@ -104,7 +104,7 @@ def test_prompt_files_choose_format_and_encoding_per_library_and_entry(tmp_path,
                        '[[prompt]]\nid = "a"\ntext = "lofi piano"\n'
                        '[[prompt]]\nid = "b"\ntext = "dub techno"\nformat = "flac"\nbit_depth = 24\n')
     prompts = load_library(library).prompts
-    jobs = plan_jobs(prompts, tmp_path / "out", seeds=[1], duration_s=1.0)
+    jobs = plan_jobs(prompts, tmp_path / "out", seeds=[1], settings={"duration": 1.0})
     assert [job.path.suffix for job in jobs] == [".mp3", ".flac"]
     result = render_jobs(jobs, tmp_path / "out", load=lambda _name: tiny)
     records = {item.path.suffix: item.record["audio"] for item in result.done}

@@ -109,16 +109,18 @@ def test_spec_example_parses_with_every_field(tmp_path: Path) -> None:
     assert night.params == GenerationParams(duration_s=10)
     assert night.overrides == {"duration_s": 10}
     assert night.model == "melody"
-    assert night.melody == (folder / "drafts" / "hook.wav").resolve() and night.melody.is_absolute()
-    assert (night.melody_start, night.melody_end) == (0.0, 8.0)
+    melody = night.conditions.melody
+    assert melody.file == (folder / "drafts" / "hook.wav").resolve() and melody.file.is_absolute()
+    assert (melody.start_s, melody.end_s) == (0.0, 8.0)
     assert night.notes == "free text" and night.line == 10 and night.library == "synthwave"
     assert night.template_id is None and night.slot_values == {}
     cont = lib.get("continued")
-    assert cont.continue_from == (folder / "drafts" / "x.wav").resolve()
-    assert cont.prompt_seconds == 5.0 and cont.include_prompt is True
+    continuation = cont.conditions.continuation
+    assert continuation.file == (folder / "drafts" / "x.wav").resolve()
+    assert continuation.prompt_seconds == 5.0 and continuation.include_prompt is True
     assert cont.seeds == (1, 2) and cont.model == "small"  # library defaults
     assert cont.params.duration_s == 12.0 and cont.overrides == {"duration_s": 12.0}
-    assert cont.melody is None and cont.include_prompt is not None
+    assert cont.conditions.melody is None
 
 
 def test_template_expands_in_slot_order_and_keeps_other_keys(tmp_path: Path) -> None:
@@ -394,7 +396,7 @@ def test_draft_paths_must_exist_inside_the_library_folder(tmp_path: Path) -> Non
     (lib_dir / "link.wav").symlink_to(tmp_path / "outside.wav")
     source = lib_dir / "l.toml"
     ok = parse_library(_entry('id = "a"\ntext = "x"\nmelody = "drafts/../drafts/ok.wav"'), source=source)
-    assert ok.prompts[0].melody == (lib_dir / "drafts" / "ok.wav").resolve()
+    assert ok.prompts[0].conditions.melody.file == (lib_dir / "drafts" / "ok.wav").resolve()
     for value, words in [
         ("drafts/missing.wav", "not found"),
         ("../outside.wav", "outside the library folder"),
@@ -416,11 +418,12 @@ def test_style_and_decoder_keys_resolve_and_the_library_decoder_is_inherited(tmp
     lib = parse_library(header + _entry('id = "a"\ntext = "x"\nstyle = "ref.wav"\nmodel = "tiny-style"')
                         + _entry('id = "b"\ntext = "x"\ndecoder = "encodec"'), source=tmp_path / "l.toml")
     a, b = lib.prompts
-    assert a.style == (tmp_path / "ref.wav").resolve() and a.decoder == "mbd"  # the library's, lowercased
-    assert b.style is None and b.decoder is None  # encodec: the model's own decoder
+    assert a.conditions.style == (tmp_path / "ref.wav").resolve() and a.conditions.decoder == "mbd"  # lowercased
+    assert b.conditions.style is None and b.conditions.decoder == "encodec"  # the entry's: the model's own
     inherited = _one(header + _entry('id = "c"\ntext = "x"\ncontinue_from = "d.wav"'), source=tmp_path / "l.toml")
     assert "[c] decoder: " in inherited and "the library's decoder; set decoder = \"encodec\" here" in inherited
-    assert parse_library(_entry('id = "a"\ntext = "x"'), source=tmp_path / "l.toml").prompts[0].decoder is None
+    assert parse_library(_entry('id = "a"\ntext = "x"'), source=tmp_path / "l.toml").prompts[0].conditions.decoder \
+        == "encodec"
 
 
 def test_melody_end_must_follow_melody_start(tmp_path: Path) -> None:
@@ -428,7 +431,7 @@ def test_melody_end_must_follow_melody_start(tmp_path: Path) -> None:
     body = 'id = "a"\ntext = "x"\nmelody = "drafts/hook.wav"\nmelody_start = 4.0\nmelody_end = {}'
     assert "must be after melody_start (4 s)" in _one(_entry(body.format(4.0)), source=folder / "l.toml")
     assert "must be after melody_start" in _one(_entry(body.format(2)), source=folder / "l.toml")
-    assert parse_library(_entry(body.format(4.5)), source=folder / "l.toml").prompts[0].melody_end == 4.5
+    assert parse_library(_entry(body.format(4.5)), source=folder / "l.toml").prompts[0].conditions.melody.end_s == 4.5
     negative = 'id = "a"\ntext = "x"\nmelody = "drafts/hook.wav"\nmelody_start = -1'
     assert ">= 0" in _one(_entry(negative), source=folder / "l.toml")
 
@@ -548,10 +551,12 @@ def test_readme_example_is_valid(tmp_path: Path) -> None:
     lib = parse_library(example, source=_folder(tmp_path) / "example.toml")
     assert lib.name == "example" and len(lib.prompts) == 5 + 8
     styled = lib.get("styled")
-    assert styled.style == (tmp_path / "drafts" / "reference.wav").resolve() and styled.decoder is None
+    assert styled.conditions.style == (tmp_path / "drafts" / "reference.wav").resolve()
+    assert styled.conditions.decoder == "encodec"
     chords = next(p for p in lib.prompts if p.id == "chord-loop")
-    assert chords.text.endswith(", 100 BPM, in A minor") and chords.chords == "Am F C G" and chords.decoder == "mbd"
-    assert lib.get("drop").segments == ((16.0, "full drums, the drop, 120 BPM"),)
+    assert chords.text.endswith(", 100 BPM, in A minor") and chords.conditions.chords.chords == "Am F C G"
+    assert chords.conditions.decoder == "mbd"
+    assert lib.get("drop").conditions.segments == ((16.0, "full drums, the drop, 120 BPM"),)
     assert (chords.format, lib.get("night-drive").format) == (".mp3", ".flac")  # the library's, the entry's own
 
 

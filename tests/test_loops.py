@@ -130,12 +130,12 @@ def test_prompt_files_ask_for_loops_and_a_resume_finishes_a_missing_one(tmp_path
     loops = sorted((tmp_path / "out").rglob("*.loop.json"))
     assert [p.name for p in loops] == ["s1.loop.json", "s2.loop.json"]
     record = json.loads(loops[0].read_text())["loop"]
-    assert (record["bars"], record["bpm"], record["bpm_source"], record["samples"]) == (1, 120.0, "sidecar", 64000)
+    assert (record["bars"], record["bpm"], record["bpm_source"], record["samples"]) == (1, 120.0, "prompt file", 64000)
     assert not render().done  # both finished
     loops[0].unlink()  # a run killed between the take and its loop
     again = render()
     assert [item.take.seed for item in again.done] == [1] and loops[0].is_file()
     with pytest.raises(ParamsError, match="lb/groove: 1 bars at 120 BPM need 2.10 s, longer than the take"):
-        plan_jobs(prompts, tmp_path / "o2", seeds=[1], duration_s=1.0)
+        plan_jobs(prompts, tmp_path / "o2", seeds=[1], settings={"duration": 1.0})
     with pytest.raises(PromptFileError, match="loop_bars: must be a whole number of bars from 1 to 64, got 0"):
         parse_library(text.replace("loop_bars = 1", "loop_bars = 0"), source=tmp_path / "lb.toml")

@@ -291,9 +291,9 @@ def test_time_base_is_recorded_and_old_takes_keep_theirs(tmp_path, tiny_melody):
     sf.write(tmp_path / "m.wav", sines(SCALE, 32000), 32000)
     draft = prepare_draft(tiny_melody, melody=tmp_path / "m.wav", duration_s=2.0, record_base=tmp_path)
     assert draft.melody.time_base == 2 and draft.record["melody"]["time_base"] == 2
-    assert draft_from_record(draft.record, base=tmp_path, engine=tiny_melody).melody.time_base == 2
+    assert draft_from_record(draft.record, base=tmp_path, engine=tiny_melody, duration_s=2.0).melody.time_base == 2
     old = {**draft.record, "melody": {k: v for k, v in draft.record["melody"].items() if k != "time_base"}}
-    assert draft_from_record(old, base=tmp_path, engine=tiny_melody).melody.time_base == 1
+    assert draft_from_record(old, base=tmp_path, engine=tiny_melody, duration_s=2.0).melody.time_base == 1
     chords = prepare_draft(tiny_melody, chords="Am F", bpm=120, duration_s=4.0)
     assert chords.record["chords"]["time_base"] == 2 and chords.melody.time_base == 2
 

@@ -97,7 +97,7 @@ def test_disk_full_fails_one_take_and_keeps_the_others(tmp_path, tiny, monkeypat
 
     monkeypatch.setattr(writer, "write_audio", flaky)
     prompts = select([load_library(SYNTHWAVE)], only=ENTRIES[:2])
-    jobs = plan_jobs(prompts, tmp_path, seeds=[1, 2], model="tiny", duration_s=0.5)
+    jobs = plan_jobs(prompts, tmp_path, seeds=[1, 2], model="tiny", settings={"duration": 0.5})
     result = render_jobs(jobs, tmp_path, load=lambda name: tiny, batch_size=1, history=History(tmp_path))
     assert len(result.failed) == 1 and "No space left" in result.failed[0][1]
     assert len(result.done) == 3 and not result.ok

@@ -24,7 +24,7 @@ SYNTHWAVE = ROOT / "prompts" / "synthwave.toml"
 def test_two_entries_two_seeds_batch_equals_alone(tmp_path, tiny):
     library = load_library(SYNTHWAVE)
     prompts = select([library], only=["night-drive", "outrun-sunset"])
-    jobs = plan_jobs(prompts, tmp_path, seeds=[1, 2], model="tiny", duration_s=1.0)
+    jobs = plan_jobs(prompts, tmp_path, seeds=[1, 2], model="tiny", settings={"duration": 1.0})
     assert [j.path.relative_to(tmp_path).as_posix() for j in jobs] == [
         "synthwave/night-drive/s1.wav", "synthwave/night-drive/s2.wav",
         "synthwave/outrun-sunset/s1.wav", "synthwave/outrun-sunset/s2.wav"]
@@ -47,7 +47,7 @@ def test_two_entries_two_seeds_batch_equals_alone(tmp_path, tiny):
 
 def test_grouping_batches_entries_with_equal_params():
     library = load_library(SYNTHWAVE)
-    jobs = plan_jobs(library.prompts, "out", seeds=[1, 2], model="tiny", duration_s=1.0)
+    jobs = plan_jobs(library.prompts, "out", seeds=[1, 2], model="tiny", settings={"duration": 1.0})
     groups = group_jobs(jobs, batch_size=8)
     assert sum(len(g) for g in groups) == len(jobs)
     assert all(len({(j.model, j.params) for j in g}) == 1 for g in groups)
@@ -56,9 +56,9 @@ def test_grouping_batches_entries_with_equal_params():
 
 def test_changed_params_rerender(tmp_path, tiny):
     prompts = select([load_library(SYNTHWAVE)], only=["night-drive"])
-    first = plan_jobs(prompts, tmp_path, seeds=[1], model="tiny", duration_s=1.0)
+    first = plan_jobs(prompts, tmp_path, seeds=[1], model="tiny", settings={"duration": 1.0})
     render_jobs(first, tmp_path, load=lambda name: tiny)
-    changed = plan_jobs(prompts, tmp_path, seeds=[1], model="tiny", duration_s=0.5)
+    changed = plan_jobs(prompts, tmp_path, seeds=[1], model="tiny", settings={"duration": 0.5})
     result = render_jobs(changed, tmp_path, load=lambda name: tiny)
     assert len(result.done) == 1 and read_sidecar(changed[0].path.with_suffix(".json"))["num_samples"] == 16000
 
@@ -72,7 +72,7 @@ def test_a_failing_entry_is_recorded_and_the_batch_goes_on(tmp_path, tiny):
         '[[prompt]]\nid = "bad-draft"\ntext = "lofi piano"\ncontinue_from = "draft.wav"\n')
     prompts = load_library(lib / "mixed.toml").prompts
     out = tmp_path / "out"
-    jobs = plan_jobs(prompts, out, seeds=[1], model="tiny", duration_s=1.0)
+    jobs = plan_jobs(prompts, out, seeds=[1], model="tiny", settings={"duration": 1.0})
     result = render_jobs(jobs, out, load=lambda name: tiny)
     assert [j.prompt.id for j in [item for item, _ in result.failed]] == ["bad-draft"]
     assert "draft" in result.failed[0][1] and len(result.done) == 1 and not result.ok

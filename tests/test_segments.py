@@ -8,6 +8,7 @@ import json
 import numpy as np
 import pytest
 
+from workbench.core.conditions import Conditions
 from workbench.core.errors import ParamsError, PromptFileError
 from workbench.core.params import GenerationParams
 from workbench.core.segments import check_segments, parse_segment, timeline
@@ -67,7 +68,7 @@ def test_a_segment_changes_what_follows_it_and_nothing_before(tiny):
 
 def test_the_sidecar_records_segments_and_reproduce_is_identical(tiny, tmp_path):
     [item] = render_prompt(tiny, "soft intro", PARAMS, [5], [tmp_path / "t.wav"],
-                           segments=[(1.0, "full drums"), (3.0, "outro")])
+                           conditions=Conditions(segments=[(1.0, "full drums"), (3.0, "outro")]))
     record = json.loads(item.sidecar.read_text())
     assert record["prompt"]["segments"] == [{"start_s": 1.0, "text": "full drums"}, {"start_s": 3.0, "text": "outro"}]
     assert [w["segment"] for w in record["windows"]] == [-1, 0, 1]
@@ -94,7 +95,7 @@ def test_prompt_file_segments_render_and_resume(tiny, tmp_path):
     text = ('[[prompt]]\nid = "drop"\ntext = "soft intro"\nduration_s = 4\n'
             '[[prompt.segments]]\nat = 2\ntext = "full drums, the drop"\n')
     library = parse_library(text, source=tmp_path / "seg.toml")
-    assert library.prompts[0].segments == ((2.0, "full drums, the drop"),)
+    assert library.prompts[0].conditions.segments == ((2.0, "full drums, the drop"),)
     jobs = plan_jobs(library.prompts, tmp_path / "out", seeds=[3], model="tiny")
     [done] = render_jobs(jobs, tmp_path / "out", load=lambda _name: tiny).done
     [alone] = tiny.generate("soft intro", PARAMS, [3], segments=[(2.0, "full drums, the drop")])
@@ -106,7 +107,7 @@ def test_prompt_file_segments_render_and_resume(tiny, tmp_path):
                       tmp_path / "out", seeds=[3], model="tiny")
     assert plain[0].key != jobs[0].key  # segments are part of what a take is
     with pytest.raises(ParamsError, match="/drop: segment 1 starts at 2 s, not before the take's end"):
-        plan_jobs(library.prompts, tmp_path / "o2", seeds=[3], duration_s=1.5)
+        plan_jobs(library.prompts, tmp_path / "o2", seeds=[3], settings={"duration": 1.5})
     for body, message in [("[[prompt.segments]]\nat = 5\ntext = \"x\"", "segments: segment 1 starts at 5 s"),
                           ("segments = [1, 2]", "segments: must be [[prompt.segments]] tables"),
                           ("[[prompt.segments]]\nstart = 1\ntext = \"x\"", "segments: must be [[prompt.segments]]")]:

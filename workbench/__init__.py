@@ -2,7 +2,7 @@
 
 The package is a library first; :mod:`workbench.cli` and :mod:`workbench.ui` are thin shells over it.
 Layers, top to bottom (``docs/architecture.md``; import-linter enforces them): ``cli`` / ``ui`` →
-``render`` → ``store`` | ``drafts`` | ``library`` → ``engine`` → ``codec`` → ``models`` → ``core``.
+``render`` → ``store`` | ``drafts`` | ``library`` → ``engine`` | ``analysis`` → ``codec`` → ``models`` → ``core``.
 
 The names below are the public API. They load lazily so that ``import workbench`` stays fast and never
 imports torch, gradio or typer.
@@ -18,9 +18,10 @@ __version__ = "0.2.0"
 #: Public name -> the module that defines it.
 _API = {
     "load_engine": "workbench.engine.load",
-    "Engine": "workbench.engine.engine",
+    "Engine": "workbench.engine.protocol",
     "available_models": "workbench.models.registry",
     "GenerationParams": "workbench.core.params",
+    "Conditions": "workbench.core.conditions",
     "parse_seeds": "workbench.core.params",
     "Take": "workbench.core.take",
     "WorkbenchError": "workbench.core.errors",

@@ -12,7 +12,20 @@ from typing import Annotated, Any
 import typer
 
 from workbench import __version__
-from workbench.cli import branch, curate, generate, history, library, loop, models, render, serve, tokens, transcribe
+from workbench.cli import (
+    analysis,
+    branch,
+    curate,
+    generate,
+    history,
+    library,
+    loop,
+    models,
+    render,
+    serve,
+    tokens,
+    transcribe,
+)
 from workbench.cli.options import console
 from workbench.core.errors import WorkbenchError
 
@@ -24,7 +37,8 @@ COMMANDS: list[tuple[str, Callable[..., Any]]] = [
     ("tokenize", tokens.tokenize), ("detokenize", tokens.detokenize), ("codec-report", tokens.codec_report),
     ("loop", loop.loop), ("branch", branch.branch), ("edit", curate.edit), ("delete", curate.delete),
     ("prune", curate.prune), ("export", curate.export), ("import", curate.import_),
-    ("import-prompts", curate.import_prompts), ("transcribe", transcribe.transcribe),
+    ("import-prompts", curate.import_prompts), ("transcribe", transcribe.transcribe), ("stems", analysis.stems),
+    ("analyze", analysis.analyze),
 ]
 
 

@@ -14,6 +14,12 @@ def history(
     min_rating: Annotated[Optional[int], typer.Option(help="At least this many stars.")] = None,
     model: Annotated[Optional[str], typer.Option(help="Only takes of this model.")] = None,
     tag: Annotated[Optional[str], typer.Option(help="Only takes with this tag.")] = None,
+    bpm: Annotated[Optional[str], typer.Option(help="Only takes whose measured tempo is in this range (100-120) or "
+                                               "within 2 % of this tempo (110).")] = None,
+    key: Annotated[Optional[str], typer.Option(help="Only takes whose measured key is this one ('A minor', 'Am', "
+                                               "'Bb major').")] = None,
+    sort: Annotated[str, typer.Option(help="Order: newest (default), oldest, bpm or key (the measured tempo or "
+                                      "key; unmeasured takes last).")] = "newest",
     rebuild: Annotated[bool, typer.Option("--rebuild", help="Recreate the database from the sidecars.")] = False,
     trash: Annotated[bool, typer.Option("--trash", help="List the deleted takes instead.")] = False,
     restore: Annotated[Optional[str], typer.Option(help="Bring a deleted take back (its trash name or old id).")
@@ -22,11 +28,14 @@ def history(
     out: Annotated[Path, typer.Option("--out", help="Output folder.")] = Path("outputs"),
     limit: Annotated[int, typer.Option(help="Most rows shown.")] = 50,
 ) -> None:
-    """List the takes in the output folder's history (newest first); --trash, --restore and --empty-trash manage
-    the takes 'workbench delete' and 'workbench prune' moved to <out>/.trash."""
+    """List the takes in the output folder's history (newest first) with their measured tempo and key (⚑ where they
+    differ from what the prompt asked); --trash, --restore and --empty-trash manage the takes 'workbench delete'
+    and 'workbench prune' moved to <out>/.trash."""
     from rich.table import Table
 
+    from workbench.core.music import parse_bpm_range
     from workbench.store.history import History
+    from workbench.store.measured import FLAG, versus_row
     from workbench.store.trash import Trash
 
     store = History(out)
@@ -49,14 +58,19 @@ def history(
         for problem in problems:
             err_console.print(f"skipped: {problem}", markup=False)
         console.print(f"rebuilt {store.path}: {count} takes")
-    table = Table("id", "created", "rating", "fav", "model", "seed", "dur", "cost", "prompt", "file")
-    table.columns[8].no_wrap = True
-    for row in store.search(search, favorites=favorites, min_rating=min_rating, model=model, tag=tag, limit=limit):
+    table = Table("id", "created", "rating", "fav", "model", "seed", "dur", "bpm", "key", "cost", "prompt", "file")
+    table.columns[10].no_wrap = True
+    bpm_range = parse_bpm_range(bpm, "--bpm") if bpm is not None else None
+    for row in store.search(search, favorites=favorites, min_rating=min_rating, model=model, tag=tag, bpm=bpm_range,
+                            key=key, sort=sort, limit=limit):
         cost = row["cost"]
         spent = f"{cost['wall_s']:.1f} s, RTF {cost['realtime_factor']:.2f}" if cost.get("realtime_factor") else ""
+        measured = versus_row(row)
+        tempo = ("" if measured.bpm is None else f"{measured.bpm:.1f}") + (f" {FLAG}" if measured.bpm_off else "")
+        tonality = (measured.key or "") + (f" {FLAG}" if measured.key_off else "")
         table.add_row(str(row["id"]), row["created"][:19], "★" * (row["rating"] or 0), "♥" if row["favorite"] else "",
-                      row["model"], str(row["seed"]), f"{row['duration_s']:.1f}", spent, row["prompt"][:60],
-                      row["audio"])
+                      row["model"], str(row["seed"]), f"{row['duration_s']:.1f}", tempo, tonality, spent,
+                      row["prompt"][:60], row["audio"])
     console.print(table)
 
 

@@ -15,9 +15,11 @@ if TYPE_CHECKING:
 
 def loop(
     take: Annotated[Path, typer.Argument(help="A take's audio file or sidecar (.json).")],
-    bars: Annotated[int, typer.Option("--bars", help="Whole bars in the loop.")] = 4,
+    bars: Annotated[Optional[int], typer.Option("--bars", help="Whole bars in the loop (default: the most of 1, 2, "
+                                                "4, 8... that fit the take).")] = None,
     bpm: Annotated[Optional[float], typer.Option(
-        help="Tempo (default: the take's recorded --bpm, else estimated from the audio).")] = None,
+        help="Tempo (default: the take's chords, prompt file or prompt ('80 BPM'), else estimated from the audio).")
+        ] = None,
     time_signature: Annotated[Optional[str], typer.Option(help="e.g. 4/4 (default: recorded, else 4/4).")] = None,
 ) -> None:
     """Write TAKE.loop.wav: exactly N bars from a beat, its tail crossfaded into its head (+ TAKE.loop.json)."""

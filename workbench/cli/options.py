@@ -30,11 +30,14 @@ class GenOpts:
                                                  "tiny (offline, untrained); see 'workbench models'.")] = None
     duration: Annotated[Optional[float], typer.Option("--duration", "-d", help="Seconds of audio, up to 300 "
                                                       "(default 8).")] = None
-    guidance: Annotated[float, typer.Option(help="Classifier-free guidance scale (<=1: off).")] = 3.0
-    temperature: Annotated[float, typer.Option(help="Sampling temperature (>0).")] = 1.0
-    top_k: Annotated[int, typer.Option("--top-k", help="Top-k filter (0: off).")] = 250
-    top_p: Annotated[float, typer.Option("--top-p", help="Nucleus filter in [0, 1] (1: off).")] = 1.0
-    stride: Annotated[float, typer.Option(help="New seconds per window beyond 30 s.")] = 18.0
+    guidance: Annotated[Optional[float], typer.Option(
+        help="Classifier-free guidance scale (<=1: off; default 3, MAGNeT 10).")] = None
+    temperature: Annotated[Optional[float], typer.Option(help="Sampling temperature (>0; default 1, MAGNeT 3).")] = None
+    top_k: Annotated[Optional[int], typer.Option("--top-k", help="Top-k filter (0: off; default 250, MAGNeT 0).")
+                     ] = None
+    top_p: Annotated[Optional[float], typer.Option("--top-p", help="Nucleus filter in [0, 1] (1: off; default 1, "
+                                                   "MAGNeT 0.9).")] = None
+    stride: Annotated[Optional[float], typer.Option(help="New seconds per window beyond 30 s (default 18).")] = None
     device: Annotated[Optional[str], typer.Option(help="cpu, cuda, mps (default: best available).")] = None
     dtype: Annotated[Optional[str], typer.Option(help="float32, float16, bfloat16 (default: fp16 on CUDA).")] = None
     low_memory: Annotated[bool, typer.Option("--low-memory", help="Keep the text encoder out of memory while "
@@ -52,11 +55,24 @@ class GenOpts:
     out: Annotated[Path, typer.Option("--out", help="Output folder (and its history database).")] = Path("outputs")
     force: Annotated[bool, typer.Option("--force", "-f", help="Overwrite existing files.")] = False
 
-    def params(self) -> Any:
-        from workbench.core.params import params_from_settings
+    @property
+    def model_name(self) -> str:
+        """``--model``, else the default model."""
+        from workbench.models.registry import DEFAULT_MODEL
 
-        return params_from_settings(duration=self.duration, guidance=self.guidance, temperature=self.temperature,
-                                    top_k=self.top_k, top_p=self.top_p, stride=self.stride)
+        return self.model or DEFAULT_MODEL
+
+    def settings(self) -> dict[str, Any]:
+        """The sampling options as given (None: not given), named as ``params_from_settings`` takes them."""
+        return {"duration": self.duration, "guidance": self.guidance, "temperature": self.temperature,
+                "top_k": self.top_k, "top_p": self.top_p, "stride": self.stride}
+
+    def params(self) -> Any:
+        """The model's default sampling with every option given applied."""
+        from workbench.core.params import params_from_settings
+        from workbench.models.registry import default_params
+
+        return params_from_settings(default_params(self.model_name), **self.settings())
 
     def write_options(self, output: Optional[Path] = None) -> dict[str, Any]:
         """``save_takes`` settings for takes written to ``output`` (or to ``--format``'s extension)."""
@@ -117,35 +133,69 @@ class GenOpts:
 
 @dataclass(frozen=True)
 class DraftOpts:
-    """Melody, chords, continuation and style draft options, and segments (texts that take over at a time)."""
+    """What conditions a take besides text and sampling: melody, chords, continuation and style drafts, segments (texts
+    that take over at a time) and the decoder. Unset options are None: only what was given reaches the take, and an
+    option given without the draft it belongs to is refused (see :mod:`workbench.core.conditions`)."""
 
     melody: Annotated[Optional[Path], typer.Option(help="Audio or MIDI draft whose melody to follow.")] = None
-    melody_start: Annotated[float, typer.Option(help="Start of the melody window, s.")] = 0.0
-    melody_end: Annotated[Optional[float], typer.Option(help="End of the melody window, s.")] = None
+    melody_start: Annotated[Optional[float], typer.Option(help="Start of the melody window, s (default 0).")] = None
+    melody_end: Annotated[Optional[float], typer.Option(help="End of the melody window, s (default: start + "
+                                                        "--duration).")] = None
     melody_stem: Annotated[Optional[str], typer.Option(help=STEM_HELP)] = None
-    midi_track: Annotated[Optional[str], typer.Option(help="MIDI track index or name.")] = None
+    midi_track: Annotated[Optional[str], typer.Option(help="MIDI track index or name (default: all but drums).")
+                          ] = None
     continue_from: Annotated[Optional[Path], typer.Option(help="Audio or .codes.npz to continue.")] = None
-    prompt_seconds: Annotated[float, typer.Option(help="Seconds of --continue-from used.")] = 5.0
-    include_prompt: Annotated[bool, typer.Option(help="Start the take with the prompt audio.")] = True
+    prompt_seconds: Annotated[Optional[float], typer.Option(help="Seconds of --continue-from used (default 5).")
+                              ] = None
+    include_prompt: Annotated[Optional[bool], typer.Option(
+        "--include-prompt/--no-include-prompt", help="Start the take with the prompt audio (default: yes).")] = None
     chords: Annotated[Optional[str], typer.Option(
         help="Chord progression to follow instead of --melody, e.g. 'Am F C G' (N.C. = rest; melody models).")] = None
     bpm: Annotated[Optional[float], typer.Option(help="Tempo of --chords and --loop-bars, beats per minute.")] = None
     beats_per_chord: Annotated[Optional[float], typer.Option(help="Beats per chord (default: one bar).")] = None
-    time_signature: Annotated[str, typer.Option(help="Time signature of --chords, e.g. 4/4, 3/4, 6/8.")] = "4/4"
-    voicing: Annotated[str, typer.Option(
-        help="What a chord becomes in the one-pitch-per-frame chroma: 'root', or 'arpeggio' (tones, one per beat).")
-        ] = "root"
+    time_signature: Annotated[Optional[str], typer.Option(
+        help="Time signature of --chords and --loop-bars, e.g. 4/4 (default), 3/4, 6/8.")] = None
+    voicing: Annotated[Optional[str], typer.Option(
+        help="What a chord becomes in the one-pitch-per-frame chroma: 'root' (default), or 'arpeggio' (tones, one per "
+             "beat).")] = None
     style: Annotated[Optional[Path], typer.Option(
         help="Reference clip whose style to take (style models: style, tiny-style; audiocraft backend).")] = None
     segment: Annotated[Optional[list[str]], typer.Option(
         "--segment", help="From a time on, another text: '16:full drums, the drop' (repeatable, in time order; "
         "TEXT plays until the first).")] = None
+    decoder: Annotated[Optional[str], typer.Option(
+        help="encodec (the model's own, default) or mbd (MultiBand Diffusion, audiocraft backend; mono MusicGen).")
+        ] = None
 
-    def segments(self, duration_s: float) -> Any:
-        """``--segment`` values as checked segments (see :mod:`workbench.core.segments`)."""
-        from workbench.core.segments import check_segments, parse_segment
+    def conditions(self, *, loop_bars: Optional[int] | bool = False) -> Any:
+        """These options as :class:`~workbench.core.conditions.Conditions`, checked before anything loads.
 
-        return check_segments([parse_segment(spec) for spec in self.segment or []], duration_s)
+        ``loop_bars``: the command's ``--loop-bars`` (None: not given; False: the command has none), which
+        ``--bpm`` and ``--time-signature`` also serve.
+
+        Raises:
+            ParamsError: the first problem, naming the options as the command line does.
+        """
+        from workbench.core.errors import FieldError, ParamsError
+        from workbench.core.fields import conditions_from_fields, flag_name
+        from workbench.core.segments import parse_segment
+
+        for name in ("bpm", "time_signature"):
+            if getattr(self, name) is not None and self.chords is None and loop_bars in (None, False):
+                users = "--chords" if loop_bars is False else "--chords or --loop-bars"
+                raise ParamsError(f"{flag_name(name)} only applies with {users}")
+
+        fields = {name: getattr(self, name) for name in CONDITION_OPTIONS}
+        try:
+            return conditions_from_fields(**fields, segments=[parse_segment(spec) for spec in self.segment or []])
+        except FieldError as error:
+            raise ParamsError(error.say(flag_name)) from None
+
+
+#: The options of :class:`DraftOpts` that are fields of ``conditions_from_fields`` by the same name.
+CONDITION_OPTIONS = ("melody", "melody_start", "melody_end", "melody_stem", "midi_track", "continue_from",
+                     "prompt_seconds", "include_prompt", "chords", "bpm", "beats_per_chord", "time_signature",
+                     "voicing", "style", "decoder")
 
 
 def with_options(**groups: type) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -176,11 +226,11 @@ def with_options(**groups: type) -> Callable[[Callable[..., Any]], Callable[...,
 
 
 def load(gen: GenOpts, name: Optional[str] = None) -> Any:
-    """Load the engine named ``name`` (default ``--model``, else small) with a status line."""
+    """Load the engine named ``name`` (default ``--model``, else the default model) with a status line."""
     from workbench.models.hub import preflight
-    from workbench.models.registry import DEFAULT_MODEL, resolve
+    from workbench.models.registry import resolve
 
-    name = name or gen.model or DEFAULT_MODEL
+    name = name or gen.model_name
     preflight(resolve(name))  # fail in seconds, before torch is even imported
     from workbench.engine.load import load_engine
 
@@ -200,15 +250,3 @@ def progress_bar(label: str) -> Iterator[Callable[[int, int], None]]:
             bar.update(task, completed=done, total=total)
 
         yield update
-
-
-def resolve_draft(engine: Any, opts: DraftOpts, params: Any, base: Path) -> Any:
-    """Turn draft options into a :class:`workbench.drafts.prepare.Draft` (no draft: nothing to load)."""
-    from workbench.drafts.prepare import prepare_draft
-
-    return prepare_draft(engine, melody=opts.melody, melody_start=opts.melody_start, melody_end=opts.melody_end,
-                         melody_stem=opts.melody_stem, midi_track=opts.midi_track, continue_from=opts.continue_from,
-                         prompt_seconds=opts.prompt_seconds, include_prompt=opts.include_prompt,
-                         chords=opts.chords, bpm=opts.bpm, beats_per_chord=opts.beats_per_chord,
-                         time_signature=opts.time_signature, voicing=opts.voicing,
-                         style=opts.style, duration_s=params.duration_s, record_base=base)

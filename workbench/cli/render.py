@@ -53,7 +53,7 @@ def run_render(libraries: list, gen: GenOpts, *, only: list[str], tags: list[str
 
     prompts = select(libraries, only=only, tags=tags)
     seeds = parse_seeds(seed_list) if seed_list else None
-    jobs = plan_jobs(prompts, gen.out, seeds=seeds, model=gen.model, duration_s=gen.duration, ext=gen.chosen_ext(),
+    jobs = plan_jobs(prompts, gen.out, seeds=seeds, model=gen.model, settings=gen.settings(), ext=gen.chosen_ext(),
                      encoding=gen.encoding_for(), decoder=decoder)
     if not jobs:
         console.print("nothing to render: no entry matches the selection")
@@ -78,11 +78,13 @@ def run_render(libraries: list, gen: GenOpts, *, only: list[str], tags: list[str
 
 
 def _print_plan(jobs: list) -> None:
-    table = Table("library", "entry", "seed", "model", "seconds", "decoder", "file",
+    table = Table("library", "entry", "seed", "model", "seconds", "sampling", "decoder", "file",
                   title="plan (dry run: nothing rendered)")
     for job in jobs:
-        table.add_row(job.prompt.library, job.prompt.id, str(job.seed), job.model, f"{job.params.duration_s:g}",
-                      job.decoder or "encodec", str(job.path))
+        p = job.params
+        sampling = f"g{p.guidance_scale:g} t{p.temperature:g} k{p.top_k} p{p.top_p:g}"
+        table.add_row(job.prompt.library, job.prompt.id, str(job.seed), job.model, f"{p.duration_s:g}", sampling,
+                      job.conditions.decoder, str(job.path))
     console.print(table)
     seconds = sum(job.params.duration_s for job in jobs)
     console.print(f"{len(jobs)} takes, {seconds:g} s of audio ({seconds / 60:.1f} min)")

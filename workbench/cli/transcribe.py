@@ -26,16 +26,17 @@ def transcribe(
     'melody' track (the highest voice), the line `--melody-stem transcribe` conditions on."""
     from workbench.core.errors import OutputExistsError
     from workbench.drafts.transcribe import MELODY_TRACK, NOTES_TRACK, check_transcribable, transcribe_file
+    from workbench.store.naming import companion, piano_roll_path_for
 
     check_transcribable(draft)
-    midi = output if output is not None else draft.with_suffix(".mid")
-    for path in (midi, midi.with_suffix(".png")) if piano_roll else (midi,):
+    midi = output if output is not None else companion(draft, ".mid")
+    for path in (midi, piano_roll_path_for(midi)) if piano_roll else (midi,):
         if path.exists() and not force:  # before the work, so that nothing is half written
             raise OutputExistsError(f"{path} exists already; pass --force to overwrite it")
     with console.status(f"transcribing {draft} with Basic Pitch…"):
         notes = transcribe_file(draft, start_s=start, end_s=end, stem=stem)
     notes.write_midi(midi, force=force)
-    image = notes.write_piano_roll(midi.with_suffix(".png"), force=force) if piano_roll else None
+    image = notes.write_piano_roll(piano_roll_path_for(midi), force=force) if piano_roll else None
     also = f" and {image}" if image is not None else ""
     console.print(f"wrote {midi}{also}: {len(notes.notes)} notes in track '{NOTES_TRACK}', "
                   f"{len(notes.melody)} in track '{MELODY_TRACK}' ({notes.duration_s:.2f} s, {notes.transcriber})")

@@ -12,7 +12,8 @@ import numpy as np
 import soundfile as sf
 
 from workbench.core.atomic import atomic_path
-from workbench.core.encoding import (  # noqa: F401 - re-exported: writers and readers import them from here
+from workbench.core.errors import AudioFileError, ParamsError
+from workbench.core.formats import (  # noqa: F401 - re-exported: writers and readers import them from here
     BIT_DEPTHS,
     LOSSY,
     MP3_BITRATES,
@@ -23,7 +24,6 @@ from workbench.core.encoding import (  # noqa: F401 - re-exported: writers and r
     format_ext,
     make_encoding,
 )
-from workbench.core.errors import AudioFileError, ParamsError
 
 #: Opus encodes only these rates; other audio is resampled to 48 kHz when written as Opus.
 OPUS_RATES = (8000, 12000, 16000, 24000, 48000)

@@ -19,3 +19,13 @@ def check_decoder(name: Any) -> str:
     if name not in DECODERS:
         raise ParamsError(f"decoder must be one of {', '.join(DECODERS)}, got {name!r}")
     return name
+
+
+def mbd_refusal(backend: str, audio_channels: int, name: str, kind: str = "an audiocraft model") -> str | None:
+    """Why MultiBand Diffusion cannot decode a model's takes, or None when it can: it decodes mono MusicGen codes
+    (the transformers backend, one channel). ``kind`` says what an audiocraft model is (``MAGNeT``...)."""
+    if backend != "transformers":
+        return f"--decoder mbd decodes mono MusicGen takes; {name!r} is {kind}"
+    if audio_channels != 1:
+        return f"--decoder mbd decodes mono MusicGen takes; {name!r} is stereo"
+    return None

@@ -95,17 +95,25 @@ class GenerationParams:
         return cls(**data)
 
 
-def params_from_settings(*, duration: float | None = None, guidance: float = 3.0, temperature: float = 1.0,
-                         top_k: float = 250, top_p: float = 1.0, stride: float | None = None) -> GenerationParams:
-    """The parameters that a command's options or the UI's settings describe, validated.
+#: The shells' names of the sampling settings -> the field of :class:`GenerationParams` each sets.
+SETTINGS = {"duration": "duration_s", "guidance": "guidance_scale", "temperature": "temperature", "top_k": "top_k",
+            "top_p": "top_p", "stride": "extend_stride_s"}
 
-    The one place both shells turn their values into :class:`GenerationParams`: ``None`` means the default
-    (duration 8 s, stride 18 s); a whole-number float for ``top_k`` (a UI number box) is accepted.
+
+def params_from_settings(base: GenerationParams | None = None, **settings: Any) -> GenerationParams:
+    """The parameters that a command's options or the UI's settings describe, validated: ``base`` (default
+    :class:`GenerationParams`' defaults; a model's own: :func:`workbench.models.registry.default_params`) with every
+    setting that was given (None: not given) applied.
+
+    The one place both shells turn their values into :class:`GenerationParams`; ``settings`` are named as in
+    :data:`SETTINGS` (``duration``, ``guidance``, ``temperature``, ``top_k``, ``top_p``, ``stride``); a whole-number
+    float for ``top_k`` (a UI number box) is accepted.
     """
-    defaults = GenerationParams()
-    return GenerationParams(duration_s=defaults.duration_s if duration is None else duration,
-                            guidance_scale=guidance, temperature=temperature, top_k=top_k, top_p=top_p,
-                            extend_stride_s=defaults.extend_stride_s if stride is None else stride)
+    unknown = set(settings) - set(SETTINGS)
+    if unknown:
+        raise TypeError(f"unknown setting(s): {', '.join(sorted(unknown))}")
+    given = {SETTINGS[name]: value for name, value in settings.items() if value is not None}
+    return (base or GenerationParams()).replace(**given)
 
 
 def field_names() -> tuple[str, ...]:

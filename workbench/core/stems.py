@@ -1,5 +1,5 @@
 """The names of ``--melody-stem`` choices: how a melody draft's audio is reduced before its chroma (checked here, so
-that prompt files and drafts agree; :mod:`workbench.drafts.stems` does the work)."""
+that prompt files and drafts agree; :mod:`workbench.drafts.melody_audio` does the work)."""
 
 from __future__ import annotations
 

@@ -10,64 +10,30 @@ from __future__ import annotations
 
 import hashlib
 import math
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from workbench.core.conditions import ChordsInput
 from workbench.core.errors import DraftError
-from workbench.core.music import VOICINGS, beats_per_bar, check_bpm, parse_progression, progression_text
+from workbench.core.music import parse_progression
 from workbench.drafts.grid import CHROMA_HOP, CHROMA_RATE, CHROMA_SAMPLE_RATE, hold, one_hot
 from workbench.drafts.melody import Melody
 
 
-@dataclass(frozen=True)
-class ChordDraft:
-    """What the user asked: a progression and how to play it.
-
-    Attributes:
-        chords: Chord symbols separated by spaces, commas or bars (``"Am F C G"``, ``"Am | F | C | G"``).
-        bpm: Tempo, beats per minute (the beat is the time signature's unit: a quarter note in 4/4).
-        beats_per_chord: Beats each chord lasts; default one bar of the time signature.
-        time_signature: ``"beats/unit"``, e.g. ``"4/4"``, ``"3/4"``, ``"6/8"``.
-        voicing: ``"root"`` (each chord's root) or ``"arpeggio"`` (its tones cycled, one per beat).
-    """
-
-    chords: str
-    bpm: float
-    beats_per_chord: float | None = None
-    time_signature: str = "4/4"
-    voicing: str = "root"
-
-    def checked(self) -> ChordDraft:
-        """This draft with its defaults filled in; one-line :class:`DraftError` for a bad value."""
-        bpm = check_bpm(self.bpm, "--bpm")
-        if self.voicing not in VOICINGS:
-            raise DraftError(f"unknown voicing {self.voicing!r}; use one of: {', '.join(VOICINGS)}")
-        bar = beats_per_bar(self.time_signature)
-        beats = self.beats_per_chord if self.beats_per_chord is not None else bar
-        if isinstance(beats, bool) or not isinstance(beats, (int, float)) or not (math.isfinite(beats) and
-                                                                                 0 < beats <= 64):
-            raise DraftError(f"--beats-per-chord must be more than 0 and at most 64, got {beats!r}")
-        parse_progression(self.chords)
-        return ChordDraft(progression_text(self.chords), bpm, float(beats), self.time_signature.strip(),
-                          self.voicing)
-
-
-def chord_pitches(draft: ChordDraft, frames: int) -> np.ndarray:
+def chord_pitches(draft: ChordsInput, frames: int) -> np.ndarray:
     """The pitch class of each chroma frame (frame ``i`` centred ``i / CHROMA_RATE`` s into the take).
 
     The beat at a frame is ``floor(t * bpm / 60)``; its chord is ``floor(beat / beats_per_chord)`` modulo
     the progression's length; ``root`` takes the chord's root, ``arpeggio`` its tone number
     ``beat within the chord`` modulo its tone count. Rest frames are -1 (filled by :func:`chord_chroma`).
     """
-    draft = draft.checked()
     chords = parse_progression(draft.chords)
     times = np.arange(frames) / CHROMA_RATE
     beats = np.floor(times * draft.bpm / 60.0 + 1e-9)
-    chord_number = np.floor(beats / draft.beats_per_chord + 1e-9)
+    chord_number = np.floor(beats / draft.beats + 1e-9)
     chord_index = chord_number.astype(np.int64) % len(chords)
-    beat_in_chord = np.floor(beats - chord_number * draft.beats_per_chord + 1e-9).astype(np.int64)
+    beat_in_chord = np.floor(beats - chord_number * draft.beats + 1e-9).astype(np.int64)
     pitch = np.full(frames, -1, dtype=np.int64)
     for i, (index, beat) in enumerate(zip(chord_index, beat_in_chord, strict=True)):
         tones = chords[index]
@@ -76,7 +42,7 @@ def chord_pitches(draft: ChordDraft, frames: int) -> np.ndarray:
     return pitch
 
 
-def chord_chroma(draft: ChordDraft, duration_s: float) -> np.ndarray:
+def chord_chroma(draft: ChordsInput, duration_s: float) -> np.ndarray:
     """One-hot chroma ``[frames, 12]`` of a take of ``duration_s`` seconds (``1 + round(d * 32000) // 4096``
     frames, the grid of MIDI drafts); rests hold the previous pitch class (leading rests take the first)."""
     if not (isinstance(duration_s, (int, float)) and math.isfinite(duration_s) and duration_s > 0):
@@ -90,13 +56,12 @@ def chroma_sha256(chroma: np.ndarray) -> str:
     return hashlib.sha256(np.ascontiguousarray(chroma, dtype=np.float32).tobytes()).hexdigest()
 
 
-def load_chords(draft: ChordDraft, duration_s: float) -> Melody:
+def load_chords(draft: ChordsInput, duration_s: float) -> Melody:
     """A chord draft as MusicGen-Melody conditioning (a :class:`Melody` whose record says ``kind: chords``)."""
-    draft = draft.checked()
     chroma = chord_chroma(draft, duration_s)
     chroma.setflags(write=False)
     record: dict[str, Any] = {"kind": "chords", "chords": draft.chords,
-                              "bpm": draft.bpm, "beats_per_chord": draft.beats_per_chord,
+                              "bpm": draft.bpm, "beats_per_chord": draft.beats,
                               "time_signature": draft.time_signature, "voicing": draft.voicing,
                               "duration_s": float(duration_s), "frames": int(len(chroma)),
                               "chroma_sha256": chroma_sha256(chroma)}
@@ -111,8 +76,8 @@ def chords_from_record(record: dict[str, Any]) -> Melody:
             parser), naming both hashes.
     """
     try:
-        draft = ChordDraft(record["chords"], record["bpm"], record["beats_per_chord"], record["time_signature"],
-                           record["voicing"])
+        draft = ChordsInput(record["chords"], record["bpm"], record["beats_per_chord"], record["time_signature"],
+                            record["voicing"])
         melody = load_chords(draft, record["duration_s"])
     except (KeyError, TypeError) as error:
         raise DraftError(f"sidecar field 'draft.chords' is incomplete ({error})") from None

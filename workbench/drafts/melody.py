@@ -16,7 +16,7 @@ from workbench.core.hashing import file_sha256
 from workbench.core.stems import parse_stem
 from workbench.drafts.checks import MAX_DRAFT_S
 from workbench.drafts.grid import CHROMA_HOP, CHROMA_RATE, CHROMA_SAMPLE_RATE, hold, one_hot  # noqa: F401 - re-exported
-from workbench.drafts.stems import melody_audio
+from workbench.drafts.melody_audio import melody_audio
 
 #: How a melody lines up with a take (recorded as ``time_base``; see :meth:`Melody.pass_chroma`): 2 = one timeline
 #: from the audio prompt's start, the melody looped past its end (audiocraft's rule); 1 = before (reproduced).

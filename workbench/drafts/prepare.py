@@ -4,8 +4,6 @@ and prepared as a :class:`workbench.drafts.draft.Draft` for the engine; and rebu
 from __future__ import annotations
 
 import dataclasses
-import math
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -13,13 +11,15 @@ import numpy as np
 
 from workbench.codec.tokens import read_tokens
 from workbench.core.audio import read_audio, resample, to_channels
-from workbench.core.errors import AudioFileError, DraftError, ModelCapabilityError, ProvenanceError
+from workbench.core.conditions import ChordsInput, Conditions, ContinuationInput, MelodyInput
+from workbench.core.errors import AudioFileError, DraftError, FieldError, ModelCapabilityError, ProvenanceError
+from workbench.core.fields import conditions_from_fields
 from workbench.core.hashing import file_sha256
 from workbench.drafts.checks import MAX_DRAFT_S, check_length, check_samples
 from workbench.drafts.draft import NO_DRAFT, Draft, relative
 
-__all__ = ["NO_DRAFT", "Draft", "DraftOptions", "draft_from_record", "draft_identity", "follow_parent",
-           "load_draft_audio", "prepare_draft"]
+__all__ = ["NO_DRAFT", "Draft", "conditions_from_record", "draft_from_record", "follow_parent", "load_draft_audio",
+           "prepare_draft"]
 
 
 def load_draft_audio(path: str | Path, sample_rate: int, channels: int, *, max_s: float = MAX_DRAFT_S
@@ -39,148 +39,81 @@ def load_draft_audio(path: str | Path, sample_rate: int, channels: int, *, max_s
     return to_channels(resample(audio, rate, sample_rate), channels)
 
 
-@dataclass(frozen=True)
-class DraftOptions:
-    """What the user asked of drafts (files and options), before anything is loaded.
-
-    Attributes:
-        melody: Audio (WAV/FLAC/OGG/MP3) or MIDI file whose melody the take follows (melody models only).
-        melody_start / melody_end: Window of the melody file, seconds (default: from 0 for the take's length).
-        melody_stem: ``"harmonic"`` to suppress drums before computing chroma.
-        midi_track: MIDI track index or instrument name to take notes from (default: all but drums).
-        continue_from: Audio file or token file (``.codes.npz``) whose last ``prompt_seconds`` start the take.
-        prompt_seconds: Seconds of ``continue_from`` used as the audio prompt.
-        include_prompt: Whether the take starts with the prompt audio.
-        duration_s: Take length, for the default melody window and for chords.
-        chords: A chord progression (``"Am F C G"``) to follow instead of a melody file (see
-            :mod:`workbench.drafts.chords`), with ``bpm``, ``beats_per_chord``, ``time_signature`` and
-            ``voicing``.
-        melody_time_base: How a melody or chord draft lines up with the take (see
-            :meth:`workbench.drafts.melody.Melody.pass_chroma`): 2, or 1 to reproduce takes recorded before it.
-        style: A reference clip whose style the take takes (MusicGen-Style models: ``style``, ``tiny-style``).
-    """
-
-    melody: str | Path | None = None
-    melody_start: float = 0.0
-    melody_end: float | None = None
-    melody_stem: str | None = None
-    midi_track: str | int | None = None
-    continue_from: str | Path | None = None
-    prompt_seconds: float = 5.0
-    include_prompt: bool = True
-    duration_s: float | None = None
-    chords: str | None = None
-    bpm: float | None = None
-    beats_per_chord: float | None = None
-    time_signature: str = "4/4"
-    voicing: str = "root"
-    melody_time_base: int = 2
-    style: str | Path | None = None
-
-    @property
-    def melody_stop(self) -> float | None:
-        """End of the melody window: as given, else start + the take's duration."""
-        if self.melody_end is not None:
-            return self.melody_end
-        return self.melody_start + self.duration_s if self.duration_s else None
-
-    def identity(self) -> dict[str, Any] | None:
-        """What identifies the drafts for resume keys: file hashes and options (no decoding needed).
-
-        Missing files are left to :func:`prepare_draft` to report; their hash is recorded as None here.
-        """
-        if self.melody is None and self.continue_from is None and self.chords is None and self.style is None:
-            return None
-
-        def sha(path: str | Path) -> str | None:
-            return file_sha256(path) if Path(path).is_file() else None
-
-        identity: dict[str, Any] = {}
-        if self.melody is not None:
-            identity["melody"] = {"sha256": sha(self.melody), "start_s": self.melody_start, "end_s": self.melody_stop,
-                                  "stem": self.melody_stem, "track": self.midi_track,
-                                  "time_base": self.melody_time_base}
-        if self.chords is not None:
-            identity["chords"] = {"chords": self.chords, "bpm": self.bpm, "beats_per_chord": self.beats_per_chord,
-                                  "time_signature": self.time_signature, "voicing": self.voicing,
-                                  "time_base": self.melody_time_base}
-        if self.continue_from is not None:
-            identity["continuation"] = {"sha256": sha(self.continue_from), "prompt_seconds": self.prompt_seconds,
-                                        "include_prompt": self.include_prompt}
-        if self.style is not None:
-            identity["style"] = {"sha256": sha(self.style)}
-        return identity
-
-
-def draft_identity(**options: Any) -> dict[str, Any] | None:
-    """:meth:`DraftOptions.identity` of the given :class:`DraftOptions` fields."""
-    return DraftOptions(**options).identity()
-
-
-def prepare_draft(engine: Any, *, record_base: str | Path | None = None, max_draft_s: float = MAX_DRAFT_S,
-                  **options: Any) -> Draft:
-    """Check and load draft files into a :class:`Draft` for ``engine``.
+def prepare_draft(engine: Any, conditions: Conditions | None = None, *, duration_s: float | None = None,
+                  record_base: str | Path | None = None, max_draft_s: float = MAX_DRAFT_S, **fields: Any) -> Draft:
+    """Check and load what ``conditions`` names (files, chords) into a :class:`Draft` for ``engine``.
 
     Args:
         engine: The engine the takes will be rendered with.
+        conditions: What conditions the takes (segments and the decoder are the renderer's: not used here); or
+            give its ``fields`` instead (see :func:`~workbench.core.conditions.conditions_from_fields`), e.g.
+            ``prepare_draft(engine, chords="Am F C G", bpm=110, duration_s=8)``.
+        duration_s: The takes' length, seconds (the default melody window; chords need it).
         record_base: Folder the sidecar will live in (file names are recorded relative to it).
         max_draft_s: Longest draft accepted, seconds.
-        **options: :class:`DraftOptions` fields.
+
+    Raises:
+        FieldError: a bad field (see :mod:`workbench.core.conditions`).
+        ModelCapabilityError: the model cannot take a melody, chords or a style reference.
+        DraftError: a missing, unreadable, silent or too short draft, naming it.
     """
-    opts = DraftOptions(**options)
-    identity = opts.identity()
+    if conditions is None:
+        conditions = conditions_from_fields(**fields)
+    elif fields:
+        raise TypeError(f"give conditions or their fields, not both (got {', '.join(sorted(fields))})")
+    identity = conditions.identity(duration_s)
     if identity is None:
         return NO_DRAFT
     base = Path(record_base) if record_base is not None else None
     record: dict[str, Any] = {"identity": identity}
     melody_obj = None
-    if opts.melody is not None or opts.chords is not None:
-        option = "--melody" if opts.melody is not None else "--chords"
+    if conditions.melody is not None or conditions.chords is not None:
+        what = "a melody" if conditions.melody is not None else "chords"
         if not engine.melody:
             raise ModelCapabilityError(
-                f"{option} needs a melody model (melody, melody-large, stereo-melody, stereo-melody-large, or "
+                f"following {what} needs a melody model (melody, melody-large, stereo-melody, stereo-melody-large, or "
                 f"tiny-melody offline); {engine.info.name!r} cannot follow a melody")
-    if opts.chords is not None:
-        from workbench.drafts.chords import ChordDraft, load_chords
+    if conditions.chords is not None:
+        from workbench.drafts.chords import load_chords
 
-        if opts.melody is not None:
-            raise DraftError("give --melody or --chords, not both: a take follows one melody")
-        if opts.bpm is None:
-            raise DraftError("--chords needs --bpm (the tempo the chords change at)")
-        melody_obj = load_chords(ChordDraft(opts.chords, opts.bpm, opts.beats_per_chord, opts.time_signature,
-                                            opts.voicing), opts.duration_s)
+        melody_obj = load_chords(conditions.chords, duration_s)
         record["chords"] = melody_obj.record
-    if opts.melody is not None:
+    melody = conditions.melody
+    if melody is not None:
         from workbench.drafts.melody import load_melody
 
-        melody_obj = load_melody(opts.melody, start_s=opts.melody_start, end_s=opts.melody_stop,
-                                 stem=opts.melody_stem, track=opts.midi_track, max_s=max_draft_s)
-        record["melody"] = {**melody_obj.record, "file": relative(Path(opts.melody), base)}
+        melody_obj = load_melody(melody.file, start_s=melody.start_s, end_s=melody.stop(duration_s),
+                                 stem=melody.stem, track=melody.track, max_s=max_draft_s)
+        record["melody"] = {**melody_obj.record, "file": relative(melody.file, base)}
     if melody_obj is not None:  # how it lines up with the take, recorded so that reproduce does the same
-        melody_obj = dataclasses.replace(melody_obj, time_base=opts.melody_time_base,
-                                         record={**melody_obj.record, "time_base": opts.melody_time_base})
-        record["melody" if opts.melody is not None else "chords"]["time_base"] = opts.melody_time_base
+        time_base = melody.time_base if melody is not None else conditions.chords.time_base
+        melody_obj = dataclasses.replace(melody_obj, time_base=time_base,
+                                         record={**melody_obj.record, "time_base": time_base})
+        record["melody" if melody is not None else "chords"]["time_base"] = time_base
     prompt_codes = None
-    if opts.continue_from is not None:
-        prompt_codes, info = _prompt_codes(engine, Path(opts.continue_from), opts.prompt_seconds, max_draft_s)
-        record["continuation"] = {**info, "file": relative(Path(opts.continue_from), base),
-                                  "prompt_seconds": opts.prompt_seconds, "include_prompt": opts.include_prompt}
+    continuation = conditions.continuation
+    if continuation is not None:
+        prompt_codes, info = _prompt_codes(engine, continuation.file, continuation.prompt_seconds, max_draft_s)
+        record["continuation"] = {**info, "file": relative(continuation.file, base),
+                                  "prompt_seconds": continuation.prompt_seconds,
+                                  "include_prompt": continuation.include_prompt}
     style = None
-    if opts.style is not None:
+    if conditions.style is not None:
         if not getattr(engine, "style", False):
-            raise ModelCapabilityError(f"--style needs a style model (style, or tiny-style offline); "
+            raise ModelCapabilityError(f"a style reference needs a style model (style, or tiny-style offline); "
                                        f"{engine.info.name!r} cannot take a style reference")
-        style = load_draft_audio(opts.style, engine.sample_rate, engine.audio_channels, max_s=max_draft_s)
-        record["style"] = {"sha256": file_sha256(opts.style), "file": relative(Path(opts.style), base)}
-    return Draft(record=record, melody=melody_obj, prompt_codes=prompt_codes, include_prompt=opts.include_prompt,
-                 style=style)
+        style = load_draft_audio(conditions.style, engine.sample_rate, engine.audio_channels, max_s=max_draft_s)
+        record["style"] = {"sha256": file_sha256(conditions.style), "file": relative(conditions.style, base)}
+    return Draft(record=record, melody=melody_obj, prompt_codes=prompt_codes,
+                 include_prompt=True if continuation is None else continuation.include_prompt, style=style)
 
 
 def _prompt_codes(engine: Any, path: Path, seconds: float, max_s: float) -> tuple[np.ndarray, dict[str, Any]]:
     """Codes of the last ``seconds`` of an audio or token file."""
     longest = engine.info.max_window_s / 2
-    if not (isinstance(seconds, (int, float)) and math.isfinite(seconds) and 0 < seconds <= longest):
-        raise DraftError(f"--prompt-seconds must be in (0, {engine.info.max_window_s / 2:g}], got {seconds!r}")
+    if seconds > longest:
+        raise FieldError("prompt_seconds", f"must be at most {longest:g} s for {engine.info.name!r} (half its "
+                         f"window), got {seconds:g}")
     frames = max(1, round(seconds * engine.frame_rate))
     if not path.is_file():
         raise DraftError(f"draft {path}: no such file")
@@ -193,23 +126,73 @@ def _prompt_codes(engine: Any, path: Path, seconds: float, max_s: float) -> tupl
         meta = tokens.meta
         if (meta["num_codebooks"], meta["codebook_size"], meta["sample_rate"]) != (
                 engine.num_codebooks, engine.info.codebook_size, engine.sample_rate):
-            raise DraftError(f"draft {path}: tokens of a {meta['num_codebooks']}x{meta['codebook_size']} codec at "
-                             f"{meta['sample_rate']} Hz cannot prompt {engine.info.name!r}")
+            raise DraftError(f"draft {path.name}: tokens of a {meta['num_codebooks']}x{meta['codebook_size']} codec "
+                             f"at {meta['sample_rate']} Hz cannot prompt {engine.info.name!r}")
+        held = tokens.codes.shape[-1] / engine.frame_rate
         if tokens.codes.shape[-1] < frames:
-            raise DraftError(f"draft {path}: holds {tokens.codes.shape[-1] / engine.frame_rate:g} s, "
-                             f"less than --prompt-seconds {seconds:g}")
+            raise FieldError("prompt_seconds", f"{seconds:g} s is more than the draft {path.name} holds ({held:g} s)")
         return tokens.codes[:, -frames:], {"sha256": sha, "kind": "tokens"}
     audio = load_draft_audio(path, engine.sample_rate, engine.audio_channels, max_s=max_s)
     hop = engine.sample_rate // engine.frame_rate
     needed = frames * hop
     if audio.shape[-1] < needed:
-        raise DraftError(f"draft {path}: {audio.shape[-1] / engine.sample_rate:.2f} s is shorter than "
-                         f"--prompt-seconds {seconds:g}")
+        raise FieldError("prompt_seconds", f"{seconds:g} s is more than the draft {path.name} holds "
+                         f"({audio.shape[-1] / engine.sample_rate:.2f} s)")
     return engine.encode(audio[:, -needed:]), {"sha256": sha, "kind": "audio"}
 
 
-def draft_from_record(record: dict[str, Any] | None, *, base: Path, engine: Any) -> Draft:
-    """Rebuild a :class:`Draft` from a sidecar's ``draft`` field (files are looked up relative to ``base``).
+def _recorded_file(base: Path, key: str, info: Any) -> Path:
+    """A draft file a sidecar names, checked to be there with the recorded hash."""
+    if not isinstance(info, dict) or not isinstance(info.get("file"), str):
+        raise ProvenanceError(f"sidecar field 'draft.{key}' is not a draft record")
+    path = (base / info["file"]).resolve()
+    if not path.is_file():
+        raise DraftError(f"draft {info['file']} (needed to reproduce) is not next to the sidecar in {base}")
+    if file_sha256(path) != info.get("sha256"):
+        raise DraftError(f"draft {path} changed since the take was made (sha256 differs)")
+    return path
+
+
+def conditions_from_record(record: dict[str, Any], *, base: Path) -> Conditions:
+    """The :class:`Conditions` a take's sidecar records (``draft``, ``prompt.segments``, ``extra.decoder``), its
+    files looked up relative to ``base`` and checked against their recorded hashes (branch records aside: see
+    :func:`draft_from_record`).
+
+    Raises:
+        DraftError: a draft file is missing or changed since the take was made.
+        ProvenanceError: a draft record that is not one.
+    """
+    draft = record.get("draft") or {}
+    if not isinstance(draft, dict):
+        raise ProvenanceError("sidecar field 'draft' must be an object")
+    fields: dict[str, Any] = {"segments": (record.get("prompt") or {}).get("segments") or (),
+                              "decoder": ((record.get("extra") or {}).get("decoder") or {}).get("name")}
+    for key, info in draft.items():
+        if key in ("identity", "branch"):
+            continue
+        if key == "chords" and isinstance(info, dict):
+            try:
+                fields["chords"] = ChordsInput(info["chords"], info["bpm"], info["beats_per_chord"],
+                                               info["time_signature"], info["voicing"], info.get("time_base", 1))
+            except KeyError as error:
+                raise ProvenanceError(f"sidecar field 'draft.chords' is incomplete ({error})") from None
+        elif key == "melody":
+            fields["melody"] = MelodyInput(_recorded_file(base, key, info), info.get("start_s", 0.0),
+                                           info.get("end_s"), info.get("stem"), info.get("track"),
+                                           info.get("time_base", 1))  # recorded before time bases: 1
+        elif key == "style":
+            fields["style"] = _recorded_file(base, key, info)
+        elif key == "continuation":
+            fields["continuation"] = ContinuationInput(_recorded_file(base, key, info), info["prompt_seconds"],
+                                                       info["include_prompt"])
+        else:
+            raise ProvenanceError(f"sidecar field 'draft.{key}' is not a draft record")
+    return Conditions(**fields)
+
+
+def draft_from_record(record: dict[str, Any] | None, *, base: Path, engine: Any, duration_s: float) -> Draft:
+    """Rebuild a :class:`Draft` from a sidecar's ``draft`` field (files are looked up relative to ``base``) for a
+    take of ``duration_s`` seconds (chords keep their recorded length: a retake follows its parent's).
 
     Raises:
         DraftError: a draft file is missing or its hash no longer matches the recorded one.
@@ -223,36 +206,13 @@ def draft_from_record(record: dict[str, Any] | None, *, base: Path, engine: Any)
 
         branch = branch_from_record(record["branch"], base=base, engine=engine)
         return follow_parent(branch, record, parent_base=base, base=base, engine=engine)
-    options: dict[str, Any] = {"record_base": base}
-    for key, info in record.items():
-        if key == "identity":
-            continue
-        if key == "chords" and isinstance(info, dict):
-            from workbench.drafts.chords import chords_from_record
+    conditions = conditions_from_record({"draft": record}, base=base)
+    if isinstance(record.get("chords"), dict):
+        from workbench.drafts.chords import chords_from_record
 
-            chords_from_record(info)  # the chroma hashes as recorded
-            options.update(chords=info["chords"], bpm=info["bpm"], beats_per_chord=info["beats_per_chord"],
-                           time_signature=info["time_signature"], voicing=info["voicing"],
-                           duration_s=info["duration_s"], melody_time_base=info.get("time_base", 1))
-            continue
-        if key not in ("melody", "continuation", "style") or not isinstance(info, dict) or not isinstance(
-                info.get("file"), str):
-            raise ProvenanceError(f"sidecar field 'draft.{key}' is not a draft record")
-        path = (base / info["file"]).resolve()
-        if not path.is_file():
-            raise DraftError(f"draft {info['file']} (needed to reproduce) is not next to the sidecar in {base}")
-        if file_sha256(path) != info.get("sha256"):
-            raise DraftError(f"draft {path} changed since the take was made (sha256 differs)")
-        if key == "melody":
-            options.update(melody=path, melody_start=info.get("start_s", 0.0), melody_end=info.get("end_s"),
-                           melody_stem=info.get("stem"), midi_track=info.get("track"),
-                           melody_time_base=info.get("time_base", 1))  # recorded before time bases: 1
-        elif key == "style":
-            options.update(style=path)
-        else:
-            options.update(continue_from=path, prompt_seconds=info["prompt_seconds"],
-                           include_prompt=info["include_prompt"])
-    return prepare_draft(engine, **options)
+        chords_from_record(record["chords"])  # the chroma hashes as recorded
+        duration_s = record["chords"].get("duration_s", duration_s)
+    return prepare_draft(engine, conditions, duration_s=duration_s, record_base=base)
 
 
 def follow_parent(branch: Draft, parent_draft: dict[str, Any] | None, *, parent_base: Path, base: Path,
@@ -276,7 +236,7 @@ def follow_parent(branch: Draft, parent_draft: dict[str, Any] | None, *, parent_
     if any(info.get("time_base", 1) != 2 for info in parts.values()):
         raise DraftError("this take was made before melodies kept one timeline (time_base 1): a retake would "
                          "restart its melody; render it again, then branch the new take")
-    melody = draft_from_record(parts, base=parent_base, engine=engine)
+    melody = draft_from_record(parts, base=parent_base, engine=engine, duration_s=0.0)
     record = {**branch.record, "identity": {**branch.record["identity"], **(melody.record.get("identity") or {})}}
     for key, info in parts.items():
         record[key] = {**info, **({"file": relative(parent_base / info["file"], base)} if "file" in info else {})}

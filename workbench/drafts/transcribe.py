@@ -18,7 +18,7 @@ from workbench.core.errors import DraftError
 from workbench.core.stems import parse_stem
 from workbench.drafts.checks import MAX_DRAFT_S
 from workbench.drafts.grid import CHROMA_SAMPLE_RATE
-from workbench.drafts.stems import melody_audio
+from workbench.drafts.melody_audio import melody_audio
 
 #: How to install Basic Pitch (its metadata pins TensorFlow on Python >= 3.11, so it is installed without its deps).
 INSTALL = ("transcription needs Basic Pitch, installed without its TensorFlow pin: "

@@ -135,7 +135,7 @@ def decode_pass(model: Any, conditioning: Conditioning, sampler: SeededSampler, 
     with torch.inference_mode():
         for step in range(pattern.steps):
             if should_stop is not None and should_stop():
-                raise GenerationCancelled("generation stopped by the user; nothing was written")
+                raise GenerationCancelled("generation stopped by the user; nothing was written", steps=step)
             inputs = feed.repeat(2, 1) if sampler.guided else feed
             kwargs: dict[str, Any] = {}
             if not conditioning.prefix:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -10,7 +9,7 @@ import numpy as np
 import torch
 
 from workbench.codec.codec import decode_grid, encode, musicgen_codec
-from workbench.core.errors import ModelCapabilityError, ParamsError
+from workbench.core.errors import GenerationCancelled, ModelCapabilityError, ParamsError
 from workbench.core.params import GenerationParams, random_seed, validate_seed, validate_text
 from workbench.core.segments import Segments, check_segments
 from workbench.core.take import ModelInfo, Take
@@ -20,16 +19,13 @@ from workbench.engine.cost import measure
 from workbench.engine.decoding import DelayPattern, decode_pass
 from workbench.engine.offload import Offloader
 from workbench.engine.preview import PreviewCallback, Previewer
+from workbench.engine.protocol import EngineBase, Progress
 from workbench.engine.sampling import SeededSampler
-from workbench.engine.timing import Timing
 from workbench.engine.windows import pass_texts, plan_passes, segment_cuts
 from workbench.models.fingerprint import weights_fingerprint
 
-#: ``progress(done, total)`` in decoding steps, over all windows of a call.
-Progress = Callable[[int, int], None]
 
-
-class Engine(Timing):
+class MusicgenEngine(EngineBase):
     """A loaded model. Stateless between calls: parameters travel with every call.
 
     Thread-safe by a lock per engine: concurrent calls (a UI serving several clients, ``--concurrency`` > 1)
@@ -45,6 +41,7 @@ class Engine(Timing):
 
     def __init__(self, model: Any, processor: Any, *, ref_name: str, kind: str, source: str,
                  revision: str | None = None) -> None:
+        super().__init__()
         self.model = model
         self.processor = processor
         codec = model.audio_encoder.config
@@ -61,7 +58,6 @@ class Engine(Timing):
             # generate() needs the start token + delay steps inside the position table; stay at 30 s like audiocraft
             max_window_s=min(30.0, (positions - self.num_codebooks - 1) / frame_rate),
         )
-        self._weights_sha256: str | None = None
         #: The start / padding token of every codebook row (MusicGen: the codebook size).
         start = model.generation_config.decoder_start_token_id
         self.pad_token = int(start if start is not None else codec.codebook_size)
@@ -71,7 +67,6 @@ class Engine(Timing):
         #: True: the text encoder's weights leave memory between uses (see ``load_engine``).
         self.low_memory = False
         self._text_weights = Offloader(model.text_encoder)
-        self._lock = threading.RLock()
         #: The model's EnCodec (shares its weights): what takes are decoded and drafts encoded with.
         self.codec = musicgen_codec(model, name=ref_name, source=source, revision=revision, kind=kind)
 
@@ -95,20 +90,14 @@ class Engine(Timing):
         per_channel = self.num_codebooks // self.audio_channels
         return per_channel - 1
 
-    def weights_sha256(self) -> str:
-        """A fingerprint of the weights (cached): file hashes for Hub/local models, tensor bytes for built-ins.
-
-        The same in every memory mode: in low-memory mode the text encoder's weights are brought back for it.
-        """
-        with self._lock:
-            if self._weights_sha256 is None:
-                self._text_weights.restore()
-                try:
-                    self._weights_sha256 = weights_fingerprint(self.model, self.info)
-                finally:
-                    if self.low_memory:
-                        self._text_weights.release()
-            return self._weights_sha256
+    def _fingerprint(self) -> str:
+        """The same in every memory mode: in low-memory mode the text encoder's weights are brought back for it."""
+        self._text_weights.restore()
+        try:
+            return weights_fingerprint(self.model, self.info)
+        finally:
+            if self.low_memory:
+                self._text_weights.release()
 
     # --- generation ----------------------------------------------------------------------------------
     def generate(
@@ -160,6 +149,9 @@ class Engine(Timing):
             try:
                 codes, windows = self._generate_codes(texts_list, seed_list, params, melody, prompt_codes, progress,
                                                       should_stop, previewer, cost, parts)
+            except GenerationCancelled as stop:
+                stop.partial = self._partial_takes(stop.partial, texts_list, seed_list, params, parts)
+                raise
             finally:
                 if self.low_memory:
                     self._text_weights.release()
@@ -172,6 +164,27 @@ class Engine(Timing):
                      dtype=str(self.dtype).removeprefix("torch."), kernels=kernels, windows=windows,
                      wall_s=cost["wall_s"], batch_size=len(seed_list), cost=dict(cost), segments=parts)
                 for index, (text, seed) in enumerate(zip(texts_list, seed_list))]
+
+    def _partial_takes(self, partial: list[Any], texts: list[str], seeds: list[int], params: GenerationParams,
+                       segments: Segments) -> list[Take]:
+        """The takes of a stopped call, cut to the frames every codebook had reached: each is what rendering that
+        length would give (a pass decides its frames in order and its cache holds only what it has seen), with the
+        segments that start before its end. Empty when no whole frame was made."""
+        if not partial:
+            return []
+        codes, prompt_frames, windows = partial
+        frames = codes.shape[-1] - prompt_frames
+        if frames <= 0:
+            return []
+        kept = params.replace(duration_s=frames / self.frame_rate)
+        samples = self.samples_for(kept.duration_s) + prompt_frames * self.sample_rate // self.frame_rate
+        parts = tuple(part for part in segments if part[0] < kept.duration_s)
+        return [Take(audio=self.decode(codes[index])[:, :samples], sample_rate=self.sample_rate, codes=codes[index],
+                     seed=seed, text=text, params=kept, model=self.info, device=str(self.device),
+                     dtype=str(self.dtype).removeprefix("torch."), kernels=self.kernels,
+                     windows=windows if len(windows) > 1 else None, wall_s=0.0, batch_size=len(seeds),
+                     extra={"stopped_at_s": kept.duration_s, "asked_s": params.duration_s}, segments=parts)
+                for index, (text, seed) in enumerate(zip(texts, seeds))]
 
     def _prompt_samples(self, prompt_codes: np.ndarray | None) -> int:
         if prompt_codes is None:
@@ -243,8 +256,19 @@ class Engine(Timing):
                 if previewer is not None and complete and previewer.due(before.shape[-1] + complete):
                     previewer.update(np.concatenate([before, pattern.frames(pattern.context, complete)], axis=-1))
 
-            fresh = decode_pass(self.model, cond, sampler, pattern, on_step=on_step, should_stop=should_stop,
-                                preallocate=self.preallocate_cache)
+            try:
+                fresh = decode_pass(self.model, cond, sampler, pattern, on_step=on_step, should_stop=should_stop,
+                                    preallocate=self.preallocate_cache)
+            except GenerationCancelled as stop:  # the frames finished so far, for a caller who keeps them
+                kept = pattern.frames(pattern.context, pattern.complete_frames(stop.steps))
+                codes = np.concatenate([history, kept], axis=-1)
+                if kept.shape[-1]:
+                    windows.append({"start_s": (history.shape[-1] - prompt_frames) / self.frame_rate,
+                                    "end_s": (codes.shape[-1] - prompt_frames) / self.frame_rate,
+                                    "context_s": context / self.frame_rate,
+                                    **({"segment": step.segment} if segments else {})})
+                stop.partial = [codes, prompt_frames, windows]
+                raise
             history = np.concatenate([history, fresh], axis=-1)
             done += pattern.steps
             windows.append({"start_s": (history.shape[-1] - new - prompt_frames) / self.frame_rate,

@@ -8,12 +8,12 @@ import torch
 
 from workbench.core.errors import ParamsError
 from workbench.engine import kernels as cpu_kernels
-from workbench.engine.engine import Engine
+from workbench.engine.engine import MusicgenEngine
 from workbench.models.load import load_model
-from workbench.models.registry import resolve
+from workbench.models.registry import DEFAULT_MODEL, resolve
 
 
-def load_engine(name: str = "small", *, device: str | None = None, dtype: str | torch.dtype | None = None,
+def load_engine(name: str = DEFAULT_MODEL, *, device: str | None = None, dtype: str | torch.dtype | None = None,
                 kernels: str | None = None, low_memory: bool = False) -> Any:
     """Load a MusicGen model by short name, Hub id, local folder, or built-in name (``tiny``...).
 
@@ -50,7 +50,7 @@ def load_engine(name: str = "small", *, device: str | None = None, dtype: str | 
         return load_audiocraft_engine(ref, device=device, dtype=dtype)
     loaded = load_model(name, device=device, dtype=dtype)
     model, ref = loaded.model, loaded.ref
-    engine = Engine(model, loaded.processor, ref_name=ref.name, kind=ref.kind, source=ref.source,
+    engine = MusicgenEngine(model, loaded.processor, ref_name=ref.name, kind=ref.kind, source=ref.source,
                     revision=loaded.revision)
     wanted = kernels == cpu_kernels.PACKED or (
         kernels in (None, "auto") and model.decoder.config.hidden_size >= cpu_kernels.PACK_MIN_HIDDEN)

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from workbench.core.encoding import format_ext, make_encoding
 from workbench.core.errors import AudioFileError
+from workbench.core.formats import format_ext, make_encoding
 
 OUTPUT_KEYS = ("format", "bit_depth", "bitrate", "quality")
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from workbench.core.conditions import TEXT_ONLY, Conditions
 from workbench.core.errors import PromptFileError
 from workbench.core.params import GenerationParams
 from workbench.core.slugs import is_slug, slugify
@@ -33,27 +34,16 @@ class Prompt:
         params: ``GenerationParams()`` with library defaults and then entry overrides applied.
         overrides: Just the generation parameters the file set (defaults + entry), for display.
         model: Model name (entry's, else the library's), or None.
-        melody: Absolute path of the melody draft, or None.
-        melody_start / melody_end: The melody excerpt's start and end in seconds, or None; with ``melody_stem``
-            (how its audio is reduced, see :mod:`workbench.core.stems`), or None.
-        continue_from: Absolute path of audio to continue, or None.
-        prompt_seconds: Seconds of ``continue_from`` used as the audio prompt, or None.
-        include_prompt: Whether the take keeps the audio prompt at its start, or None.
+        conditions: What conditions its takes besides the text and ``params`` (drafts, chords, segments, style,
+            decoder: see :class:`workbench.core.conditions.Conditions`); draft files are absolute paths.
         notes: Free text.
         bpm: Tempo, beats per minute (said in ``text`` unless the text already said one), or None.
         key: Key as ``"A minor"`` (said in ``text`` likewise), or None.
         time_signature: Time signature such as ``"4/4"``, or None.
-        chords: A chord progression to follow (melody models), or None; with ``beats_per_chord`` and
-            ``voicing`` (see :mod:`workbench.drafts.chords`).
         loop_bars: Also write each take's seamless loop of this many bars (``NAME.loop.wav``), or None.
         format: The audio extension its takes are written as (``".mp3"``), or None for the caller's choice;
             with ``encoding`` (a bit depth or an :class:`~workbench.core.audio.Encoding`; see
             :mod:`workbench.library.output`).
-        segments: ``((start_s, text), ...)``: texts that take over from those times (see
-            :mod:`workbench.core.segments`); empty for none.
-        style: Absolute path of the style reference clip (MusicGen-Style models), or None.
-        decoder: ``"mbd"`` to decode the takes with MultiBand Diffusion (entry's, else the library's), or None for
-            the model's EnCodec.
         line: 1-based line of the entry's ``[[prompt]]`` header in the file.
         template_id: Id of the template entry this expands, or None.
         slot_values: Slot name -> value text for template expansions (empty otherwise).
@@ -68,13 +58,7 @@ class Prompt:
     params: GenerationParams
     overrides: dict[str, Any] = field(compare=False)
     model: str | None = None
-    melody: Path | None = None
-    melody_start: float | None = None
-    melody_end: float | None = None
-    melody_stem: str | None = None
-    continue_from: Path | None = None
-    prompt_seconds: float | None = None
-    include_prompt: bool | None = None
+    conditions: Conditions = TEXT_ONLY
     notes: str = ""
     line: int = 1
     template_id: str | None = None
@@ -82,15 +66,9 @@ class Prompt:
     bpm: float | None = None
     key: str | None = None
     time_signature: str | None = None
-    chords: str | None = None
-    beats_per_chord: float | None = None
-    voicing: str | None = None
     loop_bars: int | None = None
     format: str | None = None
     encoding: Any = field(default=None, compare=False)
-    segments: tuple[tuple[float, str], ...] = ()
-    style: Path | None = None
-    decoder: str | None = None
 
 
 @dataclass(frozen=True)

@@ -1,37 +1,40 @@
 """Validation of prompt-file text: every problem reported at once, each with its file line.
 
-Longer than 300 lines: one checker for every key of a prompt file, and the rules that tie keys together
-(style with melody, decoder with continue_from, ...) are easiest to audit side by side in one place.
+The rules of what conditions a take (drafts, chords, style, decoder) are :mod:`workbench.core.conditions`'; this
+module checks the file's own form and reports their problems with the lines they stand on.
 """
 
 from __future__ import annotations
 
 import difflib
-import math
 import re
 import tomllib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from workbench.core.conditions import Conditions
 from workbench.core.decoders import check_decoder
-from workbench.core.errors import ParamsError
+from workbench.core.errors import FieldError, FieldErrors, ParamsError
+from workbench.core.fields import FIELDS, conditions_from_fields
 from workbench.core.music import with_tempo_and_key
 from workbench.core.params import MAX_PROMPT_CHARS, GenerationParams, field_names, validate_seed
 from workbench.core.slugs import is_slug, slugify
 from workbench.library.music import MUSIC_KEYS, check_music, entry_segments
 from workbench.library.output import OUTPUT_KEYS, check_output
 from workbench.library.templates import MAX_ID, check_slots, expand
-from workbench.library.text import bad_chars, finite_number, key_lines, one_line, text_problem, type_name
+from workbench.library.text import bad_chars, key_lines, one_line, text_problem, type_name
+from workbench.models.registry import default_params
 
 #: Longest prompt text, in characters.
 MAX_TEXT = MAX_PROMPT_CHARS  # the same limit as prompts typed anywhere else
 #: A file's own ``max_matrix`` may raise the caller's limit up to this ceiling, never beyond.
 MATRIX_CEILING = 4096
 _LIBRARY_KEYS = ("name", "description", "model", "seeds", "max_matrix", "defaults", "decoder", *OUTPUT_KEYS)
-ENTRY_KEYS = ("id", "text", "template", "slots", "tags", "seeds", "model", "melody", "melody_start",
-              "melody_end", "continue_from", "prompt_seconds", "include_prompt", "notes", "segments", "style",
-              "decoder", *MUSIC_KEYS, *OUTPUT_KEYS)
+ENTRY_KEYS = tuple(dict.fromkeys(("id", "text", "template", "slots", "tags", "seeds", "model", "notes", *FIELDS,
+                                   *MUSIC_KEYS, *OUTPUT_KEYS)))
+
+
 class _Checker:
     """Collects every problem of one file, each as ``FILE:LINE: [entry] key: message``."""
 
@@ -171,12 +174,61 @@ class _Checker:
             self.add((*path, *key.split(".")) if key else path, message, label)
 
         self.unknown(path, raw, ENTRY_KEYS + field_names(), label)
+        self.entry_id(raw, label, bad)
+        text, template = self.entry_text(raw, bad)
+        tags = self.tags(raw.get("tags", []), bad)
+        seeds = self.seeds((*path, "seeds"), raw["seeds"], label) if "seeds" in raw else lib["seeds"]
+        overrides = self.params(path, raw, label)
+        model = raw.get("model", lib["model"])
+        if "model" in raw and not (isinstance(model, str) and model.strip() and not bad_chars(model)):
+            bad("model", f"must be a model name such as 'small', got {model!r}")
+        if not isinstance(raw.get("notes", ""), str):
+            bad("notes", f"must be a string, got {type_name(raw['notes'])}")
+        music, problems = check_music(raw)
+        output, wrong = check_output(raw, lib["output"])
+        for key, message in problems + [(k, m) for k, m in wrong if k in raw]:
+            bad(key, message)
+        conditions = self.conditions(path, raw, lib, music, label, {key for key, _ in problems}, bad)
+        slots: dict[str, list[str]] = {}
+        if label == entry_id:
+            self.claim(path, entry_id, label)
+        if isinstance(template, str) and text is None and not text_problem(template):
+            slots, problems = check_slots(template, raw.get("slots"), lib["limit"])
+            for key, message in problems:
+                bad(key, message)
+        if len(self.problems) > before or conditions is None:
+            return []
+        try:
+            params = default_params(model).replace(**{**lib["defaults"], **overrides})
+            conditions.check_length(params.duration_s)
+        except FieldError as error:
+            return bad(error.field, error.detail()) or []
+        except ParamsError as error:
+            return bad(None, str(error)) or []
+
+        def say(words: str) -> str:  # tempo and key added to the text the one canonical way
+            return with_tempo_and_key(words, music.get("bpm"), music.get("key"))
+
+        base = dict(library=lib["name"], source=self.source, id=entry_id, text=say(text or ""), tags=tuple(tags),
+                    seeds=seeds, params=params, overrides={**lib["defaults"], **overrides}, model=model,
+                    notes=raw.get("notes", ""), line=self.line(path), template_id=None, slot_values={}, **music,
+                    **output, conditions=conditions)
+        if template is None:
+            return [base]
+        return self.expansions(path, base, template, slots, say, label, bad)
+
+    def entry_id(self, raw: dict[str, Any], label: str, bad: Callable[[str | None, str], None]) -> None:
+        entry_id = raw.get("id")
         if entry_id is None:
             bad("id", "missing; every prompt needs an id such as 'night-drive'")
         elif label != entry_id:
             suggestion = slugify(str(entry_id))[:MAX_ID].strip("-") or "night-drive"
             bad("id", f"{entry_id!r} is not a slug such as {suggestion!r} (a-z, 0-9, single hyphens, "
                 f"at most {MAX_ID} characters)")
+
+    @staticmethod
+    def entry_text(raw: dict[str, Any], bad: Callable[[str | None, str], None]) -> tuple[Any, Any]:
+        """The entry's ``text`` and ``template`` (one of them), their problems reported."""
         text, template = raw.get("text"), raw.get("template")
         if text is None and template is None:
             bad("text", "missing; give text = \"...\" (or a template with slots)")
@@ -189,87 +241,45 @@ class _Checker:
                     bad(key, problem)
         if "slots" in raw and template is None:
             bad("slots", "slots need a template")
-        tags: list[str] = []
-        value = raw.get("tags", [])
+        return text, template
+
+    @staticmethod
+    def tags(value: Any, bad: Callable[[str | None, str], None]) -> list[str]:
         if not isinstance(value, list) or not all(isinstance(t, str) and t.strip() and not bad_chars(t) for t in value):
             bad("tags", f"must be a list of non-empty one-line strings, got {value!r}")
-        else:
-            tags = list(dict.fromkeys(t.strip().lower() for t in value))
-        seeds = self.seeds((*path, "seeds"), raw["seeds"], label) if "seeds" in raw else lib["seeds"]
-        overrides = self.params(path, raw, label)
-        model = raw.get("model", lib["model"])
-        if "model" in raw and not (isinstance(model, str) and model.strip() and not bad_chars(model)):
-            bad("model", f"must be a model name such as 'small', got {model!r}")
-        drafts = {key: self.draft((*path, key), raw[key], label) for key in ("melody", "continue_from", "style")
-                  if key in raw}
-        others = [key for key in ("melody", "chords", "continue_from", "segments") if key in raw]
-        if "style" in raw and others:
-            bad("style", f"a style model takes text and the style clip alone, not {' or '.join(others)}")
-        decoder = lib["decoder"]
-        if "decoder" in raw:
-            try:
-                decoder = check_decoder(raw["decoder"])
-            except ParamsError as error:
-                bad("decoder", str(error).removeprefix("decoder "))
-        if decoder == "mbd" and "continue_from" in raw:
-            inherited = "" if "decoder" in raw else " (the library's decoder; set decoder = \"encodec\" here)"
-            bad("decoder", f"mbd decodes takes rendered from text, a melody or chords, not continuations{inherited}")
-        numbers: dict[str, float] = {}
-        for key, needs, low in (("melody_start", "melody", 0.0), ("melody_end", "melody", None),
-                                ("prompt_seconds", "continue_from", None)):
-            if key in raw:
-                number = finite_number(raw[key])
-                if number is None or (low is not None and number < low) or (low is None and number <= 0):
-                    bad(key, f"must be a number of seconds {'>= 0' if low is not None else '> 0'}, got {raw[key]!r}")
-                else:
-                    numbers[key] = number
-                if needs not in raw:
-                    bad(key, f"only applies with {needs} = \"...\"")
-        if numbers.get("melody_end", math.inf) <= numbers.get("melody_start", 0.0):
-            bad("melody_end", f"must be after melody_start ({numbers.get('melody_start', 0.0):g} s)")
-        if "include_prompt" in raw and not isinstance(raw["include_prompt"], bool):
-            bad("include_prompt", f"must be true or false, got {raw['include_prompt']!r}")
-        if "include_prompt" in raw and "continue_from" not in raw:
-            bad("include_prompt", "only applies with continue_from = \"...\"")
-        if not isinstance(raw.get("notes", ""), str):
-            bad("notes", f"must be a string, got {type_name(raw['notes'])}")
-        music, problems = check_music(raw)
-        output, wrong = check_output(raw, lib["output"])
-        for key, message in problems + [(k, m) for k, m in wrong if k in raw]:
-            bad(key, message)
-        slots: dict[str, list[str]] = {}
-        if label == entry_id:
-            self.claim(path, entry_id, label)
-        if isinstance(template, str) and text is None and not text_problem(template):
-            slots, problems = check_slots(template, raw.get("slots"), lib["limit"])
-            for key, message in problems:
-                bad(key, message)
-        if len(self.problems) > before:
             return []
-        try:
-            params = GenerationParams(**{**lib["defaults"], **overrides})
-        except ParamsError as error:
-            bad(None, str(error))
-            return []
-        segments, problem = entry_segments(raw.get("segments"), params.duration_s)
+        return list(dict.fromkeys(t.strip().lower() for t in value))
+
+    def conditions(self, path: tuple[Any, ...], raw: dict[str, Any], lib: dict[str, Any], music: dict[str, Any],
+                   label: str, reported: set[str], bad: Callable[[str | None, str], None]) -> Conditions | None:
+        """The entry's :class:`Conditions` (its drafts' files inside the library folder), or None after reporting
+        its problems (a value ``check_music`` already reported is not reported twice)."""
+        files = {key: self.draft((*path, key), raw[key], label) for key in ("melody", "continue_from", "style")
+                 if key in raw}
+        segments, problem = entry_segments(raw.get("segments"))
         if problem:
-            return bad("segments", problem) or []
+            bad("segments", problem)
+        fields = {key: raw[key] for key in FIELDS if key in raw}
+        fields.update({key: found or self.folder / "(missing)" for key, found in files.items()},  # reported above
+                      segments=segments, decoder=raw.get("decoder", lib["decoder"]),
+                      **{key: music[key] for key in ("bpm", "time_signature") if key in music})
+        try:
+            return conditions_from_fields(**fields)
+        except FieldErrors as error:
+            for one in error.errors:
+                if one.field in reported:
+                    continue
+                inherited = (" (the library's decoder; set decoder = \"encodec\" here)"
+                             if one.field == "decoder" and "decoder" not in raw else "")
+                bad(one.field, one.detail() + inherited)
+            return None
 
-        def say(words: str) -> str:  # tempo and key added to the text the one canonical way
-            return with_tempo_and_key(words, music.get("bpm"), music.get("key"))
-
-        base = dict(library=lib["name"], source=self.source, id=entry_id, text=say(text or ""), tags=tuple(tags),
-                    seeds=seeds, params=params, overrides={**lib["defaults"], **overrides}, model=model,
-                    melody=drafts.get("melody"), melody_start=numbers.get("melody_start"),
-                    melody_end=numbers.get("melody_end"), continue_from=drafts.get("continue_from"),
-                    prompt_seconds=numbers.get("prompt_seconds"), include_prompt=raw.get("include_prompt"),
-                    notes=raw.get("notes", ""), line=self.line(path), template_id=None, slot_values={}, **music,
-                    **output, segments=segments, style=drafts.get("style"),
-                    decoder=None if decoder == "encodec" else decoder)
-        if template is None:
-            return [base]
+    def expansions(self, path: tuple[Any, ...], base: dict[str, Any], template: str, slots: dict[str, list[str]],
+                   say: Callable[[str], str], label: str, bad: Callable[[str | None, str], None]
+                   ) -> list[dict[str, Any]]:
+        """A template entry's prompts, one per combination of its slots' values."""
         prompts = []
-        for expanded_id, expanded_text, values in expand(entry_id, template, slots):
+        for expanded_id, expanded_text, values in expand(base["id"], template, slots):
             expanded_text = say(expanded_text)
             too_long = f"is longer than {MAX_ID} characters; shorten the id or slot values"
             problem = text_problem(expanded_text) or (too_long if len(expanded_id) > MAX_ID else None)
@@ -277,7 +287,7 @@ class _Checker:
                 bad("template", f"expansion {expanded_id!r} {problem}")
                 continue
             self.claim(path, expanded_id, label)
-            prompts.append({**base, "id": expanded_id, "text": expanded_text, "template_id": entry_id,
+            prompts.append({**base, "id": expanded_id, "text": expanded_text, "template_id": base["id"],
                             "slot_values": values})
         return prompts
 

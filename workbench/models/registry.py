@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from workbench.core.params import GenerationParams
+
 #: Short names of the published checkpoints.
 MODELS: dict[str, str] = {
     "small": "facebook/musicgen-small",
@@ -48,7 +50,25 @@ BUILTIN: dict[str, tuple[str, int]] = {
                    "tests)", 14),
 }
 
+#: The model every shell uses when none is named.
 DEFAULT_MODEL = "small"
+
+#: Sampling settings of model families whose own defaults differ from MusicGen's (``GenerationParams``'): audiocraft's
+#: MAGNeT samples hot, unfiltered by top-k, with strong (annealed) guidance.
+FAMILY_SAMPLING: dict[str, dict[str, float]] = {
+    "magnet": {"temperature": 3.0, "top_k": 0, "top_p": 0.9, "guidance_scale": 10.0},
+}
+
+
+def model_family(name: str | None) -> str:
+    """``"magnet"`` for MAGNeT names and Hub ids, else ``"musicgen"`` (MusicGen, MusicGen-Style, folders)."""
+    return "magnet" if "magnet" in str(name or DEFAULT_MODEL).lower() else "musicgen"
+
+
+def default_params(name: str | None) -> GenerationParams:
+    """The sampling a model gets when nobody sets it: ``GenerationParams``' defaults with its family's (see
+    :data:`FAMILY_SAMPLING`) — the base every shell and prompt file applies its own settings to."""
+    return GenerationParams(**FAMILY_SAMPLING.get(model_family(name), {}))
 
 
 def available_models() -> list[str]:

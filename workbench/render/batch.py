@@ -30,7 +30,7 @@ from workbench.render.jobs import (
     save_group,
 )
 from workbench.render.prompt import Rendered
-from workbench.store.naming import sidecar_path_for
+from workbench.store.naming import manifest_path, sidecar_path_for
 from workbench.store.sidecar import read_sidecar
 from workbench.store.takes import check_writable
 
@@ -110,8 +110,7 @@ class Manifest:
     """Append-only JSONL log of a batch render (one event per line, flushed as it happens)."""
 
     def __init__(self, out_dir: Path) -> None:
-        stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-        self.path = out_dir / f"render-{stamp}.jsonl"
+        self.path = manifest_path(out_dir)
         self._handle = self.path.open("a", encoding="utf-8")
 
     def write(self, job: Job, status: str, **facts: Any) -> None:
@@ -230,5 +229,5 @@ def render_library(paths: str | Path | Sequence[str | Path], engine: Any, *, out
 
     libraries = load_libraries([paths] if isinstance(paths, (str, Path)) else paths)
     prompts = [prompt for library in libraries for prompt in library.prompts]
-    jobs = plan_jobs(prompts, out_dir, seeds=seeds, model=engine.info.name, duration_s=duration_s)
+    jobs = plan_jobs(prompts, out_dir, seeds=seeds, model=engine.info.name, settings={"duration": duration_s})
     return render_jobs(jobs, out_dir, load=lambda _name: engine, **options)

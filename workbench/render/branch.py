@@ -37,6 +37,7 @@ def render_branch(parent: str | Path, *, at_s: float, seeds: Sequence[int], engi
     """
     from workbench.render.reproduce import Environment
     from workbench.store.contact import write_contact_sheet, write_spectrogram
+    from workbench.store.measured import versus
 
     parent = Path(parent)
     record = read_sidecar(parent)
@@ -61,7 +62,8 @@ def render_branch(parent: str | Path, *, at_s: float, seeds: Sequence[int], engi
     image = write_spectrogram(folder / spectrogram_path_for("parent.wav").name, samples, rate)
     rows = [{"audio": audio, "image": image, "seed": record["seed"], "duration_s": total,
              "peak_dbfs": record["audio"].get("peak_dbfs"), "loudness_lufs": record["audio"].get("loudness_lufs"),
-             "adherence": None, "sidecar": parent, "label": f"parent · seed {record['seed']}"}]
+             "adherence": None, "sidecar": parent, "label": f"parent · seed {record['seed']}",
+             "versus": versus(record)}]
     rows += [{**contact_row(item), "label": f"seed {item.take.seed} from {at_s:g} s"} for item in rendered]
     title = f"{text or record['prompt']['text']} — retakes from {at_s:g} s"
     return rendered, write_contact_sheet(folder, title, rows)

@@ -13,10 +13,9 @@ import weakref
 from typing import Any
 
 from workbench.core.decoders import DECODERS, check_decoder
-from workbench.core.errors import DraftError
 from workbench.core.take import Take
 
-__all__ = ["DECODERS", "Decoders", "check_decoder", "check_draft", "load_decoder", "redecode"]
+__all__ = ["DECODERS", "Decoders", "check_decoder", "load_decoder", "redecode"]
 
 
 def load_decoder(name: str | None, engine: Any) -> Any:
@@ -52,12 +51,6 @@ class Decoders:
             if name not in loaded:
                 loaded[name] = load_decoder(name, engine)
             return loaded[name]
-
-
-def check_draft(decoder: Any, generate_kwargs: dict[str, Any]) -> None:
-    """A continuation's take does not start where its codes do: MBD decodes takes drafted from scratch only."""
-    if decoder is not None and generate_kwargs.get("prompt_codes") is not None:
-        raise DraftError("--decoder mbd decodes takes rendered from text, a melody or chords, not continuations")
 
 
 def redecode(take: Take, decoder: Any) -> Take:

@@ -12,33 +12,34 @@ from pathlib import Path
 from typing import Any
 
 from workbench.core.audio import Encoding
-from workbench.core.decoders import check_decoder
-from workbench.core.errors import DraftError, ParamsError, WorkbenchError
-from workbench.core.params import GenerationParams
-from workbench.core.segments import check_segments, keyed_text
+from workbench.core.conditions import Conditions
+from workbench.core.errors import ParamsError, WorkbenchError
+from workbench.core.music import COMMON_TIME
+from workbench.core.params import GenerationParams, params_from_settings
 from workbench.core.take import Take
-from workbench.drafts.prepare import draft_identity, prepare_draft
+from workbench.drafts.prepare import prepare_draft
+from workbench.engine.protocol import Engine
 from workbench.library.prompts import Prompt
-from workbench.models.registry import DEFAULT_MODEL
-from workbench.render.decoders import Decoders, check_draft, redecode
+from workbench.models.registry import DEFAULT_MODEL, default_params
+from workbench.render.decoders import Decoders
 from workbench.render.loops import check_loop_request, write_loop
-from workbench.render.prompt import Rendered, save_takes
+from workbench.render.prompt import Rendered, finish_takes, save_takes
 from workbench.store.naming import LOOP_SIDECAR, companion, portable_path, sidecar_path_for, take_path
-from workbench.store.sidecar import render_key, take_is_complete
+from workbench.store.sidecar import conditions_key, take_is_complete
 
 
 @dataclass(frozen=True)
 class Job:
-    """One take to render: a prompt, a seed, where it goes and its resume key."""
+    """One take to render: a prompt, a seed, the model, sampling and conditions it gets, where it goes, its key."""
 
     prompt: Prompt
     seed: int
     model: str
     params: GenerationParams
+    conditions: Conditions
     path: Path
     key: str
     encoding: str | Encoding | None = None
-    decoder: str | None = None
 
     @property
     def label(self) -> str:
@@ -46,63 +47,49 @@ class Job:
 
     @property
     def group_key(self) -> tuple[Any, ...]:
-        """Jobs with equal keys can share one batched pass (same model, params and drafts)."""
-        p = self.prompt
-        return (self.model, self.params, p.melody, p.melody_start, p.melody_end, p.melody_stem, p.continue_from,
-                p.prompt_seconds, p.include_prompt, self.encoding, p.segments, p.style, self.decoder)
-
-
-def _draft_options(prompt: Prompt, params: GenerationParams) -> dict[str, Any]:
-    options: dict[str, Any] = {"melody": prompt.melody, "melody_start": prompt.melody_start or 0.0,
-                               "melody_end": prompt.melody_end, "melody_stem": prompt.melody_stem,
-                               "continue_from": prompt.continue_from, "style": prompt.style}
-    if prompt.prompt_seconds is not None:
-        options["prompt_seconds"] = prompt.prompt_seconds
-    if prompt.include_prompt is not None:
-        options["include_prompt"] = prompt.include_prompt
-    if prompt.chords is not None:
-        options.update(chords=prompt.chords, bpm=prompt.bpm, beats_per_chord=prompt.beats_per_chord,
-                       time_signature=prompt.time_signature or "4/4", voicing=prompt.voicing or "root")
-    return {**options, "duration_s": params.duration_s}
+        """Jobs with equal keys can share one batched pass: the same model, sampling, conditions (drafts, segments,
+        decoder: the whole value) and output encoding."""
+        return self.model, self.params, self.conditions, self.encoding
 
 
 def plan_jobs(prompts: Iterable[Prompt], out_dir: str | Path, *, seeds: Sequence[int] | None = None,
-              model: str | None = None, duration_s: float | None = None, ext: str | None = None,
+              model: str | None = None, settings: dict[str, Any] | None = None, ext: str | None = None,
               encoding: Callable[[str], Any] | None = None, decoder: str | None = None) -> list[Job]:
-    """Expand prompts into jobs. ``seeds``/``model``/``duration_s``/``decoder`` given here override the prompt files.
+    """Expand prompts into jobs. ``seeds``, ``model``, ``decoder`` and the sampling ``settings`` given here (named as
+    :func:`~workbench.core.params.params_from_settings` takes them, None: not given) override the prompt files'.
 
-    ``ext`` (``".mp3"``) overrides the prompt file's ``format`` (default ``.wav``); ``encoding(ext)`` gives the
-    caller's bit depth / bitrate / quality for a job's extension and overrides the file's, which otherwise holds
-    when its take keeps the file's format.
+    A prompt's sampling is its model's defaults (:func:`~workbench.models.registry.default_params`), then the file's
+    settings, then ``settings``. ``ext`` (``".mp3"``) overrides the prompt file's ``format`` (default ``.wav``);
+    ``encoding(ext)`` gives the caller's bit depth / bitrate / quality for a job's extension and overrides the file's,
+    which otherwise holds when its take keeps the file's format.
+
+    Raises:
+        ParamsError: an override that does not fit an entry (a segment or loop past a shorter duration, the MBD
+            decoder on a continuation), naming the entry.
     """
     jobs = []
     for prompt in prompts:
-        params = prompt.params if duration_s is None else prompt.params.replace(duration_s=duration_s)
         name = model or prompt.model or DEFAULT_MODEL
-        identity = draft_identity(**_draft_options(prompt, params))
-        try:  # a --duration shorter than the file's may leave a segment or a loop past the end: say so first
-            check_segments(prompt.segments, params.duration_s)
+        try:  # an override may not fit the entry: say so before anything renders
+            params = params_from_settings(default_params(name).replace(**prompt.overrides), **(settings or {}))
+            conditions = prompt.conditions if decoder is None else prompt.conditions.replace(decoder=decoder)
+            conditions.check_length(params.duration_s)
             if prompt.loop_bars is not None:
-                check_loop_request(prompt.loop_bars, params.duration_s, prompt.bpm, prompt.time_signature or "4/4")
+                signature = prompt.time_signature or COMMON_TIME
+                check_loop_request(prompt.loop_bars, params.duration_s, prompt.bpm, signature)
         except ParamsError as error:
             raise ParamsError(f"{prompt.library}/{prompt.id}: {error}") from None
         suffix = ext or prompt.format or ".wav"
         how = encoding(suffix) if encoding else prompt.encoding if suffix == prompt.format else None
-        decoding = check_decoder(decoder or prompt.decoder)
-        if decoding != "encodec" and prompt.continue_from is not None:
-            raise DraftError(f"{prompt.library}/{prompt.id}: --decoder {decoding} decodes takes rendered from text, "
-                             "a melody or chords, not continuations")
-        decoding = None if decoding == "encodec" else decoding
         for seed in (seeds or prompt.seeds or (1,)):
-            key = render_key(name, keyed_text(prompt.text, prompt.segments), params.to_dict(), seed, identity,
-                             decoding)
+            key = conditions_key(name, prompt.text, params, seed, conditions)
             path = take_path(out_dir, prompt.library, prompt.id, seed, suffix)
-            jobs.append(Job(prompt, seed, name, params, path, key, how, decoding))
+            jobs.append(Job(prompt, seed, name, params, conditions, path, key, how))
     return jobs
 
 
 def group_jobs(jobs: Sequence[Job], batch_size: int) -> list[list[Job]]:
-    """Batched passes: jobs sharing a model, params and drafts, at most ``batch_size`` takes each, in order."""
+    """Batched passes: jobs sharing a :attr:`Job.group_key`, at most ``batch_size`` takes each, in order."""
     if batch_size < 1:
         raise WorkbenchError(f"--batch-size must be at least 1, got {batch_size}")
     buckets: dict[tuple[Any, ...], list[Job]] = {}
@@ -111,19 +98,19 @@ def group_jobs(jobs: Sequence[Job], batch_size: int) -> list[list[Job]]:
     return [bucket[i:i + batch_size] for bucket in buckets.values() for i in range(0, len(bucket), batch_size)]
 
 
-def generate_group(engine: Any, group: Sequence[Job], *, progress: Callable[[int, int], None] | None = None,
+def generate_group(engine: Engine, group: Sequence[Job], *, progress: Callable[[int, int], None] | None = None,
                    should_stop: Callable[[], bool] | None = None, decoders: Decoders | None = None) -> list[Take]:
     """Generate the finished takes of one batched pass (drafts applied, decoded with the jobs' decoder), without
     writing anything. ``decoders`` keeps loaded decoders between passes (default: loaded for this pass)."""
     first = group[0]
-    draft = prepare_draft(engine, **_draft_options(first.prompt, first.params), record_base=first.path.parent)
-    decoder = (decoders or Decoders()).get(first.decoder, engine)
-    check_draft(decoder, draft.generate_kwargs())
+    conditions = first.conditions  # the same for the whole group (group_key)
+    draft = prepare_draft(engine, conditions, duration_s=first.params.duration_s, record_base=first.path.parent)
+    decoder = (decoders or Decoders()).get(conditions.decoder, engine)
     texts = [job.prompt.text for job in group]
     takes = engine.generate(texts if len(set(texts)) > 1 else texts[0], first.params, [job.seed for job in group],
-                            progress=progress, should_stop=should_stop, segments=first.prompt.segments,
+                            progress=progress, should_stop=should_stop, segments=conditions.segments,
                             **draft.generate_kwargs())
-    return [redecode(draft.finish(take, engine), decoder) for take in takes]
+    return finish_takes(engine, takes, draft, conditions, [job.path.parent for job in group], decoder)
 
 
 @dataclass(frozen=True)

@@ -2,8 +2,10 @@
 follows the loop's end crossfaded (equal power) into its head, so that the loop plays around without a click.
 
 ``NAME.wav`` gives ``NAME.loop.wav`` and its record ``NAME.loop.json`` (kind ``musicgen-workbench.loop``).
-The tempo is the one asked for, else the one the take's sidecar records (its chords or prompt file), else
-estimated with librosa's beat tracker and recorded as estimated. librosa also finds the first beat.
+The tempo is the one asked for, else the one the take's sidecar records (its prompt file's ``bpm``, its chords, or a
+tempo its prompt states, "80 BPM"; else the tempo measured when the take was written), else estimated with librosa's
+beat tracker and recorded as estimated. librosa
+also finds the first beat. Unless asked for a number of bars, a loop is as long as fits: 1, 2, 4, 8... bars.
 """
 
 from __future__ import annotations
@@ -22,7 +24,8 @@ from workbench.core.atomic import write_bytes
 from workbench.core.audio import read_audio, write_audio
 from workbench.core.errors import DraftError, ParamsError
 from workbench.core.hashing import file_sha256
-from workbench.core.music import MAX_BARS, beats_per_bar, check_bpm
+from workbench.core.music import COMMON_TIME, MAX_BARS, beats_per_bar, check_bpm
+from workbench.store.measured import asked_tempo
 from workbench.store.naming import LOOP, LOOP_SIDECAR, companion
 from workbench.store.sidecar import read_sidecar
 
@@ -98,7 +101,7 @@ def cut_loop(audio: np.ndarray, sample_rate: int, *, bars: int, bpm: float, beat
     return loop
 
 
-def check_loop_request(bars: Any, duration_s: float, bpm: float | None, time_signature: str = "4/4") -> None:
+def check_loop_request(bars: Any, duration_s: float, bpm: float | None, time_signature: str = COMMON_TIME) -> None:
     """Before rendering: ``bars`` is a whole number in range and, at a known ``bpm``, fits a take of
     ``duration_s`` seconds (with the crossfade)."""
     if isinstance(bars, bool) or not isinstance(bars, int) or not 1 <= bars <= MAX_BARS:
@@ -110,44 +113,71 @@ def check_loop_request(bars: Any, duration_s: float, bpm: float | None, time_sig
                               f"({duration_s:g} s): ask for fewer bars or a longer --duration")
 
 
-def make_loop(audio: np.ndarray, sample_rate: int, *, bars: int, bpm: float | None = None,
-              bpm_source: str = "given", time_signature: str = "4/4", crossfade_s: float = CROSSFADE_S) -> Loop:
-    """A :class:`Loop` of ``bars`` bars: on the first beat, at ``bpm`` (estimated when None)."""
-    check_loop_request(bars, math.inf, bpm, time_signature)
+def fitting_bars(available_s: float, bpm: float, beats_in_bar: int, crossfade_s: float = CROSSFADE_S) -> int:
+    """The longest loop that fits ``available_s`` seconds at ``bpm``: 1, 2, 4, 8... bars (musical lengths).
+
+    Raises:
+        ParamsError: not even one bar (and its crossfade) fits.
+    """
+    bar_s = beats_in_bar * 60.0 / bpm
+    bars = 1
+    while bars * 2 <= MAX_BARS and bars * 2 * bar_s + crossfade_s <= available_s:
+        bars *= 2
+    if bars * bar_s + crossfade_s > available_s:
+        raise ParamsError(f"one bar at {bpm:.4g} BPM needs {bar_s + crossfade_s:.2f} s; the take has "
+                          f"{available_s:.2f} s from its first beat: render a longer take")
+    return bars
+
+
+def make_loop(audio: np.ndarray, sample_rate: int, *, bars: int | None = None, bpm: float | None = None,
+              bpm_source: str = "given", time_signature: str = COMMON_TIME, crossfade_s: float = CROSSFADE_S) -> Loop:
+    """A :class:`Loop` of ``bars`` bars (None: the most of 1, 2, 4, 8... that fit): on the first beat, at ``bpm``
+    (estimated when None)."""
+    if bars is not None:
+        check_loop_request(bars, math.inf, bpm, time_signature)
     beats_in_bar = beats_per_bar(time_signature)
     start, tempo = first_beat_and_tempo(audio, sample_rate, bpm)
     if bpm is None:
         if not math.isfinite(tempo) or tempo <= 0:
             raise DraftError("no tempo could be estimated from this take (no beats found): give --bpm")
         bpm_source = "estimated"
+    if bars is None:
+        bars = fitting_bars(audio.shape[-1] / sample_rate - start, tempo, beats_in_bar, crossfade_s)
     loop = cut_loop(audio, sample_rate, bars=bars, bpm=tempo, beats_in_bar=beats_in_bar, start_s=start,
                     crossfade_s=crossfade_s)
     return Loop(loop, sample_rate, start, tempo, bpm_source, bars, beats_in_bar, crossfade_s)
 
 
-def recorded_tempo(record: dict[str, Any]) -> tuple[float | None, str]:
-    """The tempo a take sidecar records (its chords draft, else its prompt file's ``bpm``) and time signature."""
+def recorded_tempo(record: dict[str, Any]) -> tuple[float | None, str, str]:
+    """The tempo a take sidecar gives and where from — the one its prompt asked for
+    (:func:`workbench.store.measured.asked_tempo`: its prompt file, chords or text), else the one measured when it
+    was written (``"measured"``, :mod:`workbench.analysis.tempo_key`) — and its time signature."""
     chords = (record.get("draft") or {}).get("chords") or {}
     prompt = record.get("prompt") or {}
-    bpm = chords.get("bpm", prompt.get("bpm"))
-    signature = chords.get("time_signature") or prompt.get("time_signature") or "4/4"
-    return (float(bpm) if isinstance(bpm, (int, float)) and not isinstance(bpm, bool) else None), signature
+    signature = chords.get("time_signature") or prompt.get("time_signature") or COMMON_TIME
+    bpm, source = asked_tempo(record)
+    if bpm is None:
+        bpm, source = (record.get("analysis") or {}).get("bpm"), "measured"
+    if isinstance(bpm, (int, float)) and not isinstance(bpm, bool):
+        return float(bpm), signature, source
+    return None, signature, "estimated"
 
 
-def write_loop(take: str | Path, *, bars: int, bpm: float | None = None, time_signature: str | None = None,
-               crossfade_s: float = CROSSFADE_S) -> tuple[Path, Loop]:
+def write_loop(take: str | Path, *, bars: int | None = None, bpm: float | None = None,
+               time_signature: str | None = None, crossfade_s: float = CROSSFADE_S) -> tuple[Path, Loop]:
     """Cut a loop from the take whose audio or sidecar is ``take``; write ``NAME.loop.wav`` and its record.
 
-    The tempo: ``bpm``, else the sidecar's (:func:`recorded_tempo`), else estimated.
+    The tempo: ``bpm``, else the sidecar's (:func:`recorded_tempo`), else estimated; ``bars`` None: as many as fit
+    (1, 2, 4, 8...).
     """
     take = Path(take)
     sidecar = companion(take, ".json")
     record = read_sidecar(sidecar)
     audio_path = sidecar.parent / record["audio"]["file"]
     audio, rate = read_audio(audio_path)
-    recorded, signature = recorded_tempo(record)
-    source = "given" if bpm is not None else "sidecar"
-    loop = make_loop(audio, rate, bars=bars, bpm=bpm if bpm is not None else recorded, bpm_source=source,
+    recorded, signature, source = recorded_tempo(record)
+    loop = make_loop(audio, rate, bars=bars, bpm=bpm if bpm is not None else recorded,
+                     bpm_source="given" if bpm is not None else source,
                      time_signature=time_signature or signature, crossfade_s=crossfade_s)
     out = companion(audio_path, LOOP)
     write_audio(out, loop.audio, rate, force=True)

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from workbench.core.audio import Encoding
+from workbench.core.conditions import TEXT_ONLY, Conditions
+from workbench.core.errors import GenerationCancelled
 from workbench.core.params import GenerationParams
 from workbench.core.take import Take
-from workbench.drafts.prepare import NO_DRAFT, Draft
-from workbench.engine.engine import Engine, Progress
+from workbench.drafts.prepare import Draft, prepare_draft
 from workbench.engine.preview import PreviewCallback
-from workbench.render.decoders import check_draft, redecode
+from workbench.engine.protocol import Engine, Progress
+from workbench.render.decoders import Decoders, redecode
 from workbench.store.naming import seed_name, sidecar_path_for, spectrogram_path_for
 from workbench.store.takes import refuse_existing, save_take
 
@@ -39,7 +42,9 @@ def render_prompt(
     seeds: Sequence[int],
     paths: Sequence[str | Path],
     *,
-    draft: Draft = NO_DRAFT,
+    conditions: Conditions = TEXT_ONLY,
+    draft: Draft | None = None,
+    decoders: Decoders | None = None,
     force: bool = False,
     subtype: str | Encoding | None = None,
     loudness: float | None = None,
@@ -48,26 +53,53 @@ def render_prompt(
     progress: Progress | None = None,
     should_stop: Callable[[], bool] | None = None,
     preview: PreviewCallback | None = None,
-    segments: Any = None,
-    decoder: Any = None,
 ) -> list[Rendered]:
-    """Render ``text`` for every seed in ONE batched pass and save each take to its path (``segments``: texts
-    that take over at given times, see :mod:`workbench.core.segments`; ``decoder``: a loaded decoder of
-    :func:`workbench.render.decoders.load_decoder`, None for the model's EnCodec).
+    """Render ``text`` under ``conditions`` for every seed in ONE batched pass and save each take to its path.
+
+    Args:
+        conditions: What conditions the takes besides text and sampling (drafts, segments, decoder).
+        draft: ``conditions``' drafts already prepared (e.g. checked before an upload was kept), or another draft (a
+            retake's); default: prepared here.
+        decoders: Loaded decoders to reuse (default: a decoder other than EnCodec is loaded for this call).
 
     Existing outputs are refused before any work starts (unless ``force``), so a long render never
     fails at the end. ``prompt_refs`` (one per seed) record the library entry each take came from.
+
+    Raises:
+        GenerationCancelled: ``should_stop`` said so; its ``keep()`` (when the engine could say what was rendered)
+            writes the takes cut to the frames made so far, each what rendering that length gives.
     """
     paths = [Path(p) for p in paths]
     if len(paths) != len(seeds):
         raise ValueError(f"{len(seeds)} seeds but {len(paths)} output paths")
     refuse_existing(paths, force)
-    check_draft(decoder, draft.generate_kwargs())
-    takes = engine.generate(text, params, list(seeds), progress=progress, should_stop=should_stop,
-                            preview=preview, segments=segments, **draft.generate_kwargs())
-    takes = [redecode(draft.finish(take, engine), decoder) for take in takes]
-    return save_takes(takes, paths, force=force, subtype=subtype, loudness=loudness,
-                      weights_sha256=engine.weights_sha256(), history=history, prompt_refs=prompt_refs)
+    conditions.check_length(params.duration_s)
+    if draft is None:
+        draft = prepare_draft(engine, conditions, duration_s=params.duration_s, record_base=paths[0].parent)
+    decoder = (decoders or Decoders()).get(conditions.decoder, engine)
+
+    def save(takes: Sequence[Take]) -> list[Rendered]:
+        takes = finish_takes(engine, takes, draft, conditions, [path.parent for path in paths], decoder)
+        return save_takes(takes, paths, force=force, subtype=subtype, loudness=loudness,
+                          weights_sha256=engine.weights_sha256(), history=history, prompt_refs=prompt_refs)
+
+    try:
+        takes = engine.generate(text, params, list(seeds), progress=progress, should_stop=should_stop,
+                                preview=preview, segments=conditions.segments, **draft.generate_kwargs())
+    except GenerationCancelled as stop:
+        if stop.partial:  # what was rendered before the stop, for a caller who keeps it (the UI's "keep")
+            stop.keep = functools.partial(save, stop.partial)
+        raise
+    return save(takes)
+
+
+def finish_takes(engine: Any, takes: Sequence[Take], draft: Draft, conditions: Conditions, folders: Sequence[Path],
+                 decoder: Any) -> list[Take]:
+    """A pass's takes finished (see :meth:`Draft.finish`), each recording its draft files relative to its own folder,
+    and decoded by ``decoder`` (None: EnCodec's audio kept)."""
+    files = conditions.files()
+    return [redecode(draft.with_files(folder, **files).finish(take, engine), decoder)
+            for take, folder in zip(takes, folders)]
 
 
 def save_takes(
@@ -113,9 +145,11 @@ def render_seeds(
 def contact_row(item: Rendered) -> dict[str, Any]:
     """A written take's card on a contact sheet (its spectrogram PNG is written beside it)."""
     from workbench.store.contact import write_spectrogram
+    from workbench.store.measured import versus
 
     image = write_spectrogram(spectrogram_path_for(item.path), item.take.audio, item.take.sample_rate)
     audio = item.record["audio"]
     return {"audio": item.path, "image": image, "seed": item.take.seed, "duration_s": item.take.duration_s,
             "peak_dbfs": audio["peak_dbfs"], "loudness_lufs": audio["loudness_lufs"],
-            "adherence": item.take.extra.get("melody_adherence"), "sidecar": item.sidecar, "cost": item.take.cost}
+            "adherence": item.take.extra.get("melody_adherence"), "sidecar": item.sidecar, "cost": item.take.cost,
+            "versus": versus(item.record)}

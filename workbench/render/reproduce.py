@@ -177,7 +177,7 @@ def reproduce(sidecar: str | Path, *, engine: Any = None, device: str | None = N
     env = Environment.of(record, path, model=model, device=device, dtype=dtype, kernels=kernels)
     if engine is None or not _fits(engine, env):
         engine = load_engine(env.model, device=env.device, dtype=env.dtype, kernels=env.kernels)
-    draft = draft_from_record(record.get("draft"), base=path.parent, engine=engine)
+    draft = draft_from_record(record.get("draft"), base=path.parent, engine=engine, duration_s=params.duration_s)
     takes = engine.generate(record["prompt"]["text"], params, [record["seed"]], progress=progress,
                             should_stop=should_stop, segments=record["prompt"].get("segments"),
                             **draft.generate_kwargs())
@@ -188,7 +188,8 @@ def reproduce(sidecar: str | Path, *, engine: Any = None, device: str | None = N
         from workbench.render.decoders import load_decoder, redecode
 
         take = redecode(take, load_decoder(decoded["name"], engine))
-        decoder = (decoded["name"], take.extra["decoder"]["audio_sha256"] == decoded["audio_sha256"])
+        recorded = decoded.get("samples_sha256", decoded.get("audio_sha256"))  # its name before 0.3
+        decoder = (decoded["name"], take.extra["decoder"]["samples_sha256"] == recorded)
     expected, actual = record["codes_sha256"], take.codes_sha256
     mismatch = None
     if expected != actual:

@@ -19,6 +19,7 @@ from typing import Any
 
 from workbench.core.errors import HistoryError, ProvenanceError
 from workbench.core.locks import file_lock
+from workbench.core.music import key_name, key_parts, key_rank
 from workbench.store.naming import sidecar_path_for
 from workbench.store.sidecar import read_sidecar, write_sidecar
 
@@ -43,13 +44,25 @@ CREATE TABLE IF NOT EXISTS takes (
     favorite INTEGER NOT NULL DEFAULT 0,
     notes TEXT NOT NULL DEFAULT '',
     tags TEXT NOT NULL DEFAULT '[]',
-    cost TEXT NOT NULL DEFAULT '{}'
+    cost TEXT NOT NULL DEFAULT '{}',
+    bpm REAL,
+    key TEXT
 );
 CREATE INDEX IF NOT EXISTS takes_created ON takes(created);
 """
 
 COLUMNS = ("id", "sidecar", "audio", "prompt", "library", "entry_id", "model", "seed", "params", "duration_s",
-           "created", "codes_sha256", "rating", "favorite", "notes", "tags", "cost")
+           "created", "codes_sha256", "rating", "favorite", "notes", "tags", "cost", "bpm", "key")
+#: Columns added after the first release, with their definitions: a database made before them gains them on open
+#: (empty until ``rebuild`` reads them from the sidecars).
+_ADDED = {"cost": "TEXT NOT NULL DEFAULT '{}'", "bpm": "REAL", "key": "TEXT"}
+# measured keys are spelled one way (workbench.core.music.key_name): their rank, C major first
+_KEY_RANK = "CASE key " + " ".join(f"WHEN '{name}' THEN {key_rank(name)}" for name in
+                                   (key_name(tonic, minor) for tonic in range(12) for minor in (False, True))) + " END"
+#: The orders :meth:`History.search` lists takes in (takes without a measured tempo or key come last; keys from C
+#: major up, as :func:`workbench.core.music.key_rank` sorts them).
+SORTS = {"newest": "created DESC, id DESC", "oldest": "created, id", "bpm": "bpm IS NULL, bpm, id",
+         "key": f"key IS NULL, {_KEY_RANK}, id"}
 
 
 def clean_tags(tags: Any) -> list[str]:
@@ -78,8 +91,10 @@ class History:
         self.path = self.root / DB_NAME
         with self._connect() as db:
             db.executescript(_SCHEMA)
-            if "cost" not in {row[1] for row in db.execute("PRAGMA table_info(takes)")}:  # made before 0.3
-                db.execute("ALTER TABLE takes ADD COLUMN cost TEXT NOT NULL DEFAULT '{}'")
+            have = {row[1] for row in db.execute("PRAGMA table_info(takes)")}
+            for column, definition in _ADDED.items():
+                if column not in have:
+                    db.execute(f"ALTER TABLE takes ADD COLUMN {column} {definition}")
 
     @contextlib.contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
@@ -121,12 +136,13 @@ class History:
         """:meth:`add` for a caller that holds :meth:`locked`."""
         user = record.get("user") or {}
         prompt = record["prompt"]
+        measured = record.get("analysis") or {}
         row = (self._rel(sidecar), self._rel(sidecar.parent / record["audio"]["file"]), prompt["text"],
                prompt.get("library"), prompt.get("entry_id"), record["model"]["name"], int(record["seed"]),
                json.dumps(record["params"], sort_keys=True), float(record.get("duration_s") or 0.0),
                record["created"], record["codes_sha256"], user.get("rating"), int(bool(user.get("favorite"))),
                str(user.get("notes") or ""), json.dumps(list(user.get("tags") or [])),
-               json.dumps(record.get("cost") or {}, sort_keys=True))
+               json.dumps(record.get("cost") or {}, sort_keys=True), measured.get("bpm"), measured.get("key"))
         with self._connect() as db:
             db.execute("BEGIN IMMEDIATE")
             if take_id is not None and not db.execute("SELECT 1 FROM takes WHERE id = ? OR sidecar = ?",
@@ -135,21 +151,32 @@ class History:
                            "codes_sha256) VALUES (?, ?, '', '', '', 0, '{}', 0, '', '')", (take_id, row[0]))
             db.execute(
                 "INSERT INTO takes (sidecar, audio, prompt, library, entry_id, model, seed, params, duration_s, "
-                "created, codes_sha256, rating, favorite, notes, tags, cost) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) "
+                "created, codes_sha256, rating, favorite, notes, tags, cost, bpm, key) "
+                "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) "
                 "ON CONFLICT(sidecar) DO UPDATE SET audio=excluded.audio, prompt=excluded.prompt, "
                 "library=excluded.library, entry_id=excluded.entry_id, model=excluded.model, seed=excluded.seed, "
                 "params=excluded.params, duration_s=excluded.duration_s, created=excluded.created, "
                 "codes_sha256=excluded.codes_sha256, rating=excluded.rating, favorite=excluded.favorite, "
-                "notes=excluded.notes, tags=excluded.tags, cost=excluded.cost", row)
+                "notes=excluded.notes, tags=excluded.tags, cost=excluded.cost, bpm=excluded.bpm, key=excluded.key", row)
             take_id = db.execute("SELECT id FROM takes WHERE sidecar = ?", (row[0],)).fetchone()[0]
             db.execute("COMMIT")
         return int(take_id)
 
     def search(self, text: str | None = None, *, favorites: bool = False, min_rating: int | None = None,
-               model: str | None = None, tag: str | None = None, limit: int = 200) -> list[dict[str, Any]]:
-        """Takes matching every given filter, newest first (``text`` matches prompt, library, entry, notes and
-        tags; ``tag`` is one whole tag)."""
+               model: str | None = None, tag: str | None = None, bpm: tuple[float, float] | None = None,
+               key: str | None = None, sort: str = "newest", limit: int = 200) -> list[dict[str, Any]]:
+        """Takes matching every given filter, in the order ``sort`` (one of :data:`SORTS`; ``text`` matches prompt,
+        library, entry, notes and tags; ``tag`` is one whole tag; ``bpm`` a measured tempo range, inclusive; ``key``
+        the measured key in any spelling: ``"A minor"``, ``"Am"``, ``"Bb major"``)."""
+        if sort not in SORTS:
+            raise HistoryError(f"sort {sort!r}: use one of {', '.join(SORTS)}")
         clauses, args = [], []
+        if bpm is not None:
+            clauses.append("bpm BETWEEN ? AND ?")
+            args += [float(bpm[0]), float(bpm[1])]
+        if key:
+            clauses.append("key = ?")
+            args.append(key_name(*key_parts(key)))
         if text:
             clauses.append("(prompt LIKE ? OR library LIKE ? OR entry_id LIKE ? OR notes LIKE ? OR tags LIKE ?)")
             args += [f"%{text}%"] * 5
@@ -166,7 +193,7 @@ class History:
             args.append(model)
         where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
         with self._connect() as db:
-            rows = db.execute(f"SELECT * FROM takes {where} ORDER BY created DESC, id DESC LIMIT ?",
+            rows = db.execute(f"SELECT * FROM takes {where} ORDER BY {SORTS[sort]} LIMIT ?",
                               (*args, int(limit))).fetchall()
         return [self._row(r) for r in rows]
 

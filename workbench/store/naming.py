@@ -1,15 +1,18 @@
 """Every name the workbench gives a file, in one place: where takes go and what sits beside them.
 
 A take ``x.wav`` (or ``.flac``) has companions beside it: ``x.json`` (sidecar), ``x.codes.npz`` (codes), ``x.png``
-(spectrogram), and once cut ``x.loop.wav`` + ``x.loop.json`` (a loop). A token file ``x.codes.npz`` has ``x.wav``
+(spectrogram), once cut ``x.loop.wav`` + ``x.loop.json`` (a loop), and once split ``x.stem-drums.wav`` +
+``x.stem-drums.json`` and so on for each source (its stems). A token file ``x.codes.npz`` has ``x.wav``
 (decoded), ``x.recon.wav`` (codec round trip) and ``x.tokens.png`` (token grid). Folders under the output folder:
 ``<library>/<entry>/`` (library renders), ``takes/`` (one-off takes), ``seeds/`` (seed sweeps), ``tokens/``
-(tokenized uploads), ``drafts/`` (copies of uploaded drafts). Every path built from user text stays inside the
-output folder.
+(tokenized uploads), ``drafts/`` (copies of uploaded drafts), ``exports/`` (zips of takes), ``imported/`` (prompt
+files made from sheets), ``transcriptions/`` (MIDI of uploaded melodies). Every path built from user text stays
+inside the output folder.
 """
 
 from __future__ import annotations
 
+import glob
 import itertools
 import re
 from collections.abc import Callable
@@ -17,12 +20,15 @@ from datetime import datetime
 from pathlib import Path
 
 from workbench.core.errors import ParamsError
-from workbench.core.slugs import is_slug, slug
+from workbench.core.slugs import is_slug, slug, slugify
 
 #: Suffixes of a take's (or a token file's) companions.
 SIDECAR, CODES, SPECTROGRAM, RECONSTRUCTION, TOKEN_IMAGE = ".json", ".codes.npz", ".png", ".recon.wav", ".tokens.png"
 #: A take's loop (``x.loop.wav``) and the loop's record (``x.loop.json``, see :mod:`workbench.render.loops`).
 LOOP, LOOP_SIDECAR = ".loop.wav", ".loop.json"
+#: What a stem's suffix starts with: ``x.stem-<source>.wav`` beside the take ``x.wav`` (see
+#: :mod:`workbench.render.stems`); the names the workbench gives takes hold no dot, so a stem's is never one of them.
+STEM = ".stem-"
 
 
 def _stamp() -> str:
@@ -71,6 +77,25 @@ def reconstruction_path_for(path: str | Path) -> Path:
 def token_image_path_for(tokens: str | Path) -> Path:
     """``x.codes.npz`` -> ``x.tokens.png``: the picture of a token file's codes."""
     return companion(tokens, TOKEN_IMAGE)
+
+
+def stem_path_for(audio_path: str | Path, source: str) -> Path:
+    """``x.wav``, ``"drums"`` -> ``x.stem-drums.wav``: a stem of the take ``x`` (always WAV); its sidecar is
+    :func:`sidecar_path_for` of it (``x.stem-drums.json``).
+
+    Raises:
+        ParamsError: a source name that is not a slug (Demucs names its sources ``drums``, ``bass``...).
+    """
+    if not is_slug(source):
+        raise ParamsError(f"stem source {source!r} is not a slug (lowercase letters, digits, '-')")
+    return companion(audio_path, f"{STEM}{source}.wav")
+
+
+def stem_paths_of(audio_path: str | Path) -> list[Path]:
+    """The stems of the take ``x`` that exist (``x.stem-*.wav``) and their sidecars, sorted."""
+    base = stem(audio_path)
+    pattern = glob.escape(base.name) + STEM
+    return sorted(base.parent.glob(f"{pattern}*.wav")) + sorted(base.parent.glob(f"{pattern}*.json"))
 
 
 def take_path(out_dir: str | Path, library: str, entry_id: str, seed: int, ext: str = ".wav") -> Path:
@@ -129,6 +154,51 @@ def token_path(out_dir: str | Path, source: str | Path) -> Path:
     """``<out>/tokens/<YYYYmmdd-HHMMSS>-<source-slug>.codes.npz`` for a tokenized upload (``-2``... if taken)."""
     name = slug(Path(source).name.split(".")[0], fallback="file")
     return _unused(lambda stamp: Path(out_dir) / "tokens" / f"{stamp}-{name}{CODES}")
+
+
+#: The contact sheet of a folder of takes (seed sweeps, retakes).
+CONTACT_SHEET = "index.html"
+
+
+def contact_sheet_path(folder: str | Path) -> Path:
+    """``<folder>/index.html``: the contact sheet of the takes in ``folder``."""
+    return Path(folder) / CONTACT_SHEET
+
+
+def manifest_path(out_dir: str | Path) -> Path:
+    """``<out>/render-<YYYYmmdd-HHMMSS>.jsonl``: a batch render's log (``...-2.jsonl``... if one began that second)."""
+    return _unused(lambda stamp: Path(out_dir) / f"render-{stamp}.jsonl")
+
+
+def export_path(out_dir: str | Path) -> Path:
+    """``<out>/exports/takes-<YYYYmmdd-HHMMSS>.zip`` for an export of listed takes (``...-2.zip``... if taken)."""
+    return _unused(lambda stamp: Path(out_dir) / "exports" / f"takes-{stamp}.zip")
+
+
+def imported_prompts_path(out_dir: str | Path, source: str | Path) -> Path:
+    """``<out>/imported/<source-slug>.toml`` for a prompt sheet turned into a prompt file; an existing one is never
+    replaced: ``<slug>-2.toml``, ``-3``... instead."""
+    name = slug(Path(source).stem, fallback="imported")
+    folder = Path(out_dir) / "imported"
+    for number in itertools.count(1):
+        path = folder / (f"{name}.toml" if number == 1 else f"{name}-{number}.toml")
+        if not path.exists():
+            return path
+    raise AssertionError("unreachable")
+
+
+def transcription_path(out_dir: str | Path, source: str | Path, sha256: str, start_s: float = 0.0,
+                       end_s: float | None = None, separation: str | None = None) -> Path:
+    """``<out>/transcriptions/<name>-<sha8>[-<start>s-<end>][-<separation>].mid``: one MIDI file per content,
+    window and separation of an uploaded melody (the same transcription again gets the same name)."""
+    window = f"-{start_s:g}s-{f'{end_s:g}s' if end_s else 'end'}" if start_s or end_s else ""
+    name = slugify(f"{Path(source).stem}-{sha256[:8]}{window}-{separation or ''}").strip("-") or "melody"
+    return Path(out_dir) / "transcriptions" / f"{name}.mid"
+
+
+def piano_roll_path_for(midi: str | Path) -> Path:
+    """``x.mid`` -> ``x.png``: the piano roll drawn beside a transcription."""
+    return Path(midi).with_suffix(".png")
 
 
 def draft_copy_path(out_dir: str | Path, source: str | Path, sha256: str) -> Path:

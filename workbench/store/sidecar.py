@@ -8,6 +8,8 @@ Schema 1 (``<name>.json`` beside ``<name>.wav``)::
     device, dtype, kernels (absent = torch), sample_rate, num_samples, duration_s
     audio{file, format, subtype, lossy, sample_rate, channels, sha256, peak_dbfs, loudness_lufs, loudness_target},
     audio_sha256
+    analysis{bpm, key, beat_strength, key_strength, method}: the tempo and key measured from the audio as written
+    (:mod:`workbench.analysis.tempo_key`; bpm and key None when unknown; absent from sidecars written before it)
     codes{file, shape}, codes_sha256
     draft (melody / chords / continuation / branch record, file names relative to the sidecar, sha256), windows,
     extra, wall_s, batch_size, cost{wall_s, steps, steps_per_s, realtime_factor, peak_rss_gb | peak_cuda_gb,
@@ -28,10 +30,12 @@ from pathlib import Path
 from typing import Any
 
 from workbench.core.atomic import write_bytes
+from workbench.core.conditions import Conditions
 from workbench.core.errors import ParamsError, ProvenanceError
 from workbench.core.hashing import file_sha256
 from workbench.core.params import GenerationParams
 from workbench.core.records import check_kind_and_schema
+from workbench.core.segments import keyed_text
 
 SCHEMA = 1
 KIND = "musicgen-workbench.take"
@@ -60,13 +64,21 @@ def render_key(model: str, text: str, params: dict[str, Any], seed: int, draft: 
     Args:
         model: The model name as given (``small``, ``tiny``, a Hub id).
         text, params, seed: The request.
-        draft: :func:`workbench.drafts.prepare.draft_identity` of the job's drafts (file hashes and options), or None.
+        draft: :meth:`workbench.core.conditions.Conditions.identity` of the job's drafts (file hashes and options), or
+            None.
         decoder: The decoder other than the model's EnCodec (``"mbd"``), or None (keys of EnCodec takes unchanged).
     """
     identity = {"model": model, "text": text, "params": params, "seed": seed, "draft": draft}
     if decoder not in (None, "encodec"):
         identity["decoder"] = decoder
     return hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()[:32]
+
+
+def conditions_key(model: str, text: str, params: GenerationParams, seed: int, conditions: Conditions) -> str:
+    """:func:`render_key` of a request: the same key as :func:`workbench.store.takes.take_key` gives the take that
+    request renders (its sidecar records the same identity)."""
+    return render_key(model, keyed_text(text, conditions.segments), params.to_dict(), seed,
+                      conditions.identity(params.duration_s), conditions.decoder)
 
 
 def now_iso() -> str:
@@ -113,11 +125,19 @@ def read_sidecar(path: str | Path) -> dict[str, Any]:
         raise ProvenanceError(f"{path}: field 'model.name' must be a string")
     if not isinstance(record["audio"].get("file"), str) or not isinstance(record["codes"].get("file"), str):
         raise ProvenanceError(f"{path}: fields 'audio.file' and 'codes.file' must be strings")
+    analysis = record.get("analysis")
+    if analysis is not None and not (isinstance(analysis, dict) and _number_or_none(analysis.get("bpm"))
+                                     and isinstance(analysis.get("key"), (str, type(None)))):
+        raise ProvenanceError(f"{path}: field 'analysis' must hold a number or null 'bpm' and a text or null 'key'")
     try:
         GenerationParams.from_dict(record["params"])
     except ParamsError as error:
         raise ProvenanceError(f"{path}: params: {error}") from None
     return record
+
+
+def _number_or_none(value: Any) -> bool:
+    return value is None or (isinstance(value, (int, float)) and not isinstance(value, bool))
 
 
 def sidecar_params(record: dict[str, Any]) -> GenerationParams:

@@ -1,4 +1,5 @@
-"""Saving a take: audio + token file + provenance sidecar (+ a history row), each written atomically.
+"""Saving a take: audio + token file + provenance sidecar (+ a history row), each written atomically; the
+take's tempo and key are measured on the way (:mod:`workbench.analysis.tempo_key`).
 
 The sidecar is written last: a take is complete exactly when its sidecar exists and the audio file's
 hash matches it. File names come from :func:`take_path` (batch renders) or :func:`adhoc_path`.
@@ -15,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from workbench.analysis.tempo_key import measure
 from workbench.codec.tokens import token_meta, write_tokens
 from workbench.core.atomic import temp_path_for
 from workbench.core.audio import (
@@ -175,6 +177,7 @@ def _record(take: Take, path: Path, written: Path, audio: np.ndarray, subtype: s
                   "sha256": audio_sha, "peak_dbfs": _finite(peak_dbfs(audio)),
                   "loudness_lufs": _finite(loudness_lufs(audio, take.sample_rate)), "loudness_target": loudness},
         "audio_sha256": audio_sha,
+        "analysis": measure(audio, take.sample_rate).record(),
         "codes": {"file": codes_path_for(path).name, "shape": list(take.codes.shape)},
         "codes_sha256": take.codes_sha256,
         "draft": take.draft,

@@ -22,7 +22,7 @@ from workbench.core.atomic import write_bytes
 from workbench.core.errors import HistoryError, ProvenanceError
 from workbench.store.contact import show_card
 from workbench.store.history import History
-from workbench.store.naming import CODES, LOOP, LOOP_SIDECAR, SIDECAR, SPECTROGRAM, companion
+from workbench.store.naming import CODES, LOOP, LOOP_SIDECAR, SIDECAR, SPECTROGRAM, STEM, companion, stem_paths_of
 from workbench.store.sidecar import read_sidecar
 
 TRASH = ".trash"
@@ -42,10 +42,12 @@ class TrashItem:
 
 
 def take_files(root: Path, row: dict[str, Any]) -> list[Path]:
-    """The files of the take ``row`` describes that exist: audio, sidecar, codes and their companions."""
+    """The files of the take ``row`` describes that exist: audio, sidecar, codes and their companions (its loop,
+    its stems)."""
     audio = _abs(root, row["audio"])
     found = [audio, _abs(root, row["sidecar"])]
     found += [companion(audio, suffix) for suffix in (CODES, SPECTROGRAM, LOOP, LOOP_SIDECAR, SIDECAR)]
+    found += stem_paths_of(audio)
     try:
         record = read_sidecar(found[1])
         found.append(found[1].parent / record["codes"]["file"])
@@ -136,7 +138,8 @@ class Trash:
         """
         item = self.find(which)
         source = self.folder / item.name
-        sidecars = [rel for rel in item.files if rel.endswith(SIDECAR) and not rel.endswith(LOOP_SIDECAR)]
+        sidecars = [rel for rel in item.files
+                    if rel.endswith(SIDECAR) and not rel.endswith(LOOP_SIDECAR) and STEM not in Path(rel).name]
         if not sidecars:
             raise HistoryError(f"{item.name} holds no sidecar (its files were gone when it was deleted); "
                                "'workbench history --empty-trash' removes it")

@@ -1,12 +1,14 @@
 """The browser workbench: ``build_ui(...) -> gr.Blocks``, a thin Gradio shell over the library (a tab per capability).
 
-Run it with ``python app.py --model tiny`` or ``workbench serve``. Handlers live in ``ui_*.py`` (one module per
-tab) and are reachable without a browser as ``build_ui(...).handlers``.
+Run it with ``workbench serve`` (or ``python app.py``, the same command). Handlers live in one module per tab
+(``generate.py``, ``compare.py``, ``library.py``, ``batch.py``, ``tokenize.py``, ``history.py``) and are reachable
+without a browser as ``build_ui(...).handlers``.
 """
 
 from __future__ import annotations
 
 import functools
+import html
 import ipaddress
 import shutil
 import sys
@@ -16,140 +18,130 @@ from typing import Any
 
 import gradio as gr
 
-from workbench.core.params import MAX_DURATION_S
+from workbench.analysis.separate import DEFAULT_MODEL as STEMS_MODEL
 from workbench.engine.resident import EngineCache
+from workbench.models.registry import DEFAULT_MODEL
+from workbench.render.followups import mbd_refusal
+from workbench.ui.actions import CardActions
 from workbench.ui.batch import BatchTab
 from workbench.ui.compare import CompareTab
-from workbench.ui.context import (
-    LOUDNESS_CHOICES,
-    MODEL_CHOICES,
-    MODEL_NAMES,
-    App,
-    P,
-    inputs_shown,
-    model_name,
-    new_stops,
-    stop_handler,
-    ui_errors,
-)
+from workbench.ui.context import App, inputs_shown, model_name, new_stops, stop_handler, ui_errors
 from workbench.ui.generate import GenerateTab
 from workbench.ui.history import HistoryTab
 from workbench.ui.library import LibraryTab, fill_from, library_choices
+from workbench.ui.settings import build_settings, model_status, summary, wire_settings
 from workbench.ui.tokenize import TokenizeTab
 from workbench.ui.uploads import MAX_UPLOAD_MB, MAX_UPLOAD_S
 
 CSS = """
-.wb-header h1 {margin-bottom: 0; font-size: 1.6rem}
-.wb-header p {margin-top: .2rem; opacity: .75}
+.wb-header {align-items: center; gap: 8px; margin-bottom: 0 !important}
+.wb-header h1 {margin: 0; font-size: 1.35rem}
+.wb-header p {margin: 0; opacity: .75; font-size: .85rem}
 .facts {font-size: .9rem}
-.take-card {border-radius: 10px}
-.take-card h3 {margin: 0 0 .2rem 0}
 footer {display: none !important}
-.align-end {align-self: flex-end; margin-bottom: 4px}
+#gen-summary {margin: 0}
+#gen-summary p {margin: 0}
+#wb-nav {display: none}
+@media (max-width: 720px) {
+  .wb-header h1 {font-size: 1.1rem}
+  .wb-header .wb-tagline {display: none}
+  #wb-nav {display: block}
+  #wb-tabs > div:first-child {display: none}
+}
 """
 
+#: The sections (tabs) of the app: id -> label; on a phone a labelled selector replaces the tab bar.
+SECTIONS = {"create": "Create", "compare": "Compare", "library": "Library", "batch": "Batch", "history": "History",
+            "tokens": "Tokens"}
 
-def build_ui(model: str = "small", out: str | Path = "outputs", *, prompts: str | Path = "prompts",
+
+def build_ui(model: str = DEFAULT_MODEL, out: str | Path = "outputs", *, prompts: str | Path = "prompts",
              concurrency: int = 1, max_upload_mb: float = MAX_UPLOAD_MB, max_upload_s: float = MAX_UPLOAD_S,
              device: str | None = None, preview_streaming: bool | None = None,
-             cache: EngineCache | None = None) -> gr.Blocks:
+             cache: EngineCache | None = None, stems_model: str = STEMS_MODEL) -> gr.Blocks:
     """Build the workbench app.
 
     Args:
         model: Model selected at start (loaded on first use): short name, built-in, Hub id or folder.
         out: Output folder: every take, token file, kept draft and the history database go under it.
-        prompts: Folder of prompt files for the Library and Batch tabs and Generate's picker.
+        prompts: Folder of prompt files for the Library and Batch tabs and Create's picker.
         concurrency: Model jobs (generate, compare, render, tokenize, reproduce) running at once.
         max_upload_mb / max_upload_s: Uploads over this size or audio length are refused.
         device: Device the model loads on (default: the best available).
         preview_streaming: Stream previews into a streaming player (needs ffmpeg); default: when ffmpeg is found.
         cache: The engine cache to use (default: a new one, holding one model at a time).
+        stems_model: The Demucs model takes are split into stems with.
 
     Returns:
         The Blocks, with ``.handlers`` (the handler functions by endpoint name) and ``.workbench`` (the app context).
     """
     if preview_streaming is None:
         preview_streaming = shutil.which("ffmpeg") is not None
-    app = App(out=Path(out), prompts=Path(prompts), default_model=model, max_upload_mb=max_upload_mb,
-              max_upload_s=max_upload_s, preview_streaming=preview_streaming,
-              cache=cache or EngineCache(device=device))
+    app = App(out=Path(out), prompts=Path(prompts), max_upload_mb=max_upload_mb, max_upload_s=max_upload_s,
+              preview_streaming=preview_streaming, cache=cache or EngineCache(device=device), stems_model=stems_model)
     gen, cmp, lib, bat, tok, hist = (GenerateTab(app), CompareTab(app), LibraryTab(app), BatchTab(app),
                                      TokenizeTab(app), HistoryTab(app))
+    actions = CardActions(app)
     with gr.Blocks(title="MusicGen Workbench") as demo:
-        shared = SimpleNamespace(concurrency=concurrency, stop=stop_handler, stops=gr.State(new_stops()))
-        gr.Markdown(f"# MusicGen Workbench\nPrompt, compare, batch-render and reproduce MusicGen takes · "
-                    f"outputs in `{app.out}`", elem_classes=["wb-header"])
-        _settings(shared, model)
-        with gr.Tabs(selected="generate") as shared.tabs:
-            with gr.Tab("Generate", id="generate"):
+        settings = build_settings(app, model)
+        shared = SimpleNamespace(concurrency=concurrency, stop=stop_handler, stops=gr.State(new_stops()),
+                                 model=settings.model, folder=settings.folder, loudness=settings.loudness,
+                                 params=settings.params, sampling=settings.sampling)
+        with gr.Row(equal_height=True, elem_classes=["wb-header"]):
+            gr.HTML("<h1>MusicGen Workbench</h1><p class='wb-tagline'>prompt, compare, batch-render and reproduce "
+                    f"takes · outputs in <code>{html.escape(str(app.out))}</code></p>", padding=False)
+            shared.status = gr.Markdown(model_status(app), elem_classes=["facts"], elem_id="model-status")
+        nav = gr.Dropdown([(label, key) for key, label in SECTIONS.items()], value="create", label="Section",
+                          elem_id="wb-nav", interactive=True)
+        with gr.Tabs(selected="create", elem_id="wb-tabs") as shared.tabs:
+            with gr.Tab(SECTIONS["create"], id="create"):
                 g = gen.build(shared, library_choices(app))
-            with gr.Tab("Compare seeds", id="compare"):
-                c = cmp.build(shared, g)
-            with gr.Tab("Library", id="library"):
+            with gr.Tab(SECTIONS["compare"], id="compare"):
+                c = cmp.build(shared)
+            with gr.Tab(SECTIONS["library"], id="library"):
                 li = lib.build(shared)
-            with gr.Tab("Batch", id="batch"):
+            with gr.Tab(SECTIONS["batch"], id="batch"):
                 b = bat.build(shared)
-            with gr.Tab("Tokenize", id="tokenize"):
+            with gr.Tab(SECTIONS["history"], id="history") as history_tab:
+                h = hist.build(shared)
+            with gr.Tab(SECTIONS["tokens"], id="tokens"):
                 t = tok.build(shared)
-            with gr.Tab("History", id="history") as history_tab:
-                h = hist.build(shared, g)
-        _wire(app, demo, shared, g, c, li, b, t, h, history_tab)
+        actions.targets = SimpleNamespace(
+            prompt=g.prompt, seed=g.seed, draft_mode=g.draft_mode, melody=g.melody, continue_from=g.continue_from,
+            prompt_seconds=g.prompt_seconds, draft_box=g.draft_box, model=settings.model, tabs=shared.tabs,
+            history_take=h.take, history_deck=h.selected, retake_box=h.retake_box)
+        for deck, note in ((g.deck, g.note), (c.deck, c.note), (li.deck, li.note), (b.deck, b.note),
+                           (h.gallery, h.gallery_note), (h.selected, h.selected_note), (h.retakes, h.retakes_note)):
+            actions.wire(deck, note, settings, shared.stops, concurrency)
+        _wire(app, demo, shared, settings, nav, g, c, li, b, t, h, history_tab)
     demo.workbench = app
-    demo.handlers = SimpleNamespace(generate=gen.generate, compare=cmp.compare, library_render=lib.render,
-                                    library_browse=lib.browse, batch=bat.batch, tokenize=tok.tokenize,
-                                    history=hist.search, rate=hist.rate, reproduce=hist.reproduce,
-                                    rate_slot=cmp.rate_slot, slots=cmp.slots, model_status=functools.partial(
-                                        model_status, app), fill_from=functools.partial(fill_from, app),
-                                    edit=h.curate.edit, delete=h.curate.delete, restore=h.curate.restore,
-                                    empty_trash=h.curate.empty, export=h.curate.export, import_zip=h.curate.import_zip,
-                                    open_retake=hist.open_retake, prune=h.curate.prune,
+    demo.handlers = SimpleNamespace(generate=gen.generate, keep=gen.keep, compare=cmp.compare,
+                                    library_render=lib.render, library_browse=lib.browse, batch=bat.batch,
+                                    tokenize=tok.tokenize, history=hist.search, browse_history=hist.browse,
+                                    rate=hist.rate, reproduce=hist.reproduce, loop=hist.loop, retake=hist.retake,
+                                    stems=hist.stems, analyze=hist.analyze,
+                                    act=actions.act, model_status=functools.partial(model_status, app),
+                                    fill_from=functools.partial(fill_from, app), edit=h.curate.edit,
+                                    delete=h.curate.delete, restore=h.curate.restore, empty_trash=h.curate.empty,
+                                    export=h.curate.export, import_zip=h.curate.import_zip, prune=h.curate.prune,
                                     import_sheet=lib.import_sheet, transcribe=g.transcribe_handler)
     return demo
 
 
-def _settings(shared: SimpleNamespace, model: str) -> None:
-    """The model selector and sampling settings shared by every tab."""
-    known = model in MODEL_NAMES
-    with gr.Row(equal_height=False):
-        shared.model = gr.Dropdown(MODEL_CHOICES, value=model if known else MODEL_NAMES[0], label="Model",
-                                   info="Built-in tiny models work offline (noise, not music); after the ·, what "
-                                        "a model takes",
-                                   scale=2, elem_id="model")
-        shared.folder = gr.Textbox("" if known else model, label="…or a local folder / Hub id", scale=2,
-                                   placeholder="/path/to/saved-model", info="Overrides the selector when set")
-        with gr.Column(scale=2, min_width=200):
-            shared.status = gr.Markdown("Model in memory: none yet (loads on first use)", elem_classes=["facts"])
-            shared.load = gr.Button("Load now", size="sm", variant="secondary")
-    with gr.Accordion("Sampling", open=True):
-        with gr.Row():
-            duration = gr.Slider(1, MAX_DURATION_S, value=P.duration_s, step=0.5, label="Duration (s)",
-                                 elem_id="duration")
-            guidance = gr.Slider(0, 10, value=P.guidance_scale, step=0.1, label="Guidance", info="≤ 1: off")
-            temperature = gr.Slider(0.05, 2, value=P.temperature, step=0.05, label="Temperature")
-            top_k = gr.Slider(0, 1000, value=P.top_k, step=1, label="Top-k", info="0: off")
-            top_p = gr.Slider(0, 1, value=P.top_p, step=0.01, label="Top-p", info="1: off")
-            shared.loudness = gr.Dropdown(LOUDNESS_CHOICES, value="off", label="Loudness", info="Off: peak-safe only",
-                                          allow_custom_value=True)
-    shared.params = [duration, guidance, temperature, top_k, top_p]
-    shared.sampling = [shared.model, shared.folder, *shared.params, shared.loudness]
-
-
-def model_status(app: App) -> str:
-    engine = app.cache.peek()
-    if engine is None:
-        return "Model in memory: none yet (loads on first use)"
-    return f"Model in memory: **{app.cache.loaded}** ({engine.device}, {str(engine.dtype).removeprefix('torch.')})"
-
-
-def _wire(app: App, demo: gr.Blocks, shared: SimpleNamespace, g: Any, c: Any, li: Any, b: Any, t: Any, h: Any,
-          history_tab: Any) -> None:
-    """Events that cross tabs: library picks, model status, history refreshes."""
+def _wire(app: App, demo: gr.Blocks, shared: SimpleNamespace, settings: SimpleNamespace, nav: Any, g: Any, c: Any,
+          li: Any, b: Any, t: Any, h: Any, history_tab: Any) -> None:
+    """Events that cross tabs: the section selector, settings, library picks, model status, history refreshes."""
     status = functools.partial(model_status, app)
+    wire_settings(settings, g.summary)
+    nav.change(lambda key: gr.Tabs(selected=key), nav, shared.tabs, api_visibility="private", queue=False)
+    shared.tabs.change(lambda: None, None, None, api_visibility="private", queue=False)
+    g.open_settings.click(lambda: gr.Sidebar(open=True), None, settings.sidebar, api_visibility="private",
+                          queue=False)
     fill = ui_errors(functools.partial(fill_from, app))
     fill_outputs = [g.prompt, *shared.params, g.seed]
-    g.library.input(fill, g.library, fill_outputs, api_visibility="private", queue=False)
-    li.use.click(fill, li.clicked, fill_outputs, api_visibility="private", queue=False).then(
-        lambda: gr.Tabs(selected="generate"), None, shared.tabs, api_visibility="private", queue=False)
+    g.library.input(fill, [g.library, *shared.params], fill_outputs, api_visibility="private", queue=False)
+    li.use.click(fill, [li.clicked, *shared.params], fill_outputs, api_visibility="private", queue=False).then(
+        lambda: gr.Tabs(selected="create"), None, shared.tabs, api_visibility="private", queue=False)
 
     def load(choice: str, folder: str) -> str:
         app.cache.get(model_name(choice, folder))
@@ -157,29 +149,28 @@ def _wire(app: App, demo: gr.Blocks, shared: SimpleNamespace, g: Any, c: Any, li
 
     def shown(choice: str, folder: str, mode: str) -> tuple[Any, ...]:
         modes, segments = inputs_shown(choice, folder)
-        musicgen = "melody" in modes or "continuation" in modes  # a MusicGen's codes are what MBD decodes
-        return (gr.Accordion(visible=len(modes) > 1), gr.Textbox(visible=segments), gr.Radio(visible=musicgen),
-                gr.Radio(choices=modes, value=mode if mode in modes else "none"), gr.Radio(visible=musicgen),
+        name = model_name(choice, folder)
+        mbd = mbd_refusal(name)  # a control that cannot apply is hidden (MBD: mono MusicGen only)
+        return (gr.Accordion(visible=len(modes) > 1), gr.Textbox(visible=segments), gr.Radio(visible=mbd is None),
+                gr.Radio(choices=modes, value=mode if mode in modes else "none"), gr.Radio(visible=mbd is None),
                 gr.File(visible="style" in modes))
 
-    for event in (shared.model.change, shared.folder.change, demo.load):  # hide what the model cannot take
-        event(shown, [shared.model, shared.folder, g.draft_mode],
+    for event in (settings.model.change, settings.folder.change, demo.load):  # hide what the model cannot take
+        event(shown, [settings.model, settings.folder, g.draft_mode],
               [g.draft_box, g.segments, g.decoder, g.draft_mode, c.decoder, c.style],
               api_visibility="private", queue=False)
-    shared.load.click(ui_errors(load), [shared.model, shared.folder], shared.status, api_visibility="private",
-                      concurrency_id="model", concurrency_limit=shared.concurrency)
+    settings.load.click(ui_errors(load), [settings.model, settings.folder], shared.status, api_visibility="private",
+                        concurrency_id="model", concurrency_limit=shared.concurrency)
     for event in (g.event, c.event, li.event, b.event, t.event):
         event.then(status, None, shared.status, api_visibility="private", queue=False)
+    demo.load(status, None, shared.status, api_visibility="private", queue=False)
+    demo.load(summary, settings.sampling, g.summary, api_visibility="private", queue=False)
     search_fn, search_in, search_out = h.search_event
     history_tab.select(search_fn, search_in, search_out, api_visibility="private", concurrency_limit=None)
     history_tab.select(h.curate.trash_choices, None, h.kept.trash, api_visibility="private", concurrency_limit=None)
     b.to_history.click(lambda name: (name, gr.Tabs(selected="history")), b.libraries, [h.text, shared.tabs],
                        api_visibility="private", queue=False).then(search_fn, search_in, search_out,
                                                                    api_visibility="private", concurrency_limit=None)
-    for index, button in enumerate(c.retakes):  # Compare -> History's retake controls, the take picked
-        button.click(ui_errors(functools.partial(h.open_retake, index)), c.takes,
-                     [h.take, h.audio, h.details, h.kept.notes, h.kept.tags, h.retake_box, shared.tabs],
-                     api_visibility="private", queue=False)
     browse_fn, browse_in, browse_out = li.load_event
     demo.load(browse_fn, browse_in, browse_out, api_visibility="private", concurrency_limit=None)
     demo.load(search_fn, search_in, search_out, api_visibility="private", concurrency_limit=None)

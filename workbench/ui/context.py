@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import functools
+import html
 import inspect
 import io
 import logging
 import queue
+import re
 import threading
 import time
 import wave
@@ -19,21 +21,18 @@ from typing import Any
 import gradio as gr
 import numpy as np
 
+from workbench.analysis.separate import DEFAULT_MODEL as STEMS_MODEL
 from workbench.core.errors import GenerationCancelled, WorkbenchError
 from workbench.core.params import GenerationParams
 from workbench.engine.resident import EngineCache
 from workbench.models.catalog import model_inputs
-from workbench.models.registry import AUDIOCRAFT_MODELS, BUILTIN, MODELS
 from workbench.render.decoders import Decoders
 from workbench.store.history import History
+from workbench.ui.conditions import label
 from workbench.ui.uploads import MAX_UPLOAD_MB, MAX_UPLOAD_S, check_upload
 
 log = logging.getLogger("workbench")
 
-#: Model names of the selector: built-in offline models first, then the Hub's short names (MusicGen, then MAGNeT).
-MODEL_NAMES = [*BUILTIN, *MODELS, *AUDIOCRAFT_MODELS]
-#: The selector's (label, name) pairs: each label says what the model can take.
-MODEL_CHOICES = [(f"{name} · {', '.join(model_inputs(name))}", name) for name in MODEL_NAMES]
 #: Loudness choices: label -> LUFS target ("off": peak-safe only).
 LOUDNESS_CHOICES = [("off", "off"), ("-23 LUFS", "-23"), ("-16 LUFS", "-16"), ("-14 LUFS", "-14"),
                     ("-9 LUFS", "-9")]
@@ -52,10 +51,11 @@ class App:
 
     out: Path
     prompts: Path
-    default_model: str = "small"
     max_upload_mb: float = MAX_UPLOAD_MB
     max_upload_s: float = MAX_UPLOAD_S
     preview_streaming: bool = False
+    #: The Demucs model a take's stems are split with.
+    stems_model: str = STEMS_MODEL
     cache: EngineCache = field(default_factory=EngineCache)
     #: engine -> its decoders (MBD), loaded once per engine and gone with it
     decoders: Decoders = field(default_factory=Decoders, repr=False)
@@ -64,10 +64,6 @@ class App:
         self.out = Path(self.out)
         self.prompts = Path(self.prompts)
         self.history = History(self.out)
-
-    def decoder_for(self, name: str, engine: Any) -> Any:
-        """The decoder ``name`` for ``engine`` (None: its EnCodec); MBD is loaded once per engine in memory."""
-        return self.decoders.get(name, engine)
 
     def upload(self, path: str | Path | None) -> Path | None:
         """An uploaded file checked against the limits (None stays None)."""
@@ -95,6 +91,21 @@ def inputs_shown(choice: str | None, folder: str | None) -> tuple[list[str], boo
     return ["none", *(m for m in ("melody", "chords", "continuation", "style") if m in inputs)], "segments" in inputs
 
 
+def blank_number(label: str, **options: Any) -> gr.Textbox:
+    """A number box that can stay blank (``gr.Number`` shows 0 for "no value"): read it with :func:`number`."""
+    return gr.Textbox("", label=label, **options)
+
+
+def number(value: Any, label: str) -> float | None:
+    """A :func:`blank_number`'s value: None when blank, else the number; text that is no number is refused."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise gr.Error(f"“{label}” must be a number or blank, got {value!r}") from None
+
+
 def loudness_target(choice: str | None) -> float | None:
     """The loudness selector's value as LUFS, or None for off."""
     if choice in (None, "", "off"):
@@ -120,7 +131,7 @@ def stop_handler(tab: str) -> Callable[[dict[str, int]], None]:
 
 
 @dataclass
-class Job:
+class Run:
     """One long action of a session: stopped by its tab's Stop button or when its client goes away.
 
     Attributes:
@@ -136,7 +147,7 @@ class Job:
     cancel: threading.Event = field(default_factory=threading.Event)
 
     @classmethod
-    def start(cls, stops: dict[str, int] | None, tab: str) -> Job:
+    def start(cls, stops: dict[str, int] | None, tab: str) -> Run:
         stops = stops if stops is not None else {}
         return cls(stops, tab, stops.get(tab, 0))
 
@@ -153,17 +164,42 @@ def skips(count: int) -> tuple[Any, ...]:
     return tuple(gr.skip() for _ in range(count))
 
 
+#: An upload's temporary copy (``/tmp/gradio/<hash>/song.wav``): messages name the file, not where gradio keeps it.
+_UPLOAD_PATH = re.compile(r"""(?:[A-Za-z]:)?[/\\][^\s'"]*?[/\\]gradio[/\\][0-9a-f]{16,}[/\\]([^\s'"/\\]+)""")
+#: Command-line wording that library messages use, as the browser says it.
+_CLI_WORDS = {"use --model tiny": "choose the model “tiny”", "--model tiny": "the model “tiny”",
+              "; pass --force to overwrite it": "", "pass --force to overwrite it": "",
+              "--below-rating N, --older-than AGE": "a rating below and an age",
+              "--below-rating": "“below rating”", "--older-than": "“older than”", "--unrated": "“unrated”"}
+_FLAG = re.compile(r"--([a-z][a-z0-9-]*)")
+
+
+def ui_words(message: str) -> str:
+    """A library message as the browser says it: its first line, uploads named by their file name, command-line
+    options named by the fields the browser shows (see :data:`workbench.ui.conditions.FIELD_LABELS`)."""
+    text = (message.splitlines() or [""])[0]
+    text = _UPLOAD_PATH.sub(lambda found: found.group(1), text)
+    for cli, words in _CLI_WORDS.items():
+        text = text.replace(cli, words)
+    return _FLAG.sub(lambda found: label(found.group(1).replace("-", "_")), text)
+
+
 def _as_gradio_error(error: Exception) -> Exception:
-    """Known errors (``WorkbenchError``, bad values): their one line. Anything else: one line naming it, and the
-    traceback in the server's log (``workbench`` logger), never in the browser."""
-    if isinstance(error, gr.Error):
+    """Known errors (``WorkbenchError``, bad values): their one line in the browser's words, and one line in the
+    server's log. Anything else: one line naming it, and the traceback in the server's log (``workbench`` logger),
+    never in the browser. Either way gradio prints no second traceback."""
+    if isinstance(error, gr.Error):  # the handlers' own refusals: one log line too
+        log.info("refused: %s", error.message)
+        error.print_exception = False
         return error
     if isinstance(error, (WorkbenchError, ValueError)):
-        return gr.Error(str(error).splitlines()[0] if str(error) else type(error).__name__)
+        text = ui_words(str(error)) or type(error).__name__
+        log.info("refused: %s", text)
+        return gr.Error(html.escape(text, quote=False), print_exception=False)
     log.error("unexpected error in the UI", exc_info=error)
-    detail = " ".join(str(error).split())[:200]
-    return gr.Error(f"unexpected {type(error).__name__}{': ' + detail if detail else ''} (a bug: the traceback is "
-                    "in the server's log)")
+    detail = " ".join(ui_words(str(error)).split())[:200]
+    return gr.Error(html.escape(f"unexpected {type(error).__name__}{': ' + detail if detail else ''} (a bug: the "
+                                "traceback is in the server's log)", quote=False), print_exception=False)
 
 
 def ui_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -261,13 +297,14 @@ def run_in_background(work: Callable[[Callable[[str, Any], None]], Any], progres
     yield "result", outcome.get("value")
 
 
-def relay(work: Callable[[Callable[[str, Any], None]], Any], progress: Any, *, desc: str, job: Job, outputs: int,
+def relay(work: Callable[[Callable[[str, Any], None]], Any], progress: Any, *, desc: str, job: Run, outputs: int,
           result: Callable[[Any], Any], stopped: Any, event: Callable[[str, Any], Any] | None = None
           ) -> Iterator[Any]:
     """What a long handler yields: ``work`` run by :func:`run_in_background`, its events turned into outputs.
 
     A heartbeat yields ``outputs`` unchanged values; the end yields ``result(value)``; any other event (a preview
-    chunk, a take's status) yields ``event(kind, payload)`` when given; a Stop yields ``stopped``.
+    chunk, a take's status) yields ``event(kind, payload)`` when given; a Stop yields ``stopped``, or
+    ``stopped(error)`` when it is callable (the :class:`GenerationCancelled` may offer what was made so far).
     """
     unchanged = gr.skip() if outputs == 1 else skips(outputs)
     with closing(run_in_background(work, progress, desc=desc, cancel=job.cancel)) as events:
@@ -279,5 +316,5 @@ def relay(work: Callable[[Callable[[str, Any], None]], Any], progress: Any, *, d
                     yield result(payload)
                 elif event is not None:
                     yield event(kind, payload)
-        except GenerationCancelled:
-            yield stopped
+        except GenerationCancelled as error:
+            yield stopped(error) if callable(stopped) else stopped

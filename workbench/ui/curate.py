@@ -3,13 +3,13 @@ first), export the listed takes as a zip and import one (each handler translates
 
 from __future__ import annotations
 
-from datetime import datetime
 from types import SimpleNamespace
 from typing import Any
 
 import gradio as gr
 
 from workbench.store.archive import export_takes, import_takes
+from workbench.store.naming import export_path
 from workbench.store.trash import Trash, parse_age, prune_candidates
 from workbench.ui.context import App, ui_errors
 
@@ -80,7 +80,7 @@ class CuratePanel:
         rows = self.app.history.search((text or "").strip() or None, favorites=bool(favorites),
                                        min_rating=int(min_rating) if min_rating else None,
                                        model=(model or "").strip() or None, limit=1_000_000_000)
-        path = self.app.out / "exports" / f"takes-{datetime.now().strftime('%Y%m%d-%H%M%S')}.zip"
+        path = export_path(self.app.out)
         size = export_takes(self.app.history, rows, path)
         return str(path), f"exported {len(rows)} takes ({size / 1e6:.1f} MB): `{self.app.rel(path)}`"
 

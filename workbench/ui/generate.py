@@ -1,9 +1,14 @@
-"""The Generate tab: one take from a prompt (optionally a melody or continuation draft), previewed while it renders."""
+"""The Create tab: a prompt, Generate, and the take being made — previewed while it renders, then its card; a Stop
+can keep what was already rendered. Drafts (a melody, chords, audio to continue, a style) fold away beneath.
+
+The handler only translates: widgets become :class:`~workbench.core.conditions.Conditions` (see
+:mod:`workbench.ui.conditions`) and sampling parameters, and :func:`workbench.render.prompt.render_prompt` does the
+rest.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
@@ -11,20 +16,60 @@ import gradio as gr
 import numpy as np
 
 from workbench.core.audio import make_encoding
-from workbench.core.params import GenerationParams, params_from_settings, random_seed, validate_seed, validate_text
-from workbench.core.segments import check_segments, parse_segment_lines, timeline
+from workbench.core.errors import GenerationCancelled
+from workbench.core.params import params_from_settings, random_seed, validate_seed, validate_text
+from workbench.core.segments import parse_segment_lines, timeline
 from workbench.core.take import cost_summary
-from workbench.drafts.prepare import prepare_draft
 from workbench.models.registry import DEFAULT_MODEL
-from workbench.render.decoders import check_decoder
 from workbench.render.prompt import Rendered, render_prompt
-from workbench.store.contact import write_spectrogram
-from workbench.store.naming import adhoc_path, spectrogram_path_for
-from workbench.ui.context import App, Job, P, fmt, int16, loudness_target, model_name, relay, ui_errors, wav_bytes
+from workbench.store.naming import adhoc_path
+from workbench.ui.card import TakeCards, cards_html
+from workbench.ui.conditions import prepare_uploads, ui_conditions
+from workbench.ui.context import (
+    App,
+    P,
+    Run,
+    blank_number,
+    fmt,
+    int16,
+    loudness_target,
+    model_name,
+    number,
+    relay,
+    ui_errors,
+    wav_bytes,
+)
 from workbench.ui.transcribe import TranscribePanel
-from workbench.ui.uploads import keep_draft
 
 DRAFT_MODES = ["none", "melody", "chords", "continuation", "style"]
+#: The inputs each draft mode shows (the others are not given), and its main input: required in that mode.
+MODE_INPUTS = {"melody": ("melody", "melody_start", "melody_end", "melody_stem"),
+               "chords": ("chords", "bpm", "beats_per_chord", "time_signature", "voicing"),
+               "continuation": ("continue_from", "prompt_seconds", "include_prompt"), "style": ("style",)}
+MODE_MISSING = {"melody": "choose a melody file (audio or MIDI), or set the draft to 'none'",
+                "chords": "type a chord progression such as 'Am F C G', or set the draft to 'none'",
+                "continuation": "choose audio or a .codes.npz token file to continue, or set the draft to 'none'",
+                "style": "choose a reference clip whose style to take, or set the draft to 'none'"}
+
+#: The Create tab's file formats: (label, value), and each value's (extension, bit depth, bitrate, quality).
+FILE_FORMATS = [("WAV 16-bit", "wav"), ("WAV 24-bit", "wav-24"), ("WAV 32-bit float", "wav-float"),
+                ("FLAC 16-bit", "flac"), ("FLAC 24-bit", "flac-24"), ("MP3 320 kbps", "mp3-320"),
+                ("MP3 192 kbps", "mp3-192"), ("MP3 VBR V2", "mp3-v2"), ("Ogg Vorbis", "ogg"), ("Opus", "opus")]
+FILE_SETTINGS: dict[str, tuple[Any, ...]] = {
+    "wav": (".wav", None, None, None), "wav-24": (".wav", "24", None, None), "wav-float": (".wav", "float", None, None),
+    "flac": (".flac", None, None, None), "flac-24": (".flac", "24", None, None), "mp3-320": (".mp3", None, 320, None),
+    "mp3-192": (".mp3", None, 192, None), "mp3-v2": (".mp3", None, None, 2), "ogg": (".ogg", None, None, None),
+    "opus": (".opus", None, None, None)}
+
+
+def draft_inputs(mode: str, inputs: dict[str, Any]) -> dict[str, Any]:
+    """The draft inputs the mode ``mode`` shows (the rest are hidden: not given); its main input is required."""
+    if mode not in DRAFT_MODES:
+        raise gr.Error(f"Draft must be one of {', '.join(DRAFT_MODES)}, got {mode!r}")
+    shown = MODE_INPUTS.get(mode, ())
+    if shown and not str(inputs.get(shown[0]) or "").strip():
+        raise gr.Error(MODE_MISSING[mode])
+    return {name: inputs.get(name) for name in shown}
 
 
 def take_facts(app: App, item: Rendered) -> dict[str, Any]:
@@ -38,34 +83,22 @@ def take_facts(app: App, item: Rendered) -> dict[str, Any]:
         "codes": app.rel(item.path.with_name(item.record["codes"]["file"])), "wall_s": round(take.wall_s, 2),
         "cost": take.cost, "timeline": timeline(take.text, take.segments, take.duration_s) if take.segments else None,
         "decoder": (take.extra.get("decoder") or {}).get("source", "encodec"),
+        "stopped_at_s": take.extra.get("stopped_at_s"), "asked_s": take.extra.get("asked_s"),
     }
 
 
-def facts_markdown(facts: dict[str, Any]) -> str:
-    line = (f"**seed {facts['seed']}** · {facts['duration_s']:.2f} s · peak {fmt(facts['peak_dbfs'])} dBFS · "
-            f"{fmt(facts['loudness_lufs'])} LUFS")
-    if facts.get("adherence") is not None:
-        line += f" · melody adherence **{facts['adherence']:.3f}**"
-    cost = cost_summary(facts.get("cost") or {}) or f"{facts['wall_s']} s"
-    source = facts.get("decoder", "encodec")
-    decoded = f" · decoded by MultiBand Diffusion ({source})" if source != "encodec" else ""
-    said = f"{line}  \n`{facts['audio']}` · take #{facts['take_id']} · {facts['model']}{decoded}  \n{cost}"
-    return said + (f"  \ntimeline: {facts['timeline']}" if facts.get("timeline") else "")
-
-
-#: The Generate tab's file formats: (label, value), and each value's (extension, bit depth, bitrate, quality).
-FILE_FORMATS = [("WAV 16-bit", "wav"), ("WAV 24-bit", "wav-24"), ("WAV 32-bit float", "wav-float"),
-                ("FLAC 16-bit", "flac"), ("FLAC 24-bit", "flac-24"), ("MP3 320 kbps", "mp3-320"),
-                ("MP3 192 kbps", "mp3-192"), ("MP3 VBR V2", "mp3-v2"), ("Ogg Vorbis", "ogg"), ("Opus", "opus")]
-FILE_SETTINGS: dict[str, tuple[Any, ...]] = {
-    "wav": (".wav", None, None, None), "wav-24": (".wav", "24", None, None), "wav-float": (".wav", "float", None, None),
-    "flac": (".flac", None, None, None), "flac-24": (".flac", "24", None, None), "mp3-320": (".mp3", None, 320, None),
-    "mp3-192": (".mp3", None, 192, None), "mp3-v2": (".mp3", None, None, 2), "ogg": (".ogg", None, None, None),
-    "opus": (".opus", None, None, None)}
+def facts_line(facts: dict[str, Any]) -> str:
+    """A written take in one line: where it went, what it cost, its timeline."""
+    stopped = facts.get("stopped_at_s")
+    cost = (f"kept from a stop at {stopped:g} s of {facts['asked_s']:g} s" if stopped is not None
+            else cost_summary(facts.get("cost") or {}) or f"{facts['wall_s']} s")
+    said = (f"take #{facts['take_id']} · seed {facts['seed']} · {facts['duration_s']:.2f} s · "
+            f"{fmt(facts['loudness_lufs'])} LUFS — <code>{facts['audio']}</code> · {cost}")
+    return said + (f"<br>timeline: {facts['timeline']}" if facts.get("timeline") else "")
 
 
 class GenerateTab:
-    """Handlers and layout of the Generate tab."""
+    """Handlers and layout of the Create tab."""
 
     def __init__(self, app: App) -> None:
         self.app = app
@@ -73,187 +106,186 @@ class GenerateTab:
     # --- handlers ------------------------------------------------------------------------------------
     @ui_errors
     def generate(self, text: str, seed: str | None = None, draft_mode: str = "none", melody: str | None = None,
-                 melody_start: float | None = 0.0, melody_end: float | None = None, continue_from: str | None = None,
-                 prompt_seconds: float = 5.0, include_prompt: bool = True, model: str = DEFAULT_MODEL,
+                 melody_start: float | str | None = None, melody_end: float | str | None = None,
+                 continue_from: str | None = None,
+                 prompt_seconds: float | None = None, include_prompt: bool = True, model: str = DEFAULT_MODEL,
                  folder: str = "", duration: float = P.duration_s, guidance: float = P.guidance_scale,
                  temperature: float = P.temperature, top_k: float = P.top_k, top_p: float = P.top_p,
                  loudness: str = "off", stops: dict[str, int] | None = None, chords: str = "",
-                 bpm: float | None = None, beats_per_chord: float | None = None, time_signature: str = "4/4",
+                 bpm: float | None = None, beats_per_chord: float | str | None = None, time_signature: str = "4/4",
                  voicing: str = "root", audio_format: str = "wav", segments: str = "", melody_stem: str = "none",
                  decoder: str = "encodec", style: str | None = None,
                  progress: Any = gr.Progress()) -> Iterator[tuple[Any, ...]]:
-        """Render one take; yields preview updates, then ``(preview, audio, image, summary, seed, files, facts)``.
-
-        The draft mode ``chords`` follows ``chords`` at ``bpm`` (see :mod:`workbench.drafts.chords`);
-        ``audio_format`` is one of :data:`FILE_FORMATS`' values; ``segments`` are lines ``SECONDS: TEXT``;
-        ``melody_stem`` is a ``--melody-stem`` value or "none"; ``decoder`` is ``encodec`` or ``mbd``; the draft
-        mode ``style`` takes the style of the ``style`` clip (style models)."""
-        params = params_from_settings(duration=duration, guidance=guidance, temperature=temperature,
-                                      top_k=top_k, top_p=top_p)
+        """Render one take; yields ``(preview, card, note, seed used, files, facts, keep box, stopped)``:
+        first everything cleared, then preview chunks, then the take (or, after a Stop, an offer to keep what was
+        rendered). Each argument is a widget of the tab or of the settings (the API's parameters)."""
+        skip = gr.skip()
+        yield None, cards_html(self.app, [], empty="Rendering…"), "", skip, None, None, gr.Row(visible=False), None
+        params = params_from_settings(duration=duration, guidance=guidance, temperature=temperature, top_k=top_k,
+                                      top_p=top_p)
         text = validate_text(text)
         seed_value = validate_seed(seed) if str(seed or "").strip() else random_seed()
-        if audio_format not in dict((v, k) for k, v in FILE_FORMATS):
-            raise gr.Error(f"file format must be one of {', '.join(v for _, v in FILE_FORMATS)}, got {audio_format!r}")
+        if audio_format not in FILE_SETTINGS:
+            raise gr.Error(f"file format must be one of {', '.join(FILE_SETTINGS)}, got {audio_format!r}")
         ext, *settings = FILE_SETTINGS[audio_format]
         path = adhoc_path(self.app.out, text, seed_value, ext)
-        parts = check_segments(parse_segment_lines(segments), params.duration_s)
-        check_decoder(decoder)
+        inputs = {"melody": melody, "melody_start": number(melody_start, "Melody start (s)"),
+                  "melody_end": number(melody_end, "Melody end (s)"), "melody_stem": melody_stem, "chords": chords,
+                  "bpm": bpm, "beats_per_chord": number(beats_per_chord, "Beats per chord"),
+                  "time_signature": time_signature, "voicing": voicing, "continue_from": continue_from,
+                  "prompt_seconds": prompt_seconds, "include_prompt": include_prompt, "style": style}
+        conditions = ui_conditions(**draft_inputs(draft_mode, inputs), decoder=decoder,
+                                   segments=parse_segment_lines(segments))
+        conditions.check_length(params.duration_s)
         engine = self.app.cache.get(model_name(model, folder))
-        decoding = self.app.decoder_for(decoder, engine)
-        music = dict(chords=chords, bpm=bpm, beats_per_chord=beats_per_chord, time_signature=time_signature,
-                     voicing=voicing, melody_stem=None if melody_stem in (None, "", "none") else melody_stem)
-        draft = self._draft(engine, draft_mode, melody, melody_start, melody_end, continue_from, prompt_seconds,
-                            include_prompt, params, path.parent, music, style)
-        job = Job.start(stops, "generate")
+        conditions, draft = prepare_uploads(self.app, engine, conditions, params.duration_s, path.parent)
+        run = Run.start(stops, "generate")
 
         def work(emit: Any) -> list[Rendered]:
-            return render_prompt(engine, text, params, [seed_value], [path], draft=draft,
-                                 subtype=make_encoding(ext, *settings), segments=parts, decoder=decoding,
+            return render_prompt(engine, text, params, [seed_value], [path], conditions=conditions, draft=draft,
+                                 decoders=self.app.decoders, subtype=make_encoding(ext, *settings),
                                  preview=lambda chunks: emit("preview", chunks[0]),
                                  loudness=loudness_target(loudness), history=self.app.history,
                                  progress=lambda done, total: emit("progress", (done, total)),
-                                 should_stop=job.should_stop)
+                                 should_stop=run.should_stop)
 
-        skip = gr.skip()
-        yield skip, None, None, f"Rendering seed {seed_value}…", str(seed_value), None, None
+        yield skip, skip, f"Rendering seed {seed_value}…", str(seed_value), skip, skip, skip, skip
         heard: list[np.ndarray] = []
 
         def preview(_kind: str, chunk: np.ndarray) -> tuple[Any, ...]:
             heard.append(chunk)
-            return self._preview(chunk, heard, engine.sample_rate), skip, skip, skip, skip, skip, skip
+            return self._preview(chunk, heard, engine.sample_rate), *(skip,) * 7
 
-        yield from relay(work, progress, desc=f"seed {seed_value}", job=job, outputs=7, event=preview,
-                         result=lambda rendered: (skip, *self.outputs(rendered[0])),
-                         stopped=(skip, None, None, "⏹ Stopped before the end: nothing was written.",
-                                  str(seed_value), None, None))
+        yield from relay(work, progress, desc=f"seed {seed_value}", job=run, outputs=8, event=preview,
+                         result=lambda rendered: (skip, *self.outputs(rendered)),
+                         stopped=lambda stop: (skip, *self.stopped(stop, params.duration_s)))
 
-    def outputs(self, item: Rendered) -> tuple[Any, ...]:
-        """``(audio, image, summary, seed, files, facts)`` for a written take."""
-        image = write_spectrogram(spectrogram_path_for(item.path), item.take.audio, item.take.sample_rate)
+    def outputs(self, rendered: list[Rendered]) -> tuple[Any, ...]:
+        """``(card, note, seed used, files, facts, keep box, stopped)`` for written takes."""
+        item = rendered[0]
         facts = take_facts(self.app, item)
         files = [str(item.path), str(item.sidecar), str(item.path.with_name(item.record["codes"]["file"]))]
-        return str(item.path), str(image), facts_markdown(facts), str(item.take.seed), files, facts
+        return (cards_html(self.app, [facts["take_id"]]), facts_line(facts), str(item.take.seed), files, facts,
+                gr.Row(visible=False), None)
+
+    def stopped(self, stop: GenerationCancelled, asked_s: float) -> tuple[Any, ...]:
+        """After a Stop: nothing written; when something was rendered, the offer to keep it."""
+        skip = gr.skip()
+        if stop.keep is None:
+            return (cards_html(self.app, [], empty="Stopped before the first whole frame: nothing to keep."),
+                    "Stopped: nothing was written.", skip, skip, skip, gr.Row(visible=False), None)
+        made = stop.partial[0].duration_s
+        return (cards_html(self.app, [], empty=f"Stopped at {made:.2f} s of {asked_s:g} s."),
+                f"Stopped at {made:.2f} s of {asked_s:g} s: keep what you heard as a take of {made:.2f} s "
+                "(it reproduces exactly), or discard it.", skip, skip, skip, gr.Row(visible=True), stop)
+
+    @ui_errors
+    def keep(self, stopped: GenerationCancelled | None) -> tuple[Any, ...]:
+        """Write what a stopped render made as a take of that length: ``(card, note, seed, files, facts, keep box,
+        stopped)``."""
+        if stopped is None or stopped.keep is None:
+            raise gr.Error("nothing to keep: the last render was not stopped part way")
+        return self.outputs(stopped.keep())
+
+    def discard(self) -> tuple[Any, ...]:
+        return (cards_html(self.app, [], empty="Discarded: nothing was written."), "Discarded.", gr.skip(),
+                None, None, gr.Row(visible=False), None)
 
     def _preview(self, chunk: np.ndarray, heard: list[np.ndarray], sample_rate: int) -> Any:
         if self.app.preview_streaming:  # a streaming player appends each chunk
             return wav_bytes(chunk, sample_rate)
         return sample_rate, int16(np.concatenate(heard, axis=-1))  # a plain player shows the audio so far
 
-    def _draft(self, engine: Any, mode: str, melody: str | None, melody_start: float | None,
-               melody_end: float | None, continue_from: str | None, prompt_seconds: float, include_prompt: bool,
-               params: GenerationParams, base: Path, music: dict[str, Any], style: str | None = None) -> Any:
-        """The melody, chords, continuation or style draft the mode selects (uploads checked and kept under the
-        output folder)."""
-        keep: dict[str, Any] = {"melody": None, "continue_from": None, "style": None}
-        extra: dict[str, Any] = {}
-        if mode == "melody":
-            if not melody:
-                raise gr.Error("choose a melody file (audio or MIDI), or set the draft to 'none'")
-            keep["melody"] = self.app.upload(melody)
-            extra = {"melody_stem": music["melody_stem"]}
-        elif mode == "continuation":
-            if not continue_from:
-                raise gr.Error("choose audio or a .codes.npz token file to continue, or set the draft to 'none'")
-            keep["continue_from"] = self.app.upload(continue_from)
-        elif mode == "style":
-            if not style:
-                raise gr.Error("choose a reference clip whose style to take, or set the draft to 'none'")
-            keep["style"] = self.app.upload(style)
-        elif mode == "chords":
-            if not str(music["chords"] or "").strip():
-                raise gr.Error("type a chord progression such as 'Am F C G', or set the draft to 'none'")
-            beats = music["beats_per_chord"]
-            extra = {**music, "melody_stem": None, "chords": str(music["chords"]),
-                     "beats_per_chord": float(beats) if beats else None,
-                     "time_signature": str(music["time_signature"] or "4/4")}
-        options = dict(melody_start=float(melody_start or 0.0), melody_end=melody_end or None,
-                       prompt_seconds=float(prompt_seconds), include_prompt=bool(include_prompt),
-                       duration_s=params.duration_s)
-        draft = prepare_draft(engine, **keep, **options, **extra)  # checked first: a bad upload is never kept
-        kept = {role: keep_draft(path, self.app.out) if path else None for role, path in keep.items()}
-        return draft.with_files(base, **kept)
-
     # --- layout --------------------------------------------------------------------------------------
     def build(self, shared: SimpleNamespace, library_choices: list[tuple[str, str]]) -> SimpleNamespace:
         w = SimpleNamespace()
-        with gr.Row(equal_height=False):
-            with gr.Column(scale=5):
-                w.prompt = gr.Textbox(label="Prompt", lines=3, max_lines=8, elem_id="gen-prompt",
+        with gr.Row(equal_height=False, elem_id="create-row"):
+            with gr.Column(scale=5, min_width=300):
+                w.prompt = gr.Textbox(label="Prompt", lines=3, max_lines=8, elem_id="gen-prompt", autofocus=True,
                                       placeholder="80s synthwave, night drive, pulsing bass arpeggio, 100 BPM")
+                with gr.Row(elem_id="gen-actions"):
+                    w.run = gr.Button("Generate", variant="primary", size="lg", scale=3, elem_id="gen-run")
+                    w.stop = gr.Button("Stop", variant="stop", size="lg", scale=1, elem_id="gen-stop")
+                with gr.Row(equal_height=True, elem_id="gen-summary-row"):
+                    w.summary = gr.Markdown("", elem_id="gen-summary", elem_classes=["facts"])
+                    w.open_settings = gr.Button("⚙ Settings", size="sm", scale=0, min_width=110,
+                                                elem_id="gen-open-settings")
                 with gr.Row():
+                    w.seed = gr.Textbox(label="Seed", placeholder="blank: a fresh one", scale=1, elem_id="gen-seed")
                     w.library = gr.Dropdown(library_choices, value=None, label="Fill from the library",
-                                            info="Sets the prompt and its sampling settings", scale=3)
-                    w.seed = gr.Textbox(label="Seed", placeholder="random", scale=1, elem_id="gen-seed",
-                                        info="Blank: a fresh one")
-                with gr.Accordion("Draft: melody or chords to follow, audio to continue, a style to take",
-                                  open=False) as w.draft_box:
-                    w.draft_mode = gr.Radio(DRAFT_MODES, value="none", label="Draft", show_label=False)
-                    with gr.Group(visible=False) as w.melody_box:
-                        w.melody = gr.File(label="Melody (audio or MIDI)", type="filepath", height=120,
-                                           file_types=[".wav", ".flac", ".ogg", ".mp3", ".mid", ".midi"])
-                        with gr.Row():
-                            w.melody_start = gr.Number(0.0, label="Start (s)", minimum=0)
-                            w.melody_end = gr.Number(None, label="End (s)", minimum=0, info="Blank: start + duration")
-                        TranscribePanel(self.app).build(w)
-                    with gr.Group(visible=False) as w.chords_box:
-                        w.chords = gr.Textbox("", label="Chords", placeholder="Am F C G", elem_id="gen-chords",
-                                              info="Symbols like Am7, F/C; N.C. is a rest (melody models only)")
-                        with gr.Row():
-                            w.bpm = gr.Number(100, label="BPM", minimum=20, maximum=400)
-                            w.beats_per_chord = gr.Number(None, label="Beats per chord", minimum=0,
-                                                          info="0 or blank: one bar")
-                            w.time_signature = gr.Textbox("4/4", label="Time signature")
-                        w.voicing = gr.Radio(["root", "arpeggio"], value="root", label="A chord becomes",
-                                             info="its root, or its tones one per beat (the chroma holds one "
-                                                  "pitch per frame)")
-                    with gr.Group(visible=False) as w.style_box:
-                        w.style = gr.File(label="Style reference (audio; style models)", type="filepath", height=120,
-                                          file_types=[".wav", ".flac", ".ogg", ".mp3"], elem_id="gen-style")
-                    with gr.Group(visible=False) as w.continue_box:
-                        w.continue_from = gr.File(label="Audio or .codes.npz to continue", type="filepath",
-                                                  height=120, file_types=[".wav", ".flac", ".ogg", ".mp3", ".npz"])
-                        with gr.Row():
-                            w.prompt_seconds = gr.Slider(0.5, 15, value=5, step=0.5, label="Prompt seconds")
-                            w.include_prompt = gr.Checkbox(True, label="Start the take with the prompt audio")
-                w.segments = gr.Textbox("", label="Segments: another text from a time on", lines=2, max_lines=8,
-                                        placeholder="16: full drums, the drop\n32: breakdown, pads only",
-                                        info="SECONDS: TEXT per line, in time order; the prompt plays until the first",
-                                        elem_id="gen-segments")
-                with gr.Row():
+                                            info="Sets the prompt, seed and sampling", scale=3, elem_id="gen-library")
+                self._drafts(w)
+                with gr.Accordion("More: segments, file format, decoder", open=False, elem_id="gen-more"):
+                    w.segments = gr.Textbox("", label="Segments: another text from a time on", lines=2, max_lines=8,
+                                            placeholder="16: full drums, the drop\n32: breakdown, pads only",
+                                            info="SECONDS: TEXT per line, in time order; the prompt plays until the "
+                                                 "first", elem_id="gen-segments")
                     w.audio_format = gr.Dropdown(FILE_FORMATS, value="wav", label="File format", elem_id="gen-format",
                                                  info="The codes, and so reproduce, are the same in every format")
                     w.decoder = gr.Radio([("EnCodec", "encodec"), ("MultiBand Diffusion", "mbd")], value="encodec",
                                          label="Decoder", elem_id="gen-decoder",
-                                         info="Same codes; MBD: cleaner audio, slower (mono MusicGen)")
-                with gr.Row():
-                    w.run = gr.Button("Generate", variant="primary", size="lg", scale=3, elem_id="gen-run")
-                    w.stop = gr.Button("Stop", variant="stop", size="lg", scale=1)
+                                         info="Same codes; MBD: cleaner audio, slower (mono MusicGen only)")
+            with gr.Column(scale=6, min_width=300):
                 label = "Preview (streams while rendering)" if self.app.preview_streaming else "Preview (audio so far)"
                 w.preview = gr.Audio(label=label, streaming=self.app.preview_streaming,
-                                     autoplay=self.app.preview_streaming,
-                                     interactive=False, elem_id="gen-preview")
-            with gr.Column(scale=6):
-                w.audio = gr.Audio(label="Take", type="filepath", interactive=False, elem_id="gen-audio")
-                w.image = gr.Image(label="Spectrogram (0–8 kHz)", type="filepath", interactive=False, height=170)
-                w.summary = gr.Markdown("Nothing rendered yet.", elem_classes=["facts"])
-                with gr.Row(equal_height=False):
-                    w.used_seed = gr.Textbox(label="Seed used", interactive=False, scale=3, elem_id="gen-used-seed")
-                    w.reuse = gr.Button("Reuse this seed", scale=1, min_width=130, elem_classes=["align-end"])
-                w.files = gr.File(label="Download: audio, sidecar, tokens", file_count="multiple", interactive=False,
-                                  height=190)
-                with gr.Accordion("Take details (JSON)", open=False):
+                                     autoplay=self.app.preview_streaming, interactive=False, elem_id="gen-preview")
+                with gr.Row(visible=False, elem_id="gen-keep-row") as w.keep_box:
+                    w.keep = gr.Button("Keep what was rendered", variant="primary", size="sm", elem_id="gen-keep")
+                    w.discard = gr.Button("Discard", size="sm", elem_id="gen-discard")
+                w.deck = TakeCards(self.app).build(elem_id="gen-take", empty="Your take appears here.")
+                w.note = gr.HTML("", elem_id="gen-note", elem_classes=["facts"])
+                with gr.Accordion("Take files and details", open=False, elem_id="gen-details"):
+                    w.used_seed = gr.Textbox(label="Seed used", interactive=False, elem_id="gen-used-seed")
+                    w.files = gr.File(label="Audio, sidecar, tokens", file_count="multiple", interactive=False,
+                                      height=150)
                     w.facts = gr.JSON(label="Take", open=True)
+        w.stopped = gr.State(None, time_to_live=900)  # what a Stop left to keep; released after 15 min
         w.draft_mode.change(lambda m: tuple(gr.Group(visible=m == mode) for mode in DRAFT_MODES[1:]),
                             w.draft_mode, [w.melody_box, w.chords_box, w.continue_box, w.style_box],
-                            api_visibility="private",
-                            queue=False)
-        w.reuse.click(lambda s: s, w.used_seed, w.seed, api_visibility="private", queue=False)
+                            api_visibility="private", queue=False)
         inputs = [w.prompt, w.seed, w.draft_mode, w.melody, w.melody_start, w.melody_end, w.continue_from,
                   w.prompt_seconds, w.include_prompt, *shared.sampling, shared.stops, w.chords, w.bpm,
                   w.beats_per_chord, w.time_signature, w.voicing, w.audio_format, w.segments, w.melody_stem,
                   w.decoder, w.style]
-        outputs = [w.preview, w.audio, w.image, w.summary, w.used_seed, w.files, w.facts]
-        w.event = w.run.click(self.generate, inputs, outputs, api_name="generate", concurrency_id="model",
-                              concurrency_limit=shared.concurrency, show_progress_on=[w.audio])
+        after = [w.deck, w.note, w.used_seed, w.files, w.facts, w.keep_box, w.stopped]
+        w.event = w.run.click(self.generate, inputs, [w.preview, *after], api_name="generate",
+                              concurrency_id="model", concurrency_limit=shared.concurrency, show_progress_on=[w.note])
+        w.prompt.submit(self.generate, inputs, [w.preview, *after], api_visibility="private", concurrency_id="model",
+                        concurrency_limit=shared.concurrency, show_progress_on=[w.note])
         w.stop.click(shared.stop("generate"), shared.stops, None, api_visibility="private", queue=False)
+        w.keep.click(self.keep, w.stopped, after, api_name="keep", concurrency_limit=None)
+        w.discard.click(self.discard, None, after, api_visibility="private", queue=False)
         return w
+
+    def _drafts(self, w: SimpleNamespace) -> None:
+        with gr.Accordion("Draft: melody or chords to follow, audio to continue, a style to take", open=False,
+                          elem_id="gen-draft") as w.draft_box:
+            w.draft_mode = gr.Radio(DRAFT_MODES, value="none", label="Draft", show_label=False,
+                                    elem_id="gen-draft-mode")
+            with gr.Group(visible=False) as w.melody_box:
+                w.melody = gr.File(label="Melody (audio or MIDI)", type="filepath", height=120, elem_id="gen-melody",
+                                   file_types=[".wav", ".flac", ".ogg", ".mp3", ".mid", ".midi"])
+                with gr.Row():
+                    w.melody_start = blank_number("Melody start (s)", info="Blank: 0", elem_id="gen-melody-start")
+                    w.melody_end = blank_number("Melody end (s)", info="Blank: start + duration",
+                                                elem_id="gen-melody-end")
+                TranscribePanel(self.app).build(w)
+            with gr.Group(visible=False) as w.chords_box:
+                w.chords = gr.Textbox("", label="Chords", placeholder="Am F C G", elem_id="gen-chords",
+                                      info="Symbols like Am7, F/C; N.C. is a rest (melody models only)")
+                with gr.Row():
+                    w.bpm = gr.Number(100, label="BPM", elem_id="gen-bpm")
+                    w.beats_per_chord = blank_number("Beats per chord", info="Blank: one bar")
+                    w.time_signature = gr.Textbox("4/4", label="Time signature")
+                w.voicing = gr.Radio(["root", "arpeggio"], value="root", label="A chord becomes",
+                                     info="its root, or its tones one per beat (the chroma holds one pitch per frame)")
+            with gr.Group(visible=False) as w.style_box:
+                w.style = gr.File(label="Style reference (audio; style models)", type="filepath", height=120,
+                                  file_types=[".wav", ".flac", ".ogg", ".mp3"], elem_id="gen-style")
+            with gr.Group(visible=False) as w.continue_box:
+                w.continue_from = gr.File(label="Audio or .codes.npz to continue", type="filepath", height=120,
+                                          file_types=[".wav", ".flac", ".ogg", ".mp3", ".npz"], elem_id="gen-continue")
+                with gr.Row():
+                    w.prompt_seconds = gr.Number(5.0, label="Prompt seconds", elem_id="gen-prompt-seconds",
+                                                 info="How much of its end the take continues from")
+                    w.include_prompt = gr.Checkbox(True, label="Start the take with the prompt audio")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
 from types import SimpleNamespace
 from typing import Any
 
@@ -37,8 +38,14 @@ class TokenizeTab:
 
     @ui_errors
     def tokenize(self, audio: str | None, codec_name: str = "", model: str = DEFAULT_MODEL, folder: str = "",
-                 progress: Any = gr.Progress()) -> tuple[Any, ...]:
-        """Tokenize an upload: ``(grid image, facts, reconstruction, token file, quality)``, under ``<out>/tokens``."""
+                 progress: Any = gr.Progress()) -> Iterator[tuple[Any, ...]]:
+        """Tokenize an upload: first the last result cleared, then ``(grid image, facts, reconstruction, token file,
+        quality)``, under ``<out>/tokens``."""
+        yield None, "Tokenizing…", None, None, None
+        yield self._tokenize(audio, codec_name, model, folder, progress)
+
+    def _tokenize(self, audio: str | None, codec_name: str, model: str, folder: str, progress: Any
+                  ) -> tuple[Any, ...]:
         if not audio:
             raise gr.Error("upload an audio file to tokenize")
         path = self.app.upload(audio)
@@ -83,5 +90,5 @@ class TokenizeTab:
                     w.quality = gr.JSON(label="Quality")
         w.event = w.run.click(self.tokenize, [w.audio, w.codec, shared.model, shared.folder],
                               [w.image, w.facts, w.recon, w.file, w.quality], api_name="tokenize",
-                              concurrency_id="model", concurrency_limit=shared.concurrency)
+                              concurrency_id="model", concurrency_limit=shared.concurrency, show_progress_on=[w.facts])
         return w

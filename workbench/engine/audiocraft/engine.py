@@ -9,7 +9,6 @@ it depend only on its text, parameters and seed, and ``reproduce`` identical on 
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -21,14 +20,14 @@ from workbench.core.params import GenerationParams, random_seed, validate_seed, 
 from workbench.core.take import ModelInfo, Take
 from workbench.engine.audiocraft.rng import seeded
 from workbench.engine.cost import measure
-from workbench.engine.timing import Timing
+from workbench.engine.protocol import EngineBase
 from workbench.models.fingerprint import weights_fingerprint
 
 #: MAGNeT's decoding steps per codebook (audiocraft's default).
 DECODING_STEPS = (20, 10, 10, 10)
 
 
-class AudiocraftEngine(Timing):
+class AudiocraftEngine(EngineBase):
     """A loaded audiocraft model with the calls the renderers make (``generate``, ``decode``...).
 
     Args:
@@ -41,6 +40,7 @@ class AudiocraftEngine(Timing):
     kernels = "torch"
 
     def __init__(self, model: Any, *, ref_name: str, kind: str, source: str, revision: str | None = None) -> None:
+        super().__init__()
         self.model = model
         self.lm = model.lm
         self.melody = False
@@ -62,9 +62,6 @@ class AudiocraftEngine(Timing):
             sample_rate=int(model.sample_rate), frame_rate=frame_rate, num_codebooks=self.num_codebooks,
             codebook_size=int(self.lm.card), audio_channels=self.audio_channels, melody=False,
             max_window_s=frames / frame_rate)
-        self.low_memory = False
-        self._weights_sha256: str | None = None
-        self._lock = threading.RLock()
 
     @property
     def device(self) -> torch.device:
@@ -74,13 +71,10 @@ class AudiocraftEngine(Timing):
     def dtype(self) -> torch.dtype:
         return next(iter(self.lm.parameters())).dtype
 
-    def weights_sha256(self) -> str:
-        """The fingerprint of the LM's and the codec's weights (tensor bytes for built-ins, files for Hub models)."""
-        with self._lock:
-            if self._weights_sha256 is None:
-                both = torch.nn.ModuleDict({"lm": self.lm, "codec": self.model.compression_model})
-                self._weights_sha256 = weights_fingerprint(both, self.info)
-            return self._weights_sha256
+    def _fingerprint(self) -> str:
+        """The LM's and the codec's weights."""
+        return weights_fingerprint(torch.nn.ModuleDict({"lm": self.lm, "codec": self.model.compression_model}),
+                                   self.info)
 
     def generate(self, texts: str | Sequence[str], params: GenerationParams | None = None,
                  seeds: int | Sequence[int] | None = None, *, melody: Any = None, prompt_codes: Any = None,

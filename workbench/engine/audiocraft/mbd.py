@@ -13,14 +13,15 @@ Diffusion samples noise: each take is decoded inside a forked RNG seeded from it
 
 from __future__ import annotations
 
-import hashlib
 import weakref
 from typing import Any
 
 import numpy as np
 import torch
 
+from workbench.core.decoders import mbd_refusal
 from workbench.core.errors import ModelCapabilityError, ModelNotFoundError
+from workbench.core.hashing import samples_sha256
 from workbench.engine.audiocraft.install import audiocraft_module
 from workbench.engine.audiocraft.rng import seeded
 from workbench.models import hub
@@ -80,9 +81,10 @@ class MbdDecoder:
     """
 
     def __init__(self, engine: Any) -> None:
-        if getattr(engine, "backend", "transformers") != "transformers" or engine.audio_channels != 1:
-            raise ModelCapabilityError(f"--decoder mbd decodes mono MusicGen takes; {engine.info.name!r} is "
-                                       f"{'stereo' if engine.audio_channels == 2 else engine.info.architecture}")
+        refusal = mbd_refusal(getattr(engine, "backend", "transformers"), engine.audio_channels, engine.info.name,
+                              engine.info.architecture)
+        if refusal:
+            raise ModelCapabilityError(refusal)
         multiband = audiocraft_module("audiocraft.models.multibanddiffusion")
         schedule = audiocraft_module("audiocraft.modules.diffusion_schedule")
         self.device = engine.device
@@ -110,9 +112,4 @@ class MbdDecoder:
 
     def record(self, audio: np.ndarray, seed: int) -> dict[str, Any]:
         """What a sidecar keeps of the decode (``extra.decoder``): enough for ``reproduce`` to decode it again."""
-        return {"name": "mbd", "source": self.source, "seed": seed, "audio_sha256": audio_sha256(audio)}
-
-
-def audio_sha256(audio: np.ndarray) -> str:
-    """SHA-256 of decoded float32 audio (before any file encoding)."""
-    return hashlib.sha256(np.ascontiguousarray(audio, dtype=np.float32).tobytes()).hexdigest()
+        return {"name": "mbd", "source": self.source, "seed": seed, "samples_sha256": samples_sha256(audio)}
