@@ -136,7 +136,7 @@ def process_env(**extra: str) -> dict[str, str]:
 
 class WorkbenchProcess:
     """The real ``workbench`` command in a fresh process (``python -m workbench``), for what needs a process: the
-    installed entry point, Ctrl-C, kill -9, ``--debug``'s traceback, a reproduce in a fresh process.
+    entry point itself, Ctrl-C, kill -9, ``--debug``'s traceback, two processes writing one folder.
 
     Args:
         cwd: Working folder of every command.
