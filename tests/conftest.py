@@ -12,6 +12,7 @@ import os
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
 
+import contextlib  # noqa: E402
 import shutil  # noqa: E402
 import socket  # noqa: E402
 import subprocess  # noqa: E402
@@ -186,26 +187,24 @@ text = "dry drums, 100 BPM"
 """
 
 
-@pytest.fixture(scope="session")
-def live_app(tmp_path_factory, engines) -> Iterator[SimpleNamespace]:
-    """The app as ``python app.py --model tiny`` serves it (its default queue of 16, one job at a time), on a free
-    localhost port, in this process, its models from :class:`Engines`; started once per run.
+@contextlib.contextmanager
+def serving(root: Path, engines: Engines, *, concurrency: int = 1, max_queue: int = 16) -> Iterator[SimpleNamespace]:
+    """The app as ``python app.py --model tiny --concurrency C --max-queue Q`` serves it (its defaults: one job at a
+    time, a queue of 16), on a free localhost port, in this process, its models from :class:`Engines`.
 
-    Yields ``url``, ``out`` (its output folder), ``root`` (a folder beside it, not served), ``prompts`` (its
-    prompt folder: the shipped prompt files and ``api-demo.toml``, two entries) and ``max_queue``. Tests that
-    share it keep to their own prompts and sub-folders, and leave nothing running or queued.
+    Yields ``url``, ``out`` (its output folder, ``root/out``), ``root`` (not served), ``prompts`` (its prompt folder:
+    the shipped prompt files and ``api-demo.toml``, two entries) and ``max_queue``; closes the app on exit.
     """
     pytest.importorskip("gradio")
     from workbench.engine.resident import EngineCache
     from workbench.ui.app import build_ui, launch_options
 
-    root = tmp_path_factory.mktemp("live-app")
     out, prompts = root / "out", root / "prompts"
     shutil.copytree(ROOT / "prompts", prompts)
     (prompts / "api-demo.toml").write_text(LIVE_APP_LIBRARY, encoding="utf-8")
-    demo = build_ui(model="tiny", out=out, prompts=prompts, cache=EngineCache(loader=engines.load))
-    max_queue = 16
-    demo.queue(default_concurrency_limit=1, max_size=max_queue)
+    demo = build_ui(model="tiny", out=out, prompts=prompts, concurrency=concurrency,
+                    cache=EngineCache(loader=engines.load))
+    demo.queue(default_concurrency_limit=concurrency, max_size=max_queue)
     port = free_port()
     demo.launch(prevent_thread_lock=True, **launch_options(out=out, port=port, quiet=True))
     try:
@@ -213,3 +212,19 @@ def live_app(tmp_path_factory, engines) -> Iterator[SimpleNamespace]:
                               max_queue=max_queue)
     finally:
         demo.close()
+
+
+@pytest.fixture(scope="session")
+def live_app(tmp_path_factory, engines) -> Iterator[SimpleNamespace]:
+    """The run's live app (see :func:`serving`), started once per run. Tests that share it keep to their own prompts
+    and sub-folders, and leave nothing running or queued."""
+    with serving(tmp_path_factory.mktemp("live-app"), engines) as app:
+        yield app
+
+
+@pytest.fixture()
+def own_app(tmp_path, engines) -> Iterator[Callable[..., SimpleNamespace]]:
+    """``own_app(concurrency=..., max_queue=...)``: an app of the test's own, for settings other than the live
+    app's (see :func:`serving`), in ``tmp_path``; closed after the test."""
+    with contextlib.ExitStack() as stack:
+        yield lambda **settings: stack.enter_context(serving(tmp_path, engines, **settings))

@@ -3,7 +3,7 @@
 8 gradio_client clients x 5 requests: every request gets its own correct take, memory returns to its level
 after warm-up, the history holds exactly their 40 rows; a full queue turns excess requests away with a clear
 message; a UI request and a CLI batch (another process) writing one output folder at once corrupt nothing;
-takes rendered two at a time (``--concurrency 2``) equal the same requests rendered alone.
+takes rendered two at a time (an app of the test's own at ``--concurrency 2``) equal the same requests alone.
 """
 
 from __future__ import annotations
@@ -122,38 +122,32 @@ def test_a_full_queue_turns_requests_away_clearly(live_app):
     assert written == [], "a cancelled job wrote"
 
 
-def _together_as_alone(jobs: int, tmp_path: Path, engines) -> None:
-    """``jobs`` handlers of one app at once (what ``--concurrency jobs`` lets gradio run), each 3 requests
-    (different prompts, seeds and durations): every take equals the same request rendered alone, none is lost or
-    duplicated, and the app's model events are configured to run ``jobs`` at a time."""
+def _concurrent_clients(clients: int, own_app, engines) -> None:
+    """``clients`` clients at once, each sending 3 requests without waiting (different prompts, seeds and
+    durations) to an app running ``clients`` jobs at a time (``--concurrency``): every take equals the same request
+    rendered alone, none is lost or duplicated. With two workers a client's jobs may overlap, so they can finish in
+    any order (the one-worker order is checked by
+    ``test_ui_client.py::test_four_clients_get_their_own_takes_in_order``)."""
     from workbench.core.params import GenerationParams
-    from workbench.engine.resident import EngineCache
-    from workbench.ui.app import build_ui
 
-    demo = build_ui(model="tiny", out=tmp_path / "out", prompts=ROOT / "prompts", concurrency=jobs,
-                    preview_streaming=False, cache=EngineCache(loader=engines.load))
-    limits = {fn.api_name: (fn.concurrency_id, fn.concurrency_limit) for fn in demo.fns.values()
-              if fn.api_name in ("generate", "compare")}
-    assert limits == {"generate": ("model", jobs), "compare": ("model", jobs)}
+    app = own_app(concurrency=clients, max_queue=64)
     requests = {(c, r): (f"client {c} request {r}, dub techno", 100 * c + r, 1.0 + 0.5 * ((c + r) % 3))
-                for c in range(jobs) for r in range(3)}
+                for c in range(clients) for r in range(3)}
     results: dict[tuple[int, int], dict] = {}
     errors: list[BaseException] = []
-    start = threading.Barrier(jobs)
 
-    def worker(index: int) -> None:
+    def client_loop(index: int) -> None:
         try:
-            start.wait(timeout=60)
-            for (c, r), (text, seed, duration) in requests.items():
-                if c == index:
-                    *_, last = demo.handlers.generate(text, str(seed), "none", None, 0.0, None, None, 5.0, True,
-                                                      "tiny", "", duration, 3.0, 1.0, 250, 1.0, "off", {},
-                                                      progress=lambda *a, **k: None)
-                    results[(c, r)] = last[-1]
+            client = Client(app.url, verbose=False)
+            jobs = [(r, client.submit(text=text, seed=str(seed), duration=duration, api_name="/generate"))
+                    for (c, r), (text, seed, duration) in requests.items() if c == index]  # one after another
+            for request, job in jobs:
+                *_, take = job.result(timeout=600)
+                results[(index, request)] = take
         except BaseException as error:  # noqa: BLE001 - collected and asserted below
             errors.append(error)
 
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(jobs)]
+    threads = [threading.Thread(target=client_loop, args=(i,)) for i in range(clients)]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -166,15 +160,14 @@ def _together_as_alone(jobs: int, tmp_path: Path, engines) -> None:
         [expected] = alone.generate(text, GenerationParams(duration_s=duration), [seed])
         assert results[key]["codes_sha256"] == expected.codes_sha256, key
     for key, take in results.items():  # each sidecar names the request that asked for it
-        sidecar = json.loads((tmp_path / "out" / take["sidecar"]).read_text())
+        sidecar = json.loads((app.out / take["sidecar"]).read_text())
         assert (sidecar["prompt"]["text"], sidecar["seed"]) == requests[key][:2], key
 
 
-def test_two_jobs_at_once_render_exactly_as_alone(tmp_path, engines):
-    _together_as_alone(2, tmp_path, engines)
+def test_two_jobs_at_once_render_exactly_as_alone(own_app, engines):
+    _concurrent_clients(2, own_app, engines)
 
 
 @pytest.mark.slow
-def test_four_jobs_at_once_render_exactly_as_alone(tmp_path, engines):
-    _together_as_alone(4, tmp_path, engines)
-
+def test_four_jobs_at_once_render_exactly_as_alone(own_app, engines):
+    _concurrent_clients(4, own_app, engines)
