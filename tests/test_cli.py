@@ -1,5 +1,5 @@
 """The CLI in this process on the run's shared engines (``cli``), and through its real entry point in a fresh
-process where a process is the point (the installed command's output, ``--debug``'s traceback)."""
+process where a process is the point (the entry point's own output, ``--debug``'s traceback)."""
 
 import hashlib
 import json
