@@ -125,12 +125,15 @@ def test_the_ui_renders_magnet_and_style_and_hides_the_inputs_a_model_cannot_tak
     pytest.importorskip("gradio")
     from workbench.engine.resident import EngineCache
     from workbench.ui.app import build_ui
-    from workbench.ui.context import MODEL_CHOICES, inputs_shown
+    from workbench.ui.context import inputs_shown
+    from workbench.ui.settings import model_choices, model_facts
 
-    labels = dict((name, label) for label, name in MODEL_CHOICES)
-    assert labels["tiny-magnet"] == "tiny-magnet · text" and labels["magnet-small"] == "magnet-small · text"
-    assert labels["style"] == "style · text, style"
-    assert labels["tiny-melody"] == "tiny-melody · text, melody, chords, continuation, segments"
+    labels = dict((name, label) for label, name in model_choices())
+    assert labels["tiny-magnet"] == "tiny-magnet  ·  ✓ offline"  # what runs here now
+    assert model_facts("tiny-magnet", "") == "**tiny-magnet** takes text · ready offline"
+    assert model_facts("style", "").startswith("**style** takes text, style · ")
+    assert model_facts("tiny-melody", "").startswith("**tiny-melody** takes text, melody, chords, continuation, "
+                                                     "segments")
     assert inputs_shown("tiny-magnet", "") == (["none"], False)
     assert inputs_shown("tiny-style", "") == (["none", "style"], False)
     assert inputs_shown("tiny", "") == (["none", "continuation"], True)
@@ -145,7 +148,7 @@ def test_the_ui_renders_magnet_and_style_and_hides_the_inputs_a_model_cannot_tak
         sampling = (model, "", 0.5, 3.0, 1.0, 250, 1.0, "off")
         outputs = list(demo.handlers.generate(text, "9", mode, None, 0.0, None, None, 0.5, True, *sampling, {},
                                               style=clip, progress=lambda *a, **k: None))
-        return outputs[-1][-1]
+        return outputs[-1][5]  # the take's facts
 
     facts = render("tiny-magnet")
     assert facts["model"] == "tiny-magnet"
@@ -302,10 +305,10 @@ def test_the_ui_loads_mbd_once_per_engine_and_lets_the_engine_go(tiny, tmp_path)
     from workbench.ui.context import App
 
     app = App(out=tmp_path / "out", prompts=tmp_path)
-    first = app.decoder_for("mbd", tiny)
-    assert app.decoder_for("mbd", tiny) is first and app.decoder_for("encodec", tiny) is None
+    first = app.decoders.get("mbd", tiny)
+    assert app.decoders.get("mbd", tiny) is first and app.decoders.get("encodec", tiny) is None
     other = load_engine("tiny", device="cpu")
-    assert app.decoder_for("mbd", other) is not first
+    assert app.decoders.get("mbd", other) is not first
     gone = weakref.ref(other)
     del other
     gc.collect()
@@ -380,7 +383,7 @@ def test_render_takes_a_decoder_for_every_take_and_refuses_it_on_continuations(c
     assert plan.returncode == 0 and "mbd" in plan.stdout, plan.stdout + plan.stderr
     refused = cli("render", "lib.toml", "--decoder", "mbd")
     assert refused.returncode == 1 and len(refused.stderr.strip().splitlines()) == 1, refused.stderr
-    assert "lib/b: --decoder mbd decodes takes rendered from text, a melody or chords, not continuations" in (
+    assert "lib/b: decoder mbd decodes takes rendered from text, a melody or chords, not continuations (" in (
         refused.stderr)
     wrong = cli("render", "lib.toml", "--decoder", "vocos")
     assert wrong.returncode == 1 and "decoder must be one of encodec, mbd, got 'vocos'" in wrong.stderr

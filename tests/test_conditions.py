@@ -47,7 +47,11 @@ def files(tmp_path_factory, tiny) -> dict[str, Path]:
     for seed in (1, 2):  # token files to continue (tiny's random EnCodec hears little difference between sines)
         [item] = render_prompt(tiny, "a draft", GenerationParams(duration_s=2.0), [seed], [folder / f"d{seed}.wav"])
         codes[f"codes{seed}"] = item.path.with_name(item.record["codes"]["file"])
-    return {**codes, "scale": notes_wav(folder / "scale.wav", [60, 62, 64, 65, 67, 69, 71, 72]),
+    for seed in (1, 2):  # style references (tiny-style's random conditioner tells noise apart, not sines)
+        noise = np.random.default_rng(seed).standard_normal(2 * RATE).astype(np.float32) * 0.2
+        sf.write(folder / f"noise{seed}.wav", noise, RATE)
+    return {**codes, "noise1": folder / "noise1.wav", "noise2": folder / "noise2.wav",
+            "scale": notes_wav(folder / "scale.wav", [60, 62, 64, 65, 67, 69, 71, 72]),
             "other": notes_wav(folder / "other.wav", [71, 69, 66, 62, 61, 57, 55, 54]),
             "midi": two_track_midi(folder / "two.mid")}
 
@@ -84,7 +88,7 @@ def variants(files: dict[str, Path]) -> dict[str, tuple[str, dict, dict]]:
         "continue_from": ("tiny", cont, {**cont, "continue_from": files["codes2"]}),
         "prompt_seconds": ("tiny", cont, {**cont, "prompt_seconds": 2.0}),
         "include_prompt": ("tiny", cont, {**cont, "include_prompt": False}),
-        "style": ("tiny-style", {"style": files["scale"]}, {"style": files["other"]}),
+        "style": ("tiny-style", {"style": files["noise1"]}, {"style": files["noise2"]}),
         "decoder": ("tiny", {}, {"decoder": "mbd"}),
     }
 

@@ -27,15 +27,18 @@ def stopper(after_steps: int):
 def test_a_stopped_take_is_kept_at_its_length_and_reproduces(tiny, tmp_path, segments):
     params = GenerationParams(duration_s=2.0)
     full = tiny.generate("lofi", params, [4], segments=segments)[0]
-    progress, should_stop = stopper(60)  # one pass: 57 whole frames after the 3-step delay; a pass per segment: 54
+    progress, should_stop = stopper(60)  # one pass: a stop after 60 steps keeps 59 frames; with segments, 25 + 31
     with pytest.raises(GenerationCancelled) as stopped:
         render_prompt(tiny, "lofi", params, [4], [tmp_path / "t.wav"], conditions=Conditions(segments=segments),
                       progress=progress, should_stop=should_stop)
     assert not (tmp_path / "t.wav").exists()  # nothing written unless kept
     [kept] = stopped.value.keep()
     frames = kept.take.codes.shape[-1]
-    assert frames == (57 if not segments else 54) and kept.take.duration_s == pytest.approx(frames / 50)
-    assert np.array_equal(kept.take.codes, full.codes[:, :frames])  # what was heard is what is kept
+    assert frames == (59 if not segments else 56) and kept.take.duration_s == pytest.approx(frames / 50)
+    assert np.array_equal(kept.take.codes[:, :frames - 3], full.codes[:, :frames - 3])  # what was heard is kept
+    same_length = tiny.generate("lofi", params.replace(duration_s=frames / 50), [4], segments=[
+        part for part in segments if part[0] < frames / 50])[0]
+    assert np.array_equal(kept.take.codes, same_length.codes)  # its end is what a take of that length has
     record = read_sidecar(kept.sidecar)
     assert record["num_samples"] == round(frames / 50 * 32000) and record["extra"]["stopped_at_s"] == frames / 50
     assert [s["start_s"] for s in record["prompt"].get("segments", [])] == [s for s, _ in segments if s < frames / 50]

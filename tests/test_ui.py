@@ -513,7 +513,7 @@ def test_app_py_and_workbench_serve_launch_the_same_app(tmp_path, monkeypatch):
 def test_an_unexpected_ui_error_is_one_line_and_the_traceback_is_logged(caplog):
     import logging
 
-    from workbench.ui.context import ui_errors
+    from workbench.ui.errors import ui_errors
 
     @ui_errors
     def handler():

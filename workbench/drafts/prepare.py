@@ -46,7 +46,7 @@ def prepare_draft(engine: Any, conditions: Conditions | None = None, *, duration
     Args:
         engine: The engine the takes will be rendered with.
         conditions: What conditions the takes (segments and the decoder are the renderer's: not used here); or
-            give its ``fields`` instead (see :func:`~workbench.core.conditions.conditions_from_fields`), e.g.
+            give its ``fields`` instead (see :func:`~workbench.core.fields.conditions_from_fields`), e.g.
             ``prepare_draft(engine, chords="Am F C G", bpm=110, duration_s=8)``.
         duration_s: The takes' length, seconds (the default melody window; chords need it).
         record_base: Folder the sidecar will live in (file names are recorded relative to it).

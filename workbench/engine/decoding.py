@@ -65,7 +65,7 @@ class DelayPattern:
     def __init__(self, context: np.ndarray, new_frames: int, *, audio_channels: int, pad: int,
                  device: torch.device) -> None:
         batch, rows, known = context.shape
-        self.batch, self.rows, self.context, self.new_frames = batch, rows, known, new_frames
+        self.batch, self.rows, self.context, self.new_frames, self.pad = batch, rows, known, new_frames, pad
         self.delays = [row // audio_channels for row in range(rows)]
         self.delay = max(self.delays)
         self.length = 1 + known + new_frames + self.delay
@@ -97,6 +97,19 @@ class DelayPattern:
         self.sequence[:, :, position] = torch.where(known < 0, tokens.view(self.batch, self.rows), known)
         return self.sequence[:, :, position].reshape(self.batch * self.rows, 1)
 
+    def feed(self, step: int) -> torch.Tensor:
+        """``[B * K, 1]``: what step ``step`` (0-based, >= 1) feeds the decoder (the position before the one it
+        predicts)."""
+        return self.sequence[:, :, self.context + step].reshape(self.batch * self.rows, 1)
+
+    def shorten(self, frames: int) -> None:
+        """From here on, the pass makes ``frames`` new frames: the positions after them become end padding, exactly
+        as if the pass had been planned this long. Exact only while no step has yet fed a position that changes
+        (``frames`` >= the steps taken - 1): what a stopped pass keeps (see :func:`decode_pass`)."""
+        for row, delay in enumerate(self.delays):
+            self.sequence[:, row, self.context + frames + 1 + delay:] = self.pad
+        self.new_frames = frames
+
     def frames(self, start: int, count: int) -> np.ndarray:
         """Codes ``[B, K, count]`` of frames ``start .. start + count`` (0 = the first context frame)."""
         out = np.empty((self.batch, self.rows, count), dtype=np.int64)
@@ -126,16 +139,27 @@ def decode_pass(model: Any, conditioning: Conditioning, sampler: SeededSampler, 
         preallocate: Self-attention keys/values in one buffer per pass (False: transformers' ``DynamicCache``).
 
     Raises:
-        GenerationCancelled: ``should_stop`` returned True.
+        GenerationCancelled: ``should_stop`` returned True. When frames were made, its ``partial`` holds the pass's
+            new codes ``[B, K, F]`` exactly as a pass planned ``F`` frames long makes them: the frames the stop came
+            after, the last ``delay`` steps taken again with the end padding such a pass sees (2 more steps for 4
+            codebooks), so a take kept from them reproduces bit for bit.
     """
     decoder = model.decoder
     prefix = conditioning.states.shape[1] if conditioning.prefix else 0
     cache = compat.new_cache(decoder, prefix + pattern.length - 1, preallocate=preallocate)
     feed = pattern.prefill()
+    stopped_at = None
+    step = 0
     with torch.inference_mode():
-        for step in range(pattern.steps):
-            if should_stop is not None and should_stop():
-                raise GenerationCancelled("generation stopped by the user; nothing was written", steps=step)
+        while step < pattern.steps:
+            if stopped_at is None and should_stop is not None and should_stop():
+                stopped_at, kept = step, min(step - 1, pattern.new_frames)
+                if kept < 1:
+                    raise GenerationCancelled("generation stopped by the user; nothing was written", steps=step)
+                pattern.shorten(kept)  # the last steps as a pass of that length would take them (exact, see shorten)
+                feed = pattern.feed(step)
+                if step >= pattern.steps:
+                    break
             inputs = feed.repeat(2, 1) if sampler.guided else feed
             kwargs: dict[str, Any] = {}
             if not conditioning.prefix:
@@ -144,6 +168,12 @@ def decode_pass(model: Any, conditioning: Conditioning, sampler: SeededSampler, 
                 kwargs = {"encoder_hidden_states": conditioning.states}
             logits = compat.decoder_step(decoder, inputs, cache, **kwargs)
             feed = pattern.place(step, sampler.sample(logits))
-            if on_step is not None:
+            if on_step is not None and stopped_at is None:
                 on_step(step + 1, pattern.steps, pattern)
-    return pattern.frames(pattern.context, pattern.new_frames)
+            step += 1
+    made = pattern.frames(pattern.context, pattern.new_frames)
+    if stopped_at is not None:
+        stop = GenerationCancelled("generation stopped by the user; nothing was written", steps=stopped_at)
+        stop.partial = [made]
+        raise stop
+    return made

@@ -167,9 +167,9 @@ class MusicgenEngine(EngineBase):
 
     def _partial_takes(self, partial: list[Any], texts: list[str], seeds: list[int], params: GenerationParams,
                        segments: Segments) -> list[Take]:
-        """The takes of a stopped call, cut to the frames every codebook had reached: each is what rendering that
-        length would give (a pass decides its frames in order and its cache holds only what it has seen), with the
-        segments that start before its end. Empty when no whole frame was made."""
+        """The takes of a stopped call, as long as the frames made so far: each is what rendering that length gives
+        (the stopped pass finished as one of that length, see :func:`workbench.engine.decoding.decode_pass`), with
+        the segments that start before its end. Empty when no frame was made."""
         if not partial:
             return []
         codes, prompt_frames, windows = partial
@@ -259,8 +259,8 @@ class MusicgenEngine(EngineBase):
             try:
                 fresh = decode_pass(self.model, cond, sampler, pattern, on_step=on_step, should_stop=should_stop,
                                     preallocate=self.preallocate_cache)
-            except GenerationCancelled as stop:  # the frames finished so far, for a caller who keeps them
-                kept = pattern.frames(pattern.context, pattern.complete_frames(stop.steps))
+            except GenerationCancelled as stop:  # the frames made so far, for a caller who keeps them
+                kept = stop.partial[0] if stop.partial else np.zeros((batch, self.num_codebooks, 0), dtype=np.int64)
                 codes = np.concatenate([history, kept], axis=-1)
                 if kept.shape[-1]:
                     windows.append({"start_s": (history.shape[-1] - prompt_frames) / self.frame_rate,

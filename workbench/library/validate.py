@@ -1,7 +1,8 @@
 """Validation of prompt-file text: every problem reported at once, each with its file line.
 
-The rules of what conditions a take (drafts, chords, style, decoder) are :mod:`workbench.core.conditions`'; this
-module checks the file's own form and reports their problems with the lines they stand on.
+Longer than 300 lines: one checker for every key of a prompt file and its own form (ids, texts, templates, seeds,
+settings, drafts' paths), each problem reported with the line it stands on. The rules of what conditions a take
+(drafts, chords, style, decoder) are :mod:`workbench.core.conditions`'; this module reports their problems.
 """
 
 from __future__ import annotations

@@ -35,7 +35,7 @@ AUDIOCRAFT_MODELS: dict[str, str] = {
 }
 
 #: Built-in models run by the audiocraft backend.
-AUDIOCRAFT_BUILTIN = ("tiny-magnet", "tiny-style")
+AUDIOCRAFT_BUILTIN = ("tiny-magnet", "tiny-magnet-50hz", "tiny-style")
 
 #: Built-in models: name -> (description, seed of their random weights).
 BUILTIN: dict[str, tuple[str, int]] = {
@@ -46,6 +46,8 @@ BUILTIN: dict[str, tuple[str, int]] = {
     "tiny-stereo-melody": ("untrained stereo MusicGen-Melody, tiny random weights (tests)", 5),
     "tiny-magnet": ("untrained MAGNeT from audiocraft's debug configuration, 0.96 s segment (audiocraft backend; "
                     "tests)", 11),
+    "tiny-magnet-50hz": ("untrained MAGNeT over tiny's EnCodec (4 codebooks of 2048 at 50 Hz), 2 s segment: "
+                         "repaints tiny takes (audiocraft backend; tests)", 15),
     "tiny-style": ("untrained MusicGen-Style from audiocraft's debug parts, 1 s style excerpt (audiocraft backend; "
                    "tests)", 14),
 }
@@ -69,6 +71,16 @@ def default_params(name: str | None) -> GenerationParams:
     """The sampling a model gets when nobody sets it: ``GenerationParams``' defaults with its family's (see
     :data:`FAMILY_SAMPLING`) — the base every shell and prompt file applies its own settings to."""
     return GenerationParams(**FAMILY_SAMPLING.get(model_family(name), {}))
+
+
+#: The MAGNeT that repaints a window of a take by default (``workbench repaint``): the published MAGNeT and mono
+#: MusicGen models share one codec (EnCodec 32 kHz), and ``tiny-magnet-50hz`` shares the built-in MusicGen models'.
+REPAINT_MODEL, BUILTIN_REPAINT_MODEL = "magnet-small", "tiny-magnet-50hz"
+
+
+def repaint_model_for(kind: str) -> str:
+    """The default repaint model of a take whose model is of ``kind`` (``builtin``, ``hub``, ``local``)."""
+    return BUILTIN_REPAINT_MODEL if kind == "builtin" else REPAINT_MODEL
 
 
 def available_models() -> list[str]:

@@ -6,12 +6,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from workbench.core.audio import read_audio
 from workbench.core.errors import ParamsError
 from workbench.drafts.branch import branch_draft, check_branch_point
 from workbench.drafts.prepare import follow_parent
-from workbench.render.prompt import Rendered, contact_row, render_prompt
-from workbench.store.naming import branch_folder, seed_name, spectrogram_path_for
+from workbench.render.prompt import Rendered, contact_row, parent_row, render_prompt
+from workbench.store.naming import branch_folder, seed_name
 from workbench.store.sidecar import read_sidecar, sidecar_params
 
 
@@ -36,8 +35,7 @@ def render_branch(parent: str | Path, *, at_s: float, seeds: Sequence[int], engi
         The new takes and the contact sheet, whose first card is the parent.
     """
     from workbench.render.reproduce import Environment
-    from workbench.store.contact import write_contact_sheet, write_spectrogram
-    from workbench.store.measured import versus
+    from workbench.store.contact import write_contact_sheet
 
     parent = Path(parent)
     record = read_sidecar(parent)
@@ -57,13 +55,7 @@ def render_branch(parent: str | Path, *, at_s: float, seeds: Sequence[int], engi
                           parent_base=parent.parent, base=folder, engine=engine)
     rendered = render_prompt(engine, text or record["prompt"]["text"], params, list(seeds),
                              [folder / seed_name(seed) for seed in seeds], draft=draft, **options)
-    audio = parent.parent / record["audio"]["file"]
-    samples, rate = read_audio(audio)
-    image = write_spectrogram(folder / spectrogram_path_for("parent.wav").name, samples, rate)
-    rows = [{"audio": audio, "image": image, "seed": record["seed"], "duration_s": total,
-             "peak_dbfs": record["audio"].get("peak_dbfs"), "loudness_lufs": record["audio"].get("loudness_lufs"),
-             "adherence": None, "sidecar": parent, "label": f"parent · seed {record['seed']}",
-             "versus": versus(record)}]
+    rows = [parent_row(parent, record, folder)]
     rows += [{**contact_row(item), "label": f"seed {item.take.seed} from {at_s:g} s"} for item in rendered]
     title = f"{text or record['prompt']['text']} — retakes from {at_s:g} s"
     return rendered, write_contact_sheet(folder, title, rows)

@@ -12,11 +12,12 @@ from typing import Any
 from workbench.analysis.separate import DEFAULT_MODEL as STEMS_MODEL
 from workbench.analysis.separate import unavailable as demucs_unavailable
 from workbench.core.decoders import mbd_refusal as decoder_refusal
+from workbench.drafts.repaint import repaint_refusal
 from workbench.models.catalog import model_inputs
 from workbench.models.registry import BUILTIN, resolve
 
 #: Everything a take card can do, in the order it offers them.
-ACTIONS = ("seed", "melody", "extend", "retake", "loop", "stems", "analyze", "reproduce")
+ACTIONS = ("seed", "melody", "extend", "retake", "repaint", "loop", "stems", "analyze", "reproduce")
 #: The longest stretch of a take an extension continues from, seconds (the rest of the model's window is new music).
 EXTEND_PROMPT_S = 5.0
 
@@ -36,6 +37,9 @@ def unavailable(record: dict[str, Any], *, stems_model: str = STEMS_MODEL) -> di
     demucs = demucs_unavailable(stems_model)
     if demucs:
         why["stems"] = demucs
+    repaint = repaint_refusal(record)
+    if repaint:
+        why["repaint"] = repaint
     analysis = record.get("analysis")
     if isinstance(analysis, dict):
         why["analyze"] = "measured when it was written (the card shows it)"

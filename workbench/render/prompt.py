@@ -153,3 +153,19 @@ def contact_row(item: Rendered) -> dict[str, Any]:
             "peak_dbfs": audio["peak_dbfs"], "loudness_lufs": audio["loudness_lufs"],
             "adherence": item.take.extra.get("melody_adherence"), "sidecar": item.sidecar, "cost": item.take.cost,
             "versus": versus(item.record)}
+
+
+def parent_row(parent: Path, record: dict[str, Any], folder: Path) -> dict[str, Any]:
+    """The card of the take whose sidecar is ``parent`` (its ``record``) on the sheet of its retakes or repaints in
+    ``folder``, where its spectrogram is written (``parent.png``)."""
+    from workbench.core.audio import read_audio
+    from workbench.store.contact import write_spectrogram
+    from workbench.store.measured import versus
+
+    audio = parent.parent / record["audio"]["file"]
+    samples, rate = read_audio(audio)
+    image = write_spectrogram(folder / spectrogram_path_for("parent.wav").name, samples, rate)
+    return {"audio": audio, "image": image, "seed": record["seed"],
+            "duration_s": record["num_samples"] / record["sample_rate"], "peak_dbfs": record["audio"].get("peak_dbfs"),
+            "loudness_lufs": record["audio"].get("loudness_lufs"), "adherence": None, "sidecar": parent,
+            "label": f"parent · seed {record['seed']}", "versus": versus(record)}

@@ -177,11 +177,21 @@ def reproduce(sidecar: str | Path, *, engine: Any = None, device: str | None = N
     env = Environment.of(record, path, model=model, device=device, dtype=dtype, kernels=kernels)
     if engine is None or not _fits(engine, env):
         engine = load_engine(env.model, device=env.device, dtype=env.dtype, kernels=env.kernels)
-    draft = draft_from_record(record.get("draft"), base=path.parent, engine=engine, duration_s=params.duration_s)
-    takes = engine.generate(record["prompt"]["text"], params, [record["seed"]], progress=progress,
-                            should_stop=should_stop, segments=record["prompt"].get("segments"),
-                            **draft.generate_kwargs())
-    take = draft.finish(takes[0], engine)
+    repainted = (record.get("draft") or {}).get("repaint") if isinstance(record.get("draft"), dict) else None
+    if repainted is not None:  # a window of a parent's codes sampled by MAGNeT, decoded by this take's model
+        from workbench.drafts.repaint import repaint_from_record, repaint_takes
+
+        job, settings = repaint_from_record(repainted, base=path.parent)
+        painter = load_engine(job.record["model"], device=env.device)
+        [take] = repaint_takes(job, painter, engine, [record["seed"]], text=record["prompt"]["text"], params=params,
+                               settings=settings, progress=progress, should_stop=should_stop)
+    else:
+        draft = draft_from_record(record.get("draft"), base=path.parent, engine=engine,
+                                  duration_s=params.duration_s)
+        takes = engine.generate(record["prompt"]["text"], params, [record["seed"]], progress=progress,
+                                should_stop=should_stop, segments=record["prompt"].get("segments"),
+                                **draft.generate_kwargs())
+        take = draft.finish(takes[0], engine)
     decoded = (record.get("extra") or {}).get("decoder")
     decoder = None
     if decoded:
@@ -204,6 +214,8 @@ def reproduce(sidecar: str | Path, *, engine: Any = None, device: str | None = N
     if recorded_weights and recorded_weights != engine.weights_sha256():
         warnings.append(f"the model's weights differ from the recorded ones ({recorded_weights[:16]} recorded, "
                         f"{engine.weights_sha256()[:16]} loaded)")
+    if repainted is not None and repainted.get("model_weights_sha256") not in (None, painter.weights_sha256()):
+        warnings.append(f"the repaint model {job.record['model']!r}'s weights differ from the recorded ones")
     frame_rate = int(record["model"].get("frame_rate") or engine.frame_rate)
     identical = expected == actual and (decoder is None or decoder[1])
     return ReproduceReport(identical, expected, actual, mismatch, warnings, take, frame_rate, decoder)

@@ -150,6 +150,12 @@ def branch_folder(parent: str | Path, at_s: float) -> Path:
     return Path(parent).parent / f"{stem(parent).name}-from-{at}s"
 
 
+def repaint_folder(parent: str | Path, from_s: float, to_s: float) -> Path:
+    """``<take>-repaint-<from>-<to>s/`` beside the parent take's sidecar: where its repaints of that window go."""
+    start, end = (f"{value:g}".replace(".", "p") for value in (from_s, to_s))
+    return Path(parent).parent / f"{stem(parent).name}-repaint-{start}-{end}s"
+
+
 def token_path(out_dir: str | Path, source: str | Path) -> Path:
     """``<out>/tokens/<YYYYmmdd-HHMMSS>-<source-slug>.codes.npz`` for a tokenized upload (``-2``... if taken)."""
     name = slug(Path(source).name.split(".")[0], fallback="file")

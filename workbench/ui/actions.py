@@ -22,11 +22,12 @@ from workbench.render.stems import split_take
 from workbench.store.measured import measure_take, versus
 from workbench.store.sidecar import read_sidecar
 from workbench.ui.card import ACTION_LABELS, cards_html, file_url
-from workbench.ui.context import App, Run, inputs_shown, model_name, relay, ui_errors
+from workbench.ui.context import App, Run, inputs_shown, model_name, relay
+from workbench.ui.errors import ui_errors
 
 #: The outputs a hand-off can change, in the order :meth:`CardActions.act` yields them after ``(deck, note)``.
 TARGETS = ("prompt", "seed", "draft_mode", "melody", "continue_from", "prompt_seconds", "draft_box", "model", "tabs",
-           "history_take", "history_deck", "retake_box")
+           "history_take", "history_deck", "retake_box", "repaint_box")
 
 
 class CardActions:
@@ -93,10 +94,11 @@ class CardActions:
                 *self._targets(prompt=row["prompt"], draft_mode=gr.Radio(choices=modes, value="continuation"),
                                continue_from=str(codes.parent / record["codes"]["file"]), prompt_seconds=seconds,
                                draft_box=gr.Accordion(open=True), tabs=gr.Tabs(selected="create"))
-        elif action == "retake":
-            yield keep, f"take #{row['id']} is open in History: choose where to retake from", *self._targets(
+        elif action in ("retake", "repaint"):
+            what = "where to retake from" if action == "retake" else "the window to repaint"
+            yield keep, f"take #{row['id']} is open in History: choose {what}", *self._targets(
                 history_take=str(row["id"]), history_deck=cards_html(self.app, [row["id"]]),
-                retake_box=gr.Accordion(open=True), tabs=gr.Tabs(selected="history"))
+                **{f"{action}_box": gr.Accordion(open=True)}, tabs=gr.Tabs(selected="history"))
         elif action == "loop":
             path, cut = write_loop(self.app.out / row["sidecar"])
             yield keep, loop_note(self.app, row["id"], path, cut), *self._targets()

@@ -25,7 +25,8 @@ from workbench.render.followups import mbd_refusal
 from workbench.ui.actions import CardActions
 from workbench.ui.batch import BatchTab
 from workbench.ui.compare import CompareTab
-from workbench.ui.context import App, inputs_shown, model_name, new_stops, stop_handler, ui_errors
+from workbench.ui.context import App, inputs_shown, model_name, new_stops, stop_handler
+from workbench.ui.errors import ui_errors
 from workbench.ui.generate import GenerateTab
 from workbench.ui.history import HistoryTab
 from workbench.ui.library import LibraryTab, fill_from, library_choices
@@ -109,7 +110,7 @@ def build_ui(model: str = DEFAULT_MODEL, out: str | Path = "outputs", *, prompts
         actions.targets = SimpleNamespace(
             prompt=g.prompt, seed=g.seed, draft_mode=g.draft_mode, melody=g.melody, continue_from=g.continue_from,
             prompt_seconds=g.prompt_seconds, draft_box=g.draft_box, model=settings.model, tabs=shared.tabs,
-            history_take=h.take, history_deck=h.selected, retake_box=h.retake_box)
+            history_take=h.take, history_deck=h.selected, retake_box=h.retake_box, repaint_box=h.repaint_box)
         for deck, note in ((g.deck, g.note), (c.deck, c.note), (li.deck, li.note), (b.deck, b.note),
                            (h.gallery, h.gallery_note), (h.selected, h.selected_note), (h.retakes, h.retakes_note)):
             actions.wire(deck, note, settings, shared.stops, concurrency)
@@ -118,8 +119,9 @@ def build_ui(model: str = DEFAULT_MODEL, out: str | Path = "outputs", *, prompts
     demo.handlers = SimpleNamespace(generate=gen.generate, keep=gen.keep, compare=cmp.compare,
                                     library_render=lib.render, library_browse=lib.browse, batch=bat.batch,
                                     tokenize=tok.tokenize, history=hist.search, browse_history=hist.browse,
-                                    rate=hist.rate, reproduce=hist.reproduce, loop=hist.loop, retake=hist.retake,
-                                    stems=hist.stems, analyze=hist.analyze,
+                                    rate=h.panel.rate, reproduce=h.panel.reproduce, loop=h.panel.loop,
+                                    retake=h.panel.retake, stems=h.panel.stems, analyze=h.panel.analyze,
+                                    repaint=h.panel.repaint,
                                     act=actions.act, model_status=functools.partial(model_status, app),
                                     fill_from=functools.partial(fill_from, app), edit=h.curate.edit,
                                     delete=h.curate.delete, restore=h.curate.restore, empty_trash=h.curate.empty,

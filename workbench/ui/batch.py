@@ -15,7 +15,8 @@ from workbench.models.registry import DEFAULT_MODEL
 from workbench.render.batch import plan_jobs, render_jobs
 from workbench.store.naming import output_subfolder, sidecar_path_for
 from workbench.ui.card import TakeCards, cards_html
-from workbench.ui.context import App, Run, blank_number, loudness_target, model_name, number, relay, ui_errors
+from workbench.ui.context import App, Run, blank_number, loudness_target, model_name, number, relay
+from workbench.ui.errors import ui_errors
 from workbench.ui.library import key, libraries, prompt_files, summary
 
 JOB_HEADERS = ["#", "entry", "seed", "status", "file"]

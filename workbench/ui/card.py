@@ -28,6 +28,7 @@ ACTION_LABELS = {
     "melody": ("Use as melody", "Follow this take's melody in Create (switches to a melody model if needed)"),
     "extend": ("Extend", "Continue this take in Create, from its last seconds"),
     "retake": ("Retake from…", "Keep its start and render the rest anew (History)"),
+    "repaint": ("Repaint…", "Render a window of it anew, keeping every code around it (History)"),
     "loop": ("Make loop", "Cut a seamless loop at the prompt's tempo (else the measured one)"),
     "stems": ("Stems", "Split it into drums, bass, other and vocals (Demucs), beside the take"),
     "analyze": ("Tempo & key", "Measure its tempo and key"),
@@ -89,10 +90,11 @@ def card_facts(app: App, take: int | str) -> dict[str, Any]:
     audio = sidecar.parent / record["audio"]["file"]
     extra = record.get("extra") or {}
     measured = versus(record)
+    said = any(value is not None for value in (measured.asked_bpm, measured.asked_key, measured.bpm, measured.key))
     return {**row, "sidecar_path": sidecar, "audio_path": audio, "codes_path": sidecar.parent / record["codes"]["file"],
             "image_path": take_spectrogram(sidecar, record), "loudness_lufs": record["audio"].get("loudness_lufs"),
             "peak_dbfs": record["audio"].get("peak_dbfs"), "adherence": extra.get("melody_adherence"),
-            "decoder": (extra.get("decoder") or {}).get("source"), "measured": measured.text(),
+            "decoder": (extra.get("decoder") or {}).get("source"), "measured": measured.text() if said else "",
             "flagged": measured.flagged, "unavailable": unavailable(record, stems_model=app.stems_model)}
 
 
@@ -119,7 +121,8 @@ def _card(facts: dict[str, Any], label: str | None) -> str:
         details.append(f"melody adherence {facts['adherence']:.3f}")
     if facts.get("decoder"):
         details.append(f"decoded by MBD ({esc(facts['decoder'])})")
-    tempo_key = f'<p class="facts{" off" if facts["flagged"] else ""}">{esc(facts["measured"])}</p>'
+    tempo_key = (f'<p class="facts{" off" if facts["flagged"] else ""}">{esc(facts["measured"])}</p>'
+                 if facts["measured"] else "")
     heading = esc(label) if label else f"seed {facts['seed']}"
     files = " ".join(f'<a href="{file_url(facts[key])}" download>{name}</a>'
                      for key, name in (("audio_path", "audio"), ("sidecar_path", "sidecar"), ("codes_path", "codes")))

@@ -16,7 +16,8 @@ from workbench.render.prompt import Rendered, render_seeds
 from workbench.store.naming import adhoc_folder
 from workbench.ui.card import TakeCards, cards_html
 from workbench.ui.conditions import prepare_uploads, ui_conditions
-from workbench.ui.context import MAX_COMPARE, App, P, Run, loudness_target, model_name, relay, ui_errors
+from workbench.ui.context import MAX_COMPARE, App, P, Run, loudness_target, model_name, relay
+from workbench.ui.errors import ui_errors
 from workbench.ui.generate import take_facts
 
 IDLE = "One prompt, several seeds side by side (MusicGen renders them in one batched pass)."

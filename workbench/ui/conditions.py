@@ -16,7 +16,7 @@ from workbench.drafts.prepare import Draft, prepare_draft
 from workbench.engine.protocol import Engine
 from workbench.ui.uploads import keep_draft
 
-#: How the browser names each field of a take's conditions (what its errors say).
+#: How the browser names each field of a take's conditions and sampling (what its errors say).
 FIELD_LABELS = {
     "melody": "Melody file", "melody_start": "Melody start (s)", "melody_end": "Melody end (s)",
     "melody_stem": "Melody audio", "midi_track": "MIDI track", "chords": "Chords", "bpm": "BPM",
@@ -24,6 +24,9 @@ FIELD_LABELS = {
     "continue_from": "Audio to continue", "prompt_seconds": "Prompt seconds",
     "include_prompt": "Start the take with the prompt audio", "style": "Style reference", "segments": "Segments",
     "decoder": "Decoder",
+    # the sampling settings (GenerationParams' fields), as the settings sidebar names them
+    "duration_s": "Duration (s)", "guidance_scale": "Guidance", "temperature": "Temperature", "top_k": "Top-k",
+    "top_p": "Top-p", "extend_stride_s": "Stride",
 }
 
 
@@ -38,7 +41,7 @@ def in_ui_words(error: FieldError) -> gr.Error:
 
 
 def ui_conditions(**fields: Any) -> Conditions:
-    """:func:`~workbench.core.conditions.conditions_from_fields` with blank inputs as "not given" and errors in the
+    """:func:`~workbench.core.fields.conditions_from_fields` with blank inputs as "not given" and errors in the
     UI's words."""
     given = {name: None if value is None or (isinstance(value, str) and not value.strip()) else value
              for name, value in fields.items()}

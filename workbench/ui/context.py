@@ -2,13 +2,8 @@
 
 from __future__ import annotations
 
-import functools
-import html
-import inspect
 import io
-import logging
 import queue
-import re
 import threading
 import time
 import wave
@@ -22,16 +17,14 @@ import gradio as gr
 import numpy as np
 
 from workbench.analysis.separate import DEFAULT_MODEL as STEMS_MODEL
-from workbench.core.errors import GenerationCancelled, WorkbenchError
+from workbench.core.errors import GenerationCancelled
+from workbench.core.music import parse_bpm_range
 from workbench.core.params import GenerationParams
 from workbench.engine.resident import EngineCache
 from workbench.models.catalog import model_inputs
 from workbench.render.decoders import Decoders
 from workbench.store.history import History
-from workbench.ui.conditions import label
 from workbench.ui.uploads import MAX_UPLOAD_MB, MAX_UPLOAD_S, check_upload
-
-log = logging.getLogger("workbench")
 
 #: Loudness choices: label -> LUFS target ("off": peak-safe only).
 LOUDNESS_CHOICES = [("off", "off"), ("-23 LUFS", "-23"), ("-16 LUFS", "-16"), ("-14 LUFS", "-14"),
@@ -106,6 +99,17 @@ def number(value: Any, label: str) -> float | None:
         raise gr.Error(f"“{label}” must be a number or blank, got {value!r}") from None
 
 
+def history_filters(text: str | None = None, favorites: bool = False, min_rating: float | None = 0,
+                    model: str | None = None, sort: str | None = "newest", bpm: str | None = None,
+                    key: str | None = None) -> dict[str, Any]:
+    """History's search widgets as :meth:`~workbench.store.history.History.search`'s arguments (blank: no filter;
+    the tempo a range ``100-120`` or one tempo ``110``)."""
+    return {"text": (text or "").strip() or None, "favorites": bool(favorites),
+            "min_rating": int(min_rating) if min_rating else None, "model": (model or "").strip() or None,
+            "sort": sort or "newest", "bpm": parse_bpm_range(bpm, "“Tempo”") if (bpm or "").strip() else None,
+            "key": (key or "").strip() or None}
+
+
 def loudness_target(choice: str | None) -> float | None:
     """The loudness selector's value as LUFS, or None for off."""
     if choice in (None, "", "off"):
@@ -162,66 +166,6 @@ HEARTBEAT_S = 1.0
 def skips(count: int) -> tuple[Any, ...]:
     """``count`` unchanged outputs: what a handler yields on a heartbeat."""
     return tuple(gr.skip() for _ in range(count))
-
-
-#: An upload's temporary copy (``/tmp/gradio/<hash>/song.wav``): messages name the file, not where gradio keeps it.
-_UPLOAD_PATH = re.compile(r"""(?:[A-Za-z]:)?[/\\][^\s'"]*?[/\\]gradio[/\\][0-9a-f]{16,}[/\\]([^\s'"/\\]+)""")
-#: Command-line wording that library messages use, as the browser says it.
-_CLI_WORDS = {"use --model tiny": "choose the model “tiny”", "--model tiny": "the model “tiny”",
-              "; pass --force to overwrite it": "", "pass --force to overwrite it": "",
-              "--below-rating N, --older-than AGE": "a rating below and an age",
-              "--below-rating": "“below rating”", "--older-than": "“older than”", "--unrated": "“unrated”"}
-_FLAG = re.compile(r"--([a-z][a-z0-9-]*)")
-
-
-def ui_words(message: str) -> str:
-    """A library message as the browser says it: its first line, uploads named by their file name, command-line
-    options named by the fields the browser shows (see :data:`workbench.ui.conditions.FIELD_LABELS`)."""
-    text = (message.splitlines() or [""])[0]
-    text = _UPLOAD_PATH.sub(lambda found: found.group(1), text)
-    for cli, words in _CLI_WORDS.items():
-        text = text.replace(cli, words)
-    return _FLAG.sub(lambda found: label(found.group(1).replace("-", "_")), text)
-
-
-def _as_gradio_error(error: Exception) -> Exception:
-    """Known errors (``WorkbenchError``, bad values): their one line in the browser's words, and one line in the
-    server's log. Anything else: one line naming it, and the traceback in the server's log (``workbench`` logger),
-    never in the browser. Either way gradio prints no second traceback."""
-    if isinstance(error, gr.Error):  # the handlers' own refusals: one log line too
-        log.info("refused: %s", error.message)
-        error.print_exception = False
-        return error
-    if isinstance(error, (WorkbenchError, ValueError)):
-        text = ui_words(str(error)) or type(error).__name__
-        log.info("refused: %s", text)
-        return gr.Error(html.escape(text, quote=False), print_exception=False)
-    log.error("unexpected error in the UI", exc_info=error)
-    detail = " ".join(ui_words(str(error)).split())[:200]
-    return gr.Error(html.escape(f"unexpected {type(error).__name__}{': ' + detail if detail else ''} (a bug: the "
-                                "traceback is in the server's log)", quote=False), print_exception=False)
-
-
-def ui_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Show every error as one ``gr.Error`` line (see :func:`_as_gradio_error`); works for generators too."""
-    if inspect.isgeneratorfunction(fn):
-        @functools.wraps(fn)
-        def gen_wrapper(*args: Any, **kwargs: Any) -> Iterator[Any]:
-            try:
-                yield from fn(*args, **kwargs)
-            except Exception as error:  # noqa: BLE001 - turned into one line here, logged when unexpected
-                raise _as_gradio_error(error) from None
-
-        return gen_wrapper
-
-    @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(*args, **kwargs)
-        except Exception as error:  # noqa: BLE001 - turned into one line here, logged when unexpected
-            raise _as_gradio_error(error) from None
-
-    return wrapper
 
 
 def int16(audio: np.ndarray) -> np.ndarray:

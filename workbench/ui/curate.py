@@ -11,7 +11,8 @@ import gradio as gr
 from workbench.store.archive import export_takes, import_takes
 from workbench.store.naming import export_path
 from workbench.store.trash import Trash, parse_age, prune_candidates
-from workbench.ui.context import App, ui_errors
+from workbench.ui.context import App, history_filters
+from workbench.ui.errors import ui_errors
 
 
 class CuratePanel:
@@ -75,11 +76,11 @@ class CuratePanel:
 
     @ui_errors
     def export(self, text: str | None = None, favorites: bool = False, min_rating: float | None = 0,
-               model: str | None = None) -> tuple[str, str]:
+               model: str | None = None, sort: str | None = "newest", bpm: str | None = None,
+               key: str | None = None) -> tuple[str, str]:
         """The takes the search lists, as one zip under ``<out>/exports/``: ``(zip, message)``."""
-        rows = self.app.history.search((text or "").strip() or None, favorites=bool(favorites),
-                                       min_rating=int(min_rating) if min_rating else None,
-                                       model=(model or "").strip() or None, limit=1_000_000_000)
+        rows = self.app.history.search(**history_filters(text, favorites, min_rating, model, sort, bpm, key),
+                                       limit=1_000_000_000)
         path = export_path(self.app.out)
         size = export_takes(self.app.history, rows, path)
         return str(path), f"exported {len(rows)} takes ({size / 1e6:.1f} MB): `{self.app.rel(path)}`"

@@ -36,9 +36,9 @@ from workbench.ui.context import (
     model_name,
     number,
     relay,
-    ui_errors,
     wav_bytes,
 )
+from workbench.ui.errors import ui_errors
 from workbench.ui.transcribe import TranscribePanel
 
 DRAFT_MODES = ["none", "melody", "chords", "continuation", "style"]

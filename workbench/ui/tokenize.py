@@ -16,7 +16,8 @@ from workbench.core.atomic import write_bytes
 from workbench.models.registry import DEFAULT_MODEL
 from workbench.render.tokenize import codec_report, tokenize_file
 from workbench.store.naming import reconstruction_path_for, token_image_path_for, token_path
-from workbench.ui.context import App, model_name, ui_errors
+from workbench.ui.context import App, model_name
+from workbench.ui.errors import ui_errors
 
 #: Standalone codecs offered besides the selected model's own (the Hub's EnCodec checkpoints).
 CODEC_NAMES = ["encodec_24khz", "encodec_32khz", "encodec_48khz"]

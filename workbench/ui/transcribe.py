@@ -11,7 +11,8 @@ import gradio as gr
 from workbench.analysis.separate import DEFAULT_MODEL, unavailable
 from workbench.core.hashing import file_sha256
 from workbench.store.naming import piano_roll_path_for, transcription_path
-from workbench.ui.context import App, number, ui_errors
+from workbench.ui.context import App, number
+from workbench.ui.errors import ui_errors
 from workbench.ui.uploads import check_upload
 
 #: The "Melody audio" choices: how the draft's audio is reduced before its chroma (see workbench.core.stems).

@@ -18,16 +18,15 @@ import torch
 from workbench.core.errors import GenerationCancelled, ModelCapabilityError, ParamsError
 from workbench.core.params import GenerationParams, random_seed, validate_seed, validate_text
 from workbench.core.take import ModelInfo, Take
+from workbench.engine.audiocraft.infill import DECODING_STEPS
+from workbench.engine.audiocraft.repaint import MagnetRepaint
 from workbench.engine.audiocraft.rng import seeded
 from workbench.engine.cost import measure
 from workbench.engine.protocol import EngineBase
 from workbench.models.fingerprint import weights_fingerprint
 
-#: MAGNeT's decoding steps per codebook (audiocraft's default).
-DECODING_STEPS = (20, 10, 10, 10)
 
-
-class AudiocraftEngine(EngineBase):
+class AudiocraftEngine(EngineBase, MagnetRepaint):
     """A loaded audiocraft model with the calls the renderers make (``generate``, ``decode``...).
 
     Args:

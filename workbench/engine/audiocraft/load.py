@@ -33,11 +33,13 @@ def load_audiocraft_engine(ref: ModelRef, *, device: str | None = None,
     attention_backend(target)
     revision = None
     if ref.kind == "builtin":
-        from workbench.engine.audiocraft.builtin import build_tiny_magnet, build_tiny_style
+        from workbench.engine.audiocraft.builtin import build_tiny_magnet, build_tiny_magnet_50hz, build_tiny_style
 
         if ref.name == "tiny-style" and target.type != "cpu":  # its style codec sits outside the module tree
             raise ParamsError("tiny-style runs on the CPU only (--device cpu)")
-        model: Any = build_tiny_style() if ref.name == "tiny-style" else build_tiny_magnet()
+        build = {"tiny-style": build_tiny_style, "tiny-magnet-50hz": build_tiny_magnet_50hz}.get(ref.name,
+                                                                                                build_tiny_magnet)
+        model: Any = build()
         model.lm.to(target)
         model.compression_model.to(target)
         model.device = target
