@@ -19,10 +19,8 @@ HALF = GenerationParams(duration_s=0.5)
 
 
 @pytest.fixture(scope="module")
-def magnet():
-    from workbench.engine.load import load_engine
-
-    return load_engine("tiny-magnet", device="cpu")
+def magnet(engines):
+    return engines.load("tiny-magnet", device="cpu")
 
 
 def test_takes_have_exact_shapes_and_record_the_backend(magnet):
@@ -211,10 +209,8 @@ def test_mbd_refuses_what_it_cannot_decode_in_one_line(tiny, magnet):
 
 
 @pytest.fixture(scope="module")
-def style():
-    from workbench.engine.load import load_engine
-
-    return load_engine("tiny-style", device="cpu")
+def style(engines):
+    return engines.load("tiny-style", device="cpu")
 
 
 def _clip(path, seconds=2.0, seed=0, rate=32000):

@@ -2,8 +2,6 @@
 
 import json
 import os
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -130,16 +128,13 @@ def test_reproducing_a_retake_whose_parent_codes_changed_says_so(tmp_path, tiny,
         reproduce(item.sidecar, engine=tiny)
 
 
-def test_the_cli_branches_a_take(tmp_path, parent):
-    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
-    done = subprocess.run([sys.executable, "-m", "workbench", "branch", "p.json", "--at", "1.5", "--seeds", "7-8"],
-                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+def test_the_cli_branches_a_take(cli, tmp_path, parent):
+    done = cli("branch", "p.json", "--at", "1.5", "--seeds", "7-8")
     assert done.returncode == 0, done.stderr
     assert "p-from-1p5s/s7.wav (seed 7, 3.00 s, the first 1.5 s kept)" in done.stdout
     assert "contact sheet:" in done.stdout and (tmp_path / "p-from-1p5s" / "index.html").is_file()
     record = json.loads((tmp_path / "p-from-1p5s" / "s8.json").read_text())
     assert record["draft"]["branch"]["parent_seed"] == 1
-    bad = subprocess.run([sys.executable, "-m", "workbench", "branch", "p.json", "--at", "9"], cwd=tmp_path, env=env,
-                         capture_output=True, text=True, timeout=300)
+    bad = cli("branch", "p.json", "--at", "9")
     assert bad.returncode == 1 and bad.stderr.strip() == (
         "error: --at 9.0 s is not inside the take: give a point between 0 and 3.00 s")

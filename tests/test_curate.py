@@ -4,9 +4,6 @@ prompts imported from CSV / JSON Lines — library calls and the CLI's one-line 
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import zipfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -24,8 +21,6 @@ from workbench.store.history import History
 from workbench.store.sidecar import read_sidecar
 from workbench.store.takes import save_take
 from workbench.store.trash import TRASH, Trash, parse_age, prune_candidates
-
-ENV = {**os.environ, "HF_HUB_OFFLINE": "1"}
 
 
 @pytest.fixture(scope="module")
@@ -52,11 +47,6 @@ def out(takes, tmp_path):
     return root
 
 
-def workbench(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "workbench", *args], env=ENV, capture_output=True, text=True,
-                          timeout=300)
-
-
 def test_notes_and_tags_are_edited_searched_and_mirrored(out):
     history = History(out)
     row = history.update_user(2, notes="keeper, crisp hats", tags=["Drums", " lofi ", "drums"])
@@ -72,15 +62,15 @@ def test_notes_and_tags_are_edited_searched_and_mirrored(out):
             history.update_user(2, tags=bad)
 
 
-def test_cli_edit_adds_and_removes_tags(out):
-    done = workbench("edit", "3", "--tag", "Pads", "--tag", "night", "--notes", "slow", "--out", str(out))
+def test_cli_edit_adds_and_removes_tags(out, cli):
+    done = cli("edit", "3", "--tag", "Pads", "--tag", "night", "--notes", "slow", "--out", str(out))
     assert done.returncode == 0, done.stderr
     assert "tags pads, night; notes 'slow'" in done.stdout
-    done = workbench("edit", "3", "--untag", "pads", "--out", str(out))
+    done = cli("edit", "3", "--untag", "pads", "--out", str(out))
     assert History(out).get(3)["tags"] == ["night"]
-    done = workbench("edit", "3", "--untag", "pads", "--out", str(out))
+    done = cli("edit", "3", "--untag", "pads", "--out", str(out))
     assert done.returncode == 1 and done.stderr == "error: take 3 has no tag 'pads'\n"
-    done = workbench("edit", "3", "--out", str(out))
+    done = cli("edit", "3", "--out", str(out))
     assert done.returncode == 1 and done.stderr.startswith("error: say what to change")
 
 
@@ -153,18 +143,18 @@ def test_prune_selects_by_rating_and_age_never_favourites(out):
         parse_age("30 days")
 
 
-def test_cli_prune_lists_first_then_moves(out):
+def test_cli_prune_lists_first_then_moves(out, cli):
     History(out).update_user(1, rating=1)
-    dry = workbench("prune", "--below-rating", "2", "--out", str(out))
+    dry = cli("prune", "--below-rating", "2", "--out", str(out))
     assert dry.returncode == 0 and "1 takes would go to the trash" in dry.stdout
     assert (out / "lofi" / "s1.wav").is_file()
-    done = workbench("prune", "--below-rating", "2", "--yes", "--out", str(out))
+    done = cli("prune", "--below-rating", "2", "--yes", "--out", str(out))
     assert done.returncode == 0 and not (out / "lofi" / "s1.wav").exists()
-    listed = workbench("history", "--trash", "--out", str(out))
+    listed = cli("history", "--trash", "--out", str(out))
     assert "take1" in listed.stdout and "lofi/s1.wav" in listed.stdout
-    again = workbench("delete", "1", "--out", str(out))
+    again = cli("delete", "1", "--out", str(out))
     assert again.returncode == 1 and again.stderr.startswith("error: take 1 is already in the trash")
-    restored = workbench("history", "--restore", "1", "--out", str(out))
+    restored = cli("history", "--restore", "1", "--out", str(out))
     assert restored.returncode == 0 and "as take 1" in restored.stdout
 
 

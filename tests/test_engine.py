@@ -1,4 +1,5 @@
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -30,12 +31,12 @@ def test_tiny_model_facts(tiny):
     assert str(tiny.device) == "cpu" and tiny.dtype == torch.float32
 
 
-def test_tiny_builds_fast_and_deterministically():
+def test_tiny_builds_fast_and_deterministically(tiny):
     from workbench.engine.load import load_engine
 
-    started = time.perf_counter()
+    started = time.process_time()  # CPU time (all threads): a busy machine does not stretch it as it does seconds
     a = load_engine("tiny")
-    assert time.perf_counter() - started < 5  # "well under a second" once torch is imported
+    assert time.process_time() - started < 5  # "well under a second" once torch is imported (the fixture did)
     b = load_engine("tiny")
     assert a.weights_sha256() == b.weights_sha256()
     assert a.weights_sha256() != load_engine("tiny-melody").weights_sha256()
@@ -181,9 +182,12 @@ def test_greedy_continuation_equals_plain_transformers(tiny):
 
 
 def test_windowed_take_is_exact_and_records_windows(tiny):
+    """Also the fixtures' 70 s case (the same request; ``test_fixtures.py`` leaves its render to this test)."""
     [take] = tiny.generate("lofi piano", GenerationParams(duration_s=70), seeds=[1])
     assert take.audio.shape == (1, 70 * 32000)
     assert take.codes.shape == (4, 3500)
+    pinned = np.load(Path(__file__).parent / "fixtures" / "codes.npz")["windowed_70s"]
+    assert np.array_equal(take.codes, pinned[0].astype(np.int64))  # the codes pinned before the decoding loop
     assert [w["end_s"] for w in take.windows] == [30.0, 48.0, 66.0, 70.0]
     assert all(w["context_s"] == 12.0 for w in take.windows[1:])
     # the first window equals a plain 30 s take: windows continue, they do not restart

@@ -1,4 +1,8 @@
-"""Property-based tests: arbitrary input either parses or raises WorkbenchError, never anything else."""
+"""Property-based tests: arbitrary input either parses or raises WorkbenchError, never anything else.
+
+No deadline (conftest's profile): a busy machine must not fail a property. Example counts follow each input's
+variety: a few hundred for the mixed-type values and the sidecar's fields, fewer for raw bytes (almost none of
+which is JSON at all)."""
 
 import json
 import math
@@ -16,7 +20,7 @@ anything = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_na
 
 
 @given(duration=anything, guidance=anything, temperature=anything, top_k=anything, top_p=anything)
-@settings(max_examples=300)
+@settings(max_examples=200)
 def test_params_validate_or_raise_workbench_errors(duration, guidance, temperature, top_k, top_p):
     try:
         params = GenerationParams(duration_s=duration, guidance_scale=guidance, temperature=temperature,
@@ -28,7 +32,7 @@ def test_params_validate_or_raise_workbench_errors(duration, guidance, temperatu
 
 
 @given(st.one_of(anything, st.text(alphabet="0123456789-, ¹٣", max_size=30)))
-@settings(max_examples=300)
+@settings(max_examples=200)
 def test_seed_parsing_never_crashes(spec):
     for parse in (validate_seed, parse_seeds):
         try:
@@ -40,7 +44,7 @@ def test_seed_parsing_never_crashes(spec):
 
 
 @given(st.text(max_size=300))
-@settings(max_examples=300)
+@settings(max_examples=150)
 def test_prompt_text_validates_or_raises(text):
     try:
         cleaned = validate_text(text)
@@ -104,7 +108,7 @@ def test_a_sidecar_is_either_usable_or_refused_in_one_line(tmp_path, changes, he
 
 
 @given(st.binary(max_size=200))
-@settings(max_examples=100, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=50, suppress_health_check=[HealthCheck.function_scoped_fixture])
 def test_raw_bytes_are_refused_in_one_line(tmp_path, data):
     path = tmp_path / "raw.json"
     path.write_bytes(data)

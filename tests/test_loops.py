@@ -1,9 +1,6 @@
 """Loops: exactly N bars from a beat, the tail crossfaded into the head, no click at the wrap."""
 
 import json
-import os
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -99,21 +96,17 @@ def test_a_take_gets_its_loop_file_and_record(tmp_path, tiny):
         write_loop(item.sidecar, bars=3, bpm=120)
 
 
-def test_the_cli_writes_a_loop_with_the_take_or_later_and_refuses_one_too_long(tmp_path):
+def test_the_cli_writes_a_loop_with_the_take_or_later_and_refuses_one_too_long(cli, tmp_path):
     import soundfile as sf
 
-    def run(*args):
-        return subprocess.run([sys.executable, "-m", "workbench", *args], cwd=tmp_path, capture_output=True,
-                              text=True, timeout=300, env={**os.environ, "HF_HUB_OFFLINE": "1"})
-
-    done = run("generate", "drums, 120 BPM", "--model", "tiny", "--seed", "3", "--duration", "5", "--loop-bars", "2",
+    done = cli("generate", "drums, 120 BPM", "--model", "tiny", "--seed", "3", "--duration", "5", "--loop-bars", "2",
                "--bpm", "120", "-o", "t.wav")
     assert done.returncode == 0, done.stderr
     assert "t.loop.wav (2 bars, 4.000 s at 120.00 BPM given" in done.stdout
     assert sf.info(tmp_path / "t.loop.wav").frames == 4 * 32000
-    later = run("loop", "t.json", "--bars", "1", "--bpm", "90", "--time-signature", "3/4")
+    later = cli("loop", "t.json", "--bars", "1", "--bpm", "90", "--time-signature", "3/4")
     assert later.returncode == 0 and "(1 bar, 2.000 s at 90.00 BPM given" in later.stdout
-    too_long = run("generate", "x", "--model", "tiny", "--duration", "3", "--loop-bars", "4", "--bpm", "120",
+    too_long = cli("generate", "x", "--model", "tiny", "--duration", "3", "--loop-bars", "4", "--bpm", "120",
                    "-o", "u.wav")
     assert too_long.returncode == 1 and not (tmp_path / "u.wav").exists()
     assert too_long.stderr.strip() == ("error: 4 bars at 120 BPM need 8.10 s, longer than the take (3 s): ask for "

@@ -1,5 +1,3 @@
-import time
-
 import pytest
 
 from workbench.core.errors import ModelNotFoundError
@@ -51,26 +49,26 @@ def test_local_folder_missing_files(tmp_path):
     assert "processor_config.json" in str(caught.value) and "weights" in str(caught.value)
 
 
-def test_uncached_hub_model_fails_fast_offline(monkeypatch):
+def test_uncached_hub_model_fails_fast_offline(monkeypatch, connections):
+    """Fast: offline, no connection is even tried."""
     from workbench.engine.load import load_engine
 
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    started = time.perf_counter()
     with pytest.raises(ModelNotFoundError) as caught:
         load_engine("someone/not-cached-anywhere")
-    assert time.perf_counter() - started < 10
+    assert connections == []
     assert "--model tiny" in str(caught.value) and "HF_HUB_OFFLINE" in str(caught.value)
 
 
-def test_unreachable_hub_fails_fast(monkeypatch):
+def test_unreachable_hub_fails_fast(monkeypatch, connections):
+    """Fast: one connection attempt, bounded to 3 s, then the error (no retries, no download attempt)."""
     from workbench.engine.load import load_engine
 
     monkeypatch.setenv("HF_HUB_OFFLINE", "0")
     monkeypatch.setenv("HF_ENDPOINT", "http://127.0.0.1:9")
-    started = time.perf_counter()
     with pytest.raises(ModelNotFoundError, match="cannot be reached"):
         load_engine("medium")
-    assert time.perf_counter() - started < 10
+    assert connections == [(("127.0.0.1", 9), 3.0)]
 
 
 def test_loading_builtins_leaves_the_global_rng_alone():

@@ -1,11 +1,9 @@
 """Interruption, disk full, unwritable and escaping outputs: nothing lost, nothing partial, no way out."""
 
-import os
 import random
 import signal
 import sqlite3
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -27,10 +25,10 @@ SYNTHWAVE = ROOT / "prompts" / "synthwave.toml"
 ENTRIES = ["night-drive", "outrun-sunset", "darksynth-pursuit", "dream-pool"]
 
 
-def render_cmd(out: Path) -> list[str]:
+def render_args(out: Path) -> list[str]:
     only = [arg for entry in ENTRIES for arg in ("--only", entry)]
-    return [sys.executable, "-m", "workbench", "render", str(SYNTHWAVE), "--model", "tiny", "--duration", "0.5",
-            *only, "--seeds", "1-2", "--batch-size", "1", "--out", str(out)]
+    return ["render", str(SYNTHWAVE), "--model", "tiny", "--duration", "0.5", *only, "--seeds", "1-2",
+            "--batch-size", "1", "--out", str(out)]
 
 
 def assert_intact(out: Path, expected: int) -> None:
@@ -46,40 +44,41 @@ def assert_intact(out: Path, expected: int) -> None:
     assert History(out).count() == expected
 
 
-def wait_for_first_take(out: Path, proc: subprocess.Popen, limit_s: float = 240) -> None:
-    deadline = time.time() + limit_s
-    while time.time() < deadline and not list(out.rglob("s*.json")) and proc.poll() is None:
-        time.sleep(0.05)
+def wait_for_files(out: Path, proc: subprocess.Popen, count: int, pattern: str = "*") -> None:
+    """Until ``count`` files matching ``pattern`` are under ``out`` (temp files too) or the process has ended."""
+    while len([p for p in out.rglob(pattern) if p.is_file()]) < count and proc.poll() is None:
+        time.sleep(0.02)
 
 
-def test_ctrl_c_stops_cleanly_and_says_how_to_resume(tmp_path):
-    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+def test_ctrl_c_stops_cleanly_and_says_how_to_resume(tmp_path, workbench_process, cli):
     out = tmp_path / "out"
     # a shell's background jobs inherit an ignored SIGINT; a terminal user's Ctrl-C does not
-    proc = subprocess.Popen(render_cmd(out), env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
-    wait_for_first_take(out, proc)
+    proc = workbench_process.start(*render_args(out), preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    wait_for_files(out, proc, 1, "s*.json")  # the first take has landed
     proc.send_signal(signal.SIGINT)
     _, stderr = proc.communicate(timeout=120)
     assert proc.returncode == 130, stderr
     assert "re-run resumes" in stderr and "Traceback" not in stderr
     assert not [p for p in out.rglob(".*") if is_temp(p)]
-    done = subprocess.run(render_cmd(out), env=env, capture_output=True, text=True, timeout=600)
+    done = cli(*render_args(out))
     assert done.returncode == 0, done.stderr
     assert_intact(out, 8)
 
 
-@pytest.mark.parametrize("kills", [8, pytest.param(20, marks=pytest.mark.slow)])
-def test_kill_minus_nine_at_random_moments(tmp_path, kills):
-    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+@pytest.mark.slow
+@pytest.mark.parametrize("kills", [8, 20])
+def test_kill_minus_nine_at_random_moments(tmp_path, workbench_process, kills):
+    """kill -9 at random points of the run's progress: after a random number of files more (temp files, audio,
+    codes, sidecars, the history) than the killed run before it had found."""
     out = tmp_path / "out"
     rng = random.Random(1)
     for _ in range(kills):
-        proc = subprocess.Popen(render_cmd(out), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        time.sleep(rng.uniform(0.5, 9.0))
+        before = len([p for p in out.rglob("*") if p.is_file()])
+        proc = workbench_process.start(*render_args(out), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_for_files(out, proc, before + rng.randint(1, 6))
         proc.kill()
         proc.wait()
-    done = subprocess.run(render_cmd(out), env=env, capture_output=True, text=True, timeout=600)
+    done = workbench_process.run(*render_args(out))
     assert done.returncode == 0, done.stderr
     assert_intact(out, 8)
 

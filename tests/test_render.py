@@ -4,7 +4,6 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -80,26 +79,25 @@ def test_a_failing_entry_is_recorded_and_the_batch_goes_on(tmp_path, tiny):
     assert not (out / "mixed" / "bad-draft").exists() or not list((out / "mixed" / "bad-draft").iterdir())
 
 
-def _render_cmd(out: Path, *extra: str) -> list[str]:
-    return [sys.executable, "-m", "workbench", "render", str(SYNTHWAVE), "--model", "tiny", "--duration", "1",
-            "--only", "night-drive", "--only", "outrun-sunset", "--only", "darksynth-pursuit",
-            "--only", "dream-pool", "--seeds", "1-2", "--batch-size", "1", "--out", str(out), *extra]
+def _render_args(out: Path) -> list[str]:
+    return ["render", str(SYNTHWAVE), "--model", "tiny", "--duration", "1", "--only", "night-drive",
+            "--only", "outrun-sunset", "--only", "darksynth-pursuit", "--only", "dream-pool", "--seeds", "1-2",
+            "--batch-size", "1", "--out", str(out)]
 
 
-def test_kill_minus_nine_then_resume(tmp_path):
-    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+def test_kill_minus_nine_then_resume(tmp_path, workbench_process, cli):
+    """kill -9 once the first take has landed (progress, not a sleep), then a resume in this process."""
     out = tmp_path / "out"
-    proc = subprocess.Popen(_render_cmd(out), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.time() + 240
-    while time.time() < deadline and not list(out.rglob("s*.json")):
+    proc = workbench_process.start(*_render_args(out), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    while not list(out.rglob("s*.json")) and proc.poll() is None:
         time.sleep(0.05)
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
     landed = list(out.rglob("s*.json"))
     assert 1 <= len(landed) < 8, "kill the render after the first take lands"
-    done = subprocess.run(_render_cmd(out), env=env, capture_output=True, text=True, timeout=600)
+    done = cli(*_render_args(out))
     assert done.returncode == 0, done.stderr
-    assert "skipped" in done.stdout
+    assert f"{len(landed)} skipped" in done.stdout
     audio = sorted(out.rglob("*.wav"))
     assert len(audio) == 8  # none missing, none duplicated
     assert not [p for p in out.rglob(".*") if is_temp(p)]  # no temp leftovers
@@ -109,12 +107,11 @@ def test_kill_minus_nine_then_resume(tmp_path):
     assert History(out).count() == 8
 
 
-def test_cli_dry_run_loads_no_model(tmp_path):
-    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
-    done = subprocess.run([sys.executable, "-m", "workbench", "render", str(SYNTHWAVE), "--dry-run",
-                           "--seeds", "1-2", "--out", str(tmp_path)], env=env, capture_output=True, text=True,
-                          timeout=120)
+def test_cli_dry_run_loads_no_model(cli, tmp_path, monkeypatch):
+    import workbench.engine.load as engine_load
+
+    monkeypatch.setattr(engine_load, "load_engine", lambda *a, **k: pytest.fail(f"a model was loaded: {a}"))
+    done = cli("render", str(SYNTHWAVE), "--dry-run", "--seeds", "1-2", "--out", str(tmp_path))
     assert done.returncode == 0, done.stderr
     assert "takes" in done.stdout and "dry run" in done.stdout
     assert not list(tmp_path.rglob("*.wav"))
-    assert "torch" not in done.stderr

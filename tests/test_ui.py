@@ -54,22 +54,33 @@ def cache(tiny, tiny_melody):
     return EngineCache(loader=lambda name, **_: engines[name])
 
 
-@pytest.fixture()
-def prompts(tmp_path):
-    folder = tmp_path / "prompts"
-    folder.mkdir()
+@pytest.fixture(scope="module")
+def prompts(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("prompts")
     (folder / "demo.toml").write_text(LIBRARY, encoding="utf-8")
     return folder
 
 
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory, prompts, cache):
+    """The app, built once for the module: its tests keep to their own prompts and count what they add."""
+    return build_ui(model="tiny", out=tmp_path_factory.mktemp("ui") / "out", prompts=prompts, cache=cache,
+                    preview_streaming=False)
+
+
+@pytest.fixture(scope="module")
+def h(demo):
+    return demo.handlers
+
+
 @pytest.fixture()
-def demo(tmp_path, prompts, cache):
+def fresh(tmp_path, prompts, cache):
+    """An app of its own (an empty history) for a test about the whole history (prune)."""
     return build_ui(model="tiny", out=tmp_path / "out", prompts=prompts, cache=cache, preview_streaming=False)
 
 
-@pytest.fixture()
-def h(demo):
-    return demo.handlers
+def files_under(folder: Path) -> set[Path]:
+    return {p for p in folder.rglob("*") if p.is_file()}
 
 
 def generate(h, text="warm noise, 90 BPM", seed="7", *, mode="none", melody=None, cont=None, duration=1.0,
@@ -154,9 +165,10 @@ def test_stop_cancels_and_writes_nothing(h, demo):
     def progress(*_args, **_kwargs):
         stop_handler("generate")(stops)  # the Generate tab's Stop button, pressed during the first step
 
-    outputs = generate(h, seed="5", stops=stops, progress=progress)
+    before = files_under(demo.workbench.out)
+    outputs = generate(h, "stopped tune", seed="5", stops=stops, progress=progress)
     assert "Stopped" in outputs[-1][3]
-    assert not list((demo.workbench.out / "takes").glob("*.wav"))
+    assert not [p for p in files_under(demo.workbench.out) - before if p.suffix == ".wav"]
 
 
 def test_stop_belongs_to_its_tab_and_to_jobs_already_running(h, demo):
@@ -169,11 +181,12 @@ def test_stop_belongs_to_its_tab_and_to_jobs_already_running(h, demo):
         if not presses:
             presses.append(stop_handler("compare")(stops))
 
+    before = set((demo.workbench.out / "takes").glob("*.wav"))
     outputs = generate(h, seed="6", stops=stops, progress=press_compare_stop)
     assert outputs[-1][-1]["seed"] == 6  # Generate went on: the Stop was Compare's
     stop_handler("generate")(stops)  # pressed before the next job starts: that job is not stopped
     assert generate(h, seed="8", stops=stops)[-1][-1]["seed"] == 8
-    assert len(list((demo.workbench.out / "takes").glob("*.wav"))) == 2
+    assert len(set((demo.workbench.out / "takes").glob("*.wav")) - before) == 2
 
 
 def test_reproduce_can_be_stopped(h, demo):
@@ -259,8 +272,8 @@ def test_history_search_rate_and_reproduce(h, demo):
     rows = h.history("history test", False, 0, "")
     assert [r[0] for r in rows] == [int(take)] and rows[0][3] == "11"
     assert "★★★" in h.rate(take, 3, False)
-    assert h.history("", False, 3, "")[0][5] == "★★★"
-    assert h.history("", True, 0, "") == []
+    assert h.history("history test", False, 3, "")[0][5] == "★★★"
+    assert h.history("history test", False, 4, "") == [] and h.history("history test", True, 0, "") == []
     with pytest.raises(gr.Error, match="rating must be 1 to 5"):
         h.rate(take, 7, False)
     assert "identical" in final(h.reproduce(take, progress=noop))
@@ -296,7 +309,8 @@ def test_generate_with_segments_shows_the_timeline(h, demo, tiny):
                          segments="3: too late", progress=noop))
 
 
-def test_prune_lists_first_then_trashes_and_keeps_favourites(h, demo):
+def test_prune_lists_first_then_trashes_and_keeps_favourites(fresh):
+    h, demo = fresh.handlers, fresh
     takes = [str(final(generate(h, "prune tune", seed))[-1]["take_id"]) for seed in ("31", "32", "33")]
     h.rate(takes[0], 1, False)
     h.rate(takes[1], 1, True)  # a favourite: never pruned
@@ -369,12 +383,13 @@ def test_library_browse_filter_expand_and_render(h, demo):
 
 
 def test_batch_renders_a_file_live_and_resumes(h, demo):
+    before = demo.workbench.history.count()
     first = list(h.batch("demo.toml", None, "1", "runs/a", 4, 0, "tiny", "", "off", {}, progress=noop))
     table, summary, library = first[-1]
     assert len(first) >= 3 and library == "demo"  # planned, then one update per finished take
     assert [row[3] for row in table] == ["done"] * 5 and "5 rendered" in summary
     assert all((demo.workbench.out / "runs" / "a" / row[4].split("runs/a/", 1)[1]).is_file() for row in table)
-    assert len(demo.workbench.history.search("", limit=100)) == 5  # results land in the History
+    assert demo.workbench.history.count() == before + 5  # results land in the History
     again = list(h.batch("demo.toml", None, "1", "runs/a", 4, 0, "tiny", "", "off", {}, progress=noop))[-1]
     assert [row[3] for row in again[0]] == ["skipped (done earlier)"] * 5
     with pytest.raises(gr.Error, match="sub-folder"):

@@ -1,10 +1,9 @@
-"""The workbench in a real browser: Playwright drives Debian's headless Chromium against a live app (tiny model)."""
+"""The workbench in a real browser: Playwright drives Debian's headless Chromium against the run's live app."""
 
 from __future__ import annotations
 
 import os
 import shutil
-import socket
 from pathlib import Path
 
 import pytest
@@ -14,7 +13,6 @@ pytestmark = pytest.mark.browser
 pytest.importorskip("gradio")
 
 from workbench.store.history import History  # noqa: E402
-from workbench.ui.app import build_ui, launch_options  # noqa: E402
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -23,26 +21,12 @@ PROMPT = "browser test, glassy arpeggios, 120 BPM"
 TIMEOUT_MS = 120_000
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
-def app_url(tmp_path_factory):
+def app_url(live_app):
     if not CHROMIUM.exists():
         pytest.skip(f"Debian's Chromium is not installed at {CHROMIUM} (apt-get install chromium)")
     pytest.importorskip("playwright.sync_api")
-    out = tmp_path_factory.mktemp("ui-browser") / "out"
-    demo = build_ui(model="tiny", out=out, prompts=Path(__file__).resolve().parents[1] / "prompts")
-    demo.queue(default_concurrency_limit=1, max_size=16)
-    port = free_port()
-    demo.launch(prevent_thread_lock=True, **launch_options(out=out, port=port, quiet=True))
-    try:
-        yield f"http://127.0.0.1:{port}/", out
-    finally:
-        demo.close()
+    return live_app.url, live_app.out
 
 
 @pytest.fixture()

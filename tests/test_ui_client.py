@@ -1,78 +1,34 @@
-"""The workbench's named API endpoints through ``gradio_client``, against a live app on a free localhost port."""
+"""The workbench's named API endpoints through ``gradio_client``, against the run's live app (``live_app``)."""
 
 from __future__ import annotations
 
 import json
-import os
-import socket
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
 
 pytest.importorskip("gradio")
 Client = pytest.importorskip("gradio_client").Client
 
-from workbench.ui.app import build_ui, launch_options  # noqa: E402
-
 ROOT = Path(__file__).resolve().parents[1]
 # model, folder, duration, guidance, temperature, top-k, top-p, loudness
 SAMPLING = ("tiny", "", 1.0, 3.0, 1.0, 250, 1.0, "off")
-LIBRARY = """
-[library]
-name = "api-demo"
-[[prompt]]
-id = "pads"
-text = "soft pads, 70 BPM"
-[[prompt]]
-id = "drums"
-text = "dry drums, 100 BPM"
-"""
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    """The app as ``python app.py --model tiny`` runs it (real model loading, queue of one), in a thread."""
-    root = tmp_path_factory.mktemp("ui-client")
-    out, prompts = root / "out", root / "prompts"
-    prompts.mkdir()
-    (prompts / "api-demo.toml").write_text(LIBRARY, encoding="utf-8")
-    demo = build_ui(model="tiny", out=out, prompts=prompts, preview_streaming=False)
-    demo.queue(default_concurrency_limit=1, max_size=16)
-    port = free_port()
-    demo.launch(prevent_thread_lock=True, **launch_options(out=out, port=port, quiet=True))
-    try:
-        yield SimpleNamespace(url=f"http://127.0.0.1:{port}/", out=out, root=root)
-    finally:
-        demo.close()
+def server(live_app):
+    """The run's live app (its prompt folder holds ``api-demo.toml``: entries ``pads`` and ``drums``)."""
+    return live_app
 
 
 def generate_args(text: str, seed: str) -> tuple:
     return (text, seed, "none", None, 0.0, None, None, 5.0, True, *SAMPLING)
 
 
-def cli_codes_sha256(tmp: Path, text: str, seed: int) -> str:
-    """The codes hash of ``workbench generate`` for the same prompt, seed and parameters."""
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(ROOT)}
-    target = tmp / "cli.wav"
-    subprocess.run([sys.executable, "-m", "workbench.cli", "generate", text, "--model", "tiny", "--seed", str(seed),
-                    "--duration", "1", "--out", str(tmp), "-o", str(target)], check=True, env=env, cwd=ROOT,
-                   capture_output=True, timeout=300)
-    return json.loads(target.with_suffix(".json").read_text())["codes_sha256"]
-
-
-def test_generate_and_compare_endpoints_match_the_cli(server):
+def test_generate_and_compare_endpoints_match_the_cli(server, cli, tmp_path):
     client = Client(server.url, verbose=False)
     text = "api test, bright plucks, 110 BPM"
     _, audio, image, summary, used_seed, files, facts = client.predict(*generate_args(text, "7"), api_name="/generate")
@@ -80,7 +36,9 @@ def test_generate_and_compare_endpoints_match_the_cli(server):
     sidecar = json.loads((server.out / facts["sidecar"]).read_text())
     assert (server.out / facts["audio"]).is_file() and (server.out / facts["codes"]).is_file()
     assert sidecar["seed"] == 7 and sidecar["prompt"]["text"] == text and sidecar["model"]["name"] == "tiny"
-    expected = cli_codes_sha256(server.root, text, 7)
+    # the codes hash of ``workbench generate`` for the same prompt, seed and parameters
+    assert cli("generate", text, "--model", "tiny", "--seed", "7", "--duration", "1", "-o", "cli.wav").returncode == 0
+    expected = json.loads((tmp_path / "cli.json").read_text())["codes_sha256"]
     assert facts["codes_sha256"] == sidecar["codes_sha256"] == expected
 
     takes, status, files = client.predict(text, "6-8", *SAMPLING, api_name="/compare")
@@ -151,12 +109,13 @@ def joined(job, timeout: float = 60.0):
 def test_four_clients_get_their_own_takes_in_order(server):
     clients = [Client(server.url, verbose=False) for _ in range(4)]
     finished: list[int] = []
-    lock = threading.Lock()
+    lock, called = threading.Lock(), threading.Semaphore(0)
     jobs = []
     for index, client in enumerate(clients):
         def done(*_outputs, index=index):
             with lock:
                 finished.append(index)
+            called.release()
 
         jobs.append(joined(client.submit(*generate_args(f"client {index} tune, {60 + index} BPM", str(100 + index)),
                                          api_name="/generate", result_callbacks=[done])))  # a known arrival order
@@ -166,9 +125,7 @@ def test_four_clients_get_their_own_takes_in_order(server):
         record = json.loads((server.out / facts["sidecar"]).read_text())
         assert facts["seed"] == record["seed"] == 100 + index
         assert facts["prompt"] == record["prompt"]["text"] == f"client {index} tune, {60 + index} BPM"
-    deadline = time.time() + 10
-    while len(finished) < 4 and time.time() < deadline:
-        time.sleep(0.05)
+    assert all(called.acquire(timeout=60) for _ in jobs)  # every result callback has run
     assert finished == [0, 1, 2, 3]  # the queue serves one generation at a time, first come first served
 
 
@@ -227,7 +184,9 @@ def test_files_outside_the_output_folder_are_not_served(server):
     assert response.status_code in (403, 404)
     response = httpx.get(f"{server.url}gradio_api/file={ROOT / 'pyproject.toml'}")
     assert response.status_code in (403, 404)
-    take = next(server.out.rglob("*.wav"))  # the output folder itself is served
+    take = server.out / "served" / "take.txt"  # the output folder itself is served
+    take.parent.mkdir(parents=True, exist_ok=True)
+    take.write_text("a file of the output folder")
     assert httpx.get(f"{server.url}gradio_api/file={take.resolve()}").status_code == 200
 
 
@@ -257,13 +216,12 @@ def test_a_client_that_goes_away_cancels_its_running_and_queued_jobs(server):
     jobs += [client.submit(text=f"abandoned take {i}", seed=str(500 + i), duration=60.0, api_name="/generate")
              for i in range(2)]
     wait_for(lambda: queued() == 2)
-    time.sleep(1.0)  # a few decoding steps into the first take
+    wait_for(lambda: jobs[0].status().code == Status.PROGRESS)  # the sweep is decoding: a step has run
     for job in jobs:
         job.cancel()
     other = Client(server.url, verbose=False)
     *_, take = other.predict(text="the next client", seed="9", duration=1.0, api_name="/generate")
-    assert take["seed"] == 9
-    time.sleep(2.0)  # anything still running would write now
+    assert take["seed"] == 9 and queued() == 0  # the next client is served; nothing is left queued
     written = [p.relative_to(server.out).as_posix() for p in server.out.rglob("*")
                if p.is_file() and "abandoned" in p.relative_to(server.out).as_posix()]
     assert written == [], written
