@@ -81,7 +81,7 @@ class TokenizeTab:
                 w.audio = gr.Audio(label="Audio to tokenize", type="filepath", sources=["upload"])
                 w.codec = gr.Dropdown([("the selected model's codec", ""), *CODEC_NAMES], value="", label="Codec",
                                       allow_custom_value=True, info="Or a codec name, Hub id or folder")
-                w.run = gr.Button("Tokenize", variant="primary")
+                w.run = gr.Button("Tokenize", variant="primary", elem_id="tok-run")
             with gr.Column(scale=5):
                 w.image = gr.Image(label="Tokens (codebooks × frames)", type="filepath", interactive=False, height=220)
                 w.facts = gr.Markdown("Upload audio to see its tokens.", elem_classes=["facts"])
