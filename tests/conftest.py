@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
+import tempfile
 
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+# measured kernel choices and fingerprints go to a folder of this run, never to the user's cache
+os.environ["WORKBENCH_CACHE_DIR"] = tempfile.mkdtemp(prefix="workbench-cache-")
+atexit.register(shutil.rmtree, os.environ["WORKBENCH_CACHE_DIR"], True)
 
 import pytest  # noqa: E402
 
 
 @pytest.fixture(scope="session")
 def tiny():
-    """The built-in tiny MusicGen (random weights), loaded once per session, on the packed kernels that
-    real-size models get by default (tiny alone would not pack: too narrow to pay)."""
+    """The built-in tiny MusicGen (random weights), loaded once per session, on the packed kernels (asked for:
+    ``auto`` keeps models as narrow as tiny on the reference kernels, unmeasured)."""
     from workbench.engine.load import load_engine
 
     return load_engine("tiny", device="cpu", kernels="onednn-packed")

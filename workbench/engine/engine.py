@@ -70,6 +70,8 @@ class Engine(Timing):
         self.preallocate_cache = True
         #: True: the text encoder's weights leave memory between uses (see ``load_engine``).
         self.low_memory = False
+        #: How ``load_engine`` chose the decoder's kernels (:class:`workbench.engine.autotune.KernelChoice`).
+        self.kernel_choice: Any = None
         self._text_weights = Offloader(model.text_encoder)
         self._lock = threading.RLock()
         #: The model's EnCodec (shares its weights): what takes are decoded and drafts encoded with.

@@ -1,21 +1,23 @@
-"""CPU kernels: the decoder's linear layers on oneDNN with pre-packed weights.
+"""CPU kernels: the decoder's linear layers on oneDNN with pre-packed weights (float32 or bfloat16).
 
 A MusicGen decoding step multiplies 2-16 rows (takes × the two halves of classifier-free guidance) by
 every decoder weight matrix. PyTorch's default CPU path (MKL ``sgemm`` on the plain row-major weight)
-streams the weights at a fraction of the machine's memory bandwidth for so few rows; oneDNN with the
-weight reordered once into its blocked layout (what ``torch.compile``'s CPU freezing uses) runs the same
-float32 products 2.5-4× faster on this machine class (``docs/benchmarks.md``).
+streams the weights at a fraction of the machine's memory bandwidth for so few rows on some CPUs; oneDNN
+with the weight reordered once into its blocked layout (what ``torch.compile``'s CPU freezing uses) runs
+the same products faster there, slower on others: which of the two a model gets is measured on the
+machine at load (:mod:`workbench.engine.autotune`), and recorded on every take.
 
 The packed product sums in a different order than ``sgemm``, so logits differ in their last bits
 (~1e-6); codes are compared against the reference kernels by ``tests/test_kernels.py``. Each row's
 result is independent of the other rows of the batch (``sgemm``'s is not), which is what the workbench
-wants: a take must not depend on its batch.
+wants: a take must not depend on its batch. In bfloat16 the packed weights run oneDNN's bfloat16 kernels
+(AMX or AVX512-BF16).
 
 The ops are private PyTorch calls; :func:`workbench.engine.compat.packed_linear_ops` probes them and the
 decoder keeps ``nn.Linear`` where they are missing.
 
-``state_dict()`` of a packed module holds the plain dense weights, so fingerprints, saving and the
-reference path (:func:`unpack_linears`) see exactly the original tensors.
+``state_dict()`` of a packed module holds the plain dense weights, so saving and the reference path
+(:func:`unpack_linears`) see exactly the original tensors.
 """
 
 from __future__ import annotations
@@ -31,9 +33,11 @@ from workbench.engine import compat
 #: Names recorded on takes: which kernels computed the decoder's linear layers.
 PACKED = "onednn-packed"
 REFERENCE = "torch"
+#: Every name, the reference first.
+KINDS = (REFERENCE, PACKED)
 
-#: ``kernels="auto"`` packs decoders at least this wide; narrower layers (the ``tiny`` test model) are
-#: dominated by per-call overhead, which the packed call does not reduce (``docs/benchmarks.md``).
+#: ``kernels="auto"`` measures decoders at least this wide; narrower ones (the ``tiny`` test models) keep the
+#: reference kernels without a measurement: their layers are per-call overhead, and tests stay deterministic.
 PACK_MIN_HIDDEN = 512
 
 
@@ -42,11 +46,12 @@ class PackedLinear(torch.nn.Module):
 
     def __init__(self, linear: torch.nn.Linear, rows_hint: int) -> None:
         super().__init__()
-        ops = compat.packed_linear_ops()
+        ops = compat.packed_linear_ops(linear.weight.dtype)
         if ops is None:
-            raise RuntimeError("packed linear kernels are not available in this PyTorch build")
+            raise RuntimeError(f"packed linear kernels are not available for {linear.weight.dtype} in this build")
         reorder, self._linear = ops
         self.in_features, self.out_features = linear.in_features, linear.out_features
+        self.weight_dtype = linear.weight.dtype
         self.packed = reorder(linear.weight.detach(), rows_hint)
         self.bias = None if linear.bias is None else torch.nn.Parameter(linear.bias.detach(), requires_grad=False)
 
@@ -63,7 +68,7 @@ class PackedLinear(torch.nn.Module):
         super()._save_to_state_dict(destination, prefix, keep_vars)
 
     def unpacked(self) -> torch.nn.Linear:
-        linear = torch.nn.Linear(self.in_features, self.out_features, bias=self.bias is not None)
+        linear = torch.nn.Linear(self.in_features, self.out_features, bias=self.bias is not None, device="meta")
         linear.weight = torch.nn.Parameter(self.weight, requires_grad=False)
         if self.bias is not None:
             linear.bias = self.bias
@@ -79,14 +84,19 @@ def kind(module: torch.nn.Module) -> str:
 
 
 def can_pack(model: Any) -> bool:
-    """True when packing applies: float32 weights on the CPU and a PyTorch build with oneDNN."""
+    """True when packing applies: float32 or bfloat16 weights on the CPU and oneDNN ops that compute them."""
     try:
         parameter = next(model.parameters())
     except StopIteration:
         return False
-    if parameter.device.type != "cpu" or parameter.dtype != torch.float32:
+    if parameter.device.type != "cpu" or parameter.dtype not in (torch.float32, torch.bfloat16):
         return False
-    return compat.packed_linear_ops() is not None  # probed once: some builds lack the ops for this CPU
+    return compat.packed_linear_ops(parameter.dtype) is not None  # probed once per dtype: some builds lack them
+
+
+def candidates(model: Any) -> list[str]:
+    """The kernels ``model``'s decoder can run on here: the reference always, packed where :func:`can_pack`."""
+    return [REFERENCE, PACKED] if can_pack(model) else [REFERENCE]
 
 
 def _replace(module: torch.nn.Module, convert: Any, kind: type) -> int:
@@ -103,13 +113,29 @@ def _replace(module: torch.nn.Module, convert: Any, kind: type) -> int:
 def pack_linears(module: torch.nn.Module, rows_hint: int = 2) -> int:
     """Swap every ``nn.Linear`` under ``module`` for a :class:`PackedLinear`; returns how many."""
     with torch.no_grad():
-        return _replace(module, lambda linear: PackedLinear(linear, rows_hint), torch.nn.Linear)
+        count = _replace(module, lambda linear: PackedLinear(linear, rows_hint), torch.nn.Linear)
+    if count:
+        compat.release_free_memory()  # the dense weights just freed: not kept as resident heap
+    return count
 
 
 def unpack_linears(module: torch.nn.Module) -> int:
     """Undo :func:`pack_linears` (bit-exact weights); returns how many modules were restored."""
     with torch.no_grad():
-        return _replace(module, lambda packed: packed.unpacked(), PackedLinear)
+        count = _replace(module, lambda packed: packed.unpacked(), PackedLinear)
+    if count:
+        compat.release_free_memory()
+    return count
+
+
+def use(module: torch.nn.Module, kernels: str) -> None:
+    """Put ``module``'s linear layers on ``kernels`` (:data:`PACKED` or :data:`REFERENCE`), packing or unpacking."""
+    if kernels not in KINDS:
+        raise ValueError(f"kernels must be one of {', '.join(KINDS)}, got {kernels!r}")
+    if kernels == PACKED:
+        pack_linears(module)
+    else:
+        unpack_linears(module)
 
 
 @contextlib.contextmanager
