@@ -5,7 +5,10 @@ PyTorch's own on an AMD EPYC and slower on an Intel Xeon with AMX (``docs/benchm
 model wide enough to matter (:data:`workbench.engine.kernels.PACK_MIN_HIDDEN`), every candidate of
 :func:`workbench.engine.kernels.candidates` runs a few real decoding steps — the workbench's own loop, batch 1
 with classifier-free guidance, the model's dtype — in alternating rounds (A B B A...), so that drift of a busy
-machine hits all candidates alike, and the one with the lowest median step wins.
+machine hits all candidates alike, and is probed for batch independence
+(:func:`workbench.engine.kernels.rows_independent`). The candidate with the lowest median step among those that
+keep a take independent of its batch wins (the engine's promise comes before speed; where no candidate keeps
+it, the fastest wins and a warning says so).
 
 The choice is remembered on disk (:mod:`workbench.core.cache`, store ``kernels``) per machine (CPU model and
 flags, torch version, threads) and model (architecture, decoder shape, dtype), so a load pays the measurement
@@ -18,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import statistics
 import time
 from collections.abc import Callable
@@ -35,6 +39,8 @@ from workbench.engine.conditioning import MelodyConditioner, text_states
 from workbench.engine.decoding import DelayPattern, decode_pass
 from workbench.engine.sampling import SeededSampler
 
+log = logging.getLogger("workbench")
+
 #: The cache store of kernel choices.
 STORE = "kernels"
 #: Timed decoding steps per candidate and round, and rounds (each candidate once per round, order alternating).
@@ -51,17 +57,20 @@ class KernelChoice:
             them), ``narrow`` (a model below ``PACK_MIN_HIDDEN``: the reference, unmeasured) or ``only`` (a
             single candidate here).
         step_ms: Median milliseconds per decoding step of each measured candidate (empty when none was).
+        rows_independent: Per measured candidate, whether it passed the batch-independence probe.
         key: The cache key (machine and model), when one was used.
     """
 
     kernels: str
     how: str
     step_ms: dict[str, float] = field(default_factory=dict)
+    rows_independent: dict[str, bool] = field(default_factory=dict)
     key: str | None = None
 
     def record(self) -> dict[str, Any]:
         """A JSON-ready description (the benchmarks record it)."""
-        return {"kernels": self.kernels, "how": self.how, "step_ms": dict(self.step_ms), "key": self.key}
+        return {"kernels": self.kernels, "how": self.how, "step_ms": dict(self.step_ms),
+                "rows_independent": dict(self.rows_independent), "key": self.key}
 
 
 def machine_facts() -> dict[str, Any]:
@@ -109,22 +118,30 @@ def step_times(engine: Any, steps: int = STEPS, *, timer: Callable[[], float] = 
 
 
 def measure(engine: Any, names: list[str], *, steps: int = STEPS, rounds: int = ROUNDS,
-            timer: Callable[[], float] = time.perf_counter) -> dict[str, float]:
-    """Median seconds per step of each candidate in ``names``, in rounds of alternating order (A B, B A, ...).
+            timer: Callable[[], float] = time.perf_counter,
+            probe: Callable[[torch.nn.Module], bool] = kernels.rows_independent,
+            ) -> tuple[dict[str, float], dict[str, bool]]:
+    """Median seconds per step of each candidate in ``names``, in rounds of alternating order (A B, B A, ...),
+    and whether each passes ``probe`` (batch independence, checked once per candidate).
 
     The decoder is left on the last candidate timed.
     """
     times: dict[str, list[float]] = {name: [] for name in names}
+    independent: dict[str, bool] = {}
     for index in range(rounds):
         for name in names if index % 2 == 0 else names[::-1]:
             kernels.use(engine.model.decoder, name)
+            if name not in independent:
+                independent[name] = probe(engine.model.decoder)
             times[name] += step_times(engine, steps, timer=timer)
-    return {name: statistics.median(values) for name, values in times.items()}
+    return {name: statistics.median(values) for name, values in times.items()}, independent
 
 
 def choose_kernels(engine: Any, *, folder: Path | None = None, refresh: bool = False, steps: int = STEPS,
-                   rounds: int = ROUNDS, timer: Callable[[], float] = time.perf_counter) -> KernelChoice:
-    """Put ``engine``'s decoder on the fastest kernels here: remembered for this machine and model, else measured.
+                   rounds: int = ROUNDS, timer: Callable[[], float] = time.perf_counter,
+                   probe: Callable[[torch.nn.Module], bool] = kernels.rows_independent) -> KernelChoice:
+    """Put ``engine``'s decoder on the fastest batch-independent kernels here: remembered for this machine and
+    model, else measured.
 
     Args:
         engine: A loaded :class:`~workbench.engine.engine.Engine`.
@@ -132,6 +149,7 @@ def choose_kernels(engine: Any, *, folder: Path | None = None, refresh: bool = F
         refresh: Measure even when a choice is remembered (and remember the new one).
         steps, rounds: Timed steps per candidate and round; rounds.
         timer: The clock (seconds); tests pass a fake one.
+        probe: The batch-independence check of a decoder on its current kernels; tests pass their own.
 
     Returns:
         The choice; the decoder runs on ``choice.kernels`` afterwards.
@@ -144,12 +162,17 @@ def choose_kernels(engine: Any, *, folder: Path | None = None, refresh: bool = F
     remembered = None if refresh else cache.recall(STORE, key, folder=folder)
     if isinstance(remembered, dict) and remembered.get("kernels") in names:
         kernels.use(engine.model.decoder, remembered["kernels"])
-        return KernelChoice(remembered["kernels"], "cached", dict(remembered.get("step_ms") or {}), key)
-    medians = measure(engine, names, steps=steps, rounds=rounds, timer=timer)
-    best = min(names, key=lambda name: medians[name])  # ties: the earlier name, the reference
+        return KernelChoice(remembered["kernels"], "cached", dict(remembered.get("step_ms") or {}),
+                            dict(remembered.get("rows_independent") or {}), key)
+    medians, independent = measure(engine, names, steps=steps, rounds=rounds, timer=timer, probe=probe)
+    eligible = [name for name in names if independent[name]]
+    if not eligible:
+        log.warning("no kernels keep a take independent of its batch on this CPU (%s): using the fastest",
+                    compat.cpu_info().name)
+    best = min(eligible or names, key=lambda name: medians[name])  # ties: the earlier name, the reference
     kernels.use(engine.model.decoder, best)
     step_ms = {name: round(value * 1000, 3) for name, value in medians.items()}
-    cache.remember(STORE, key, {"kernels": best, "step_ms": step_ms, "facts": {
+    cache.remember(STORE, key, {"kernels": best, "step_ms": step_ms, "rows_independent": independent, "facts": {
         "machine": machine_facts(), "model": model_facts(engine.model)},
         "measured": datetime.now(UTC).isoformat(timespec="seconds")}, folder=folder)
-    return KernelChoice(best, "measured", step_ms, key)
+    return KernelChoice(best, "measured", step_ms, independent, key)

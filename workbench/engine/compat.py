@@ -168,7 +168,7 @@ def _mkldnn_ops() -> PackedOps:
 _PROBE_TOLERANCE = {torch.float32: 1e-5, torch.bfloat16: 2e-2}
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def packed_linear_ops(dtype: torch.dtype = torch.float32) -> PackedOps | None:
     """The packed-linear ops if this PyTorch build has them and they compute a ``dtype`` linear layer, else None."""
     if not torch.backends.mkldnn.is_available():

@@ -56,6 +56,9 @@ class PackedLinear(torch.nn.Module):
         self.bias = None if linear.bias is None else torch.nn.Parameter(linear.bias.detach(), requires_grad=False)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if x.numel() == self.in_features:  # one row: oneDNN takes another kernel for M = 1, which sums differently
+            two = self._linear(x.reshape(1, -1).repeat(2, 1), self.packed, self.bias)
+            return two[:1].reshape(*x.shape[:-1], self.out_features)
         return self._linear(x, self.packed, self.bias)
 
     @property
@@ -76,6 +79,46 @@ class PackedLinear(torch.nn.Module):
 
     def extra_repr(self) -> str:
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
+
+
+#: A probed row is computed alone, then in batches of these sizes, at the start and at the end of the probe's rows.
+PROBE_BATCHES = (2, 3, 4, 6, 8, 12, 16, 32, 64)
+#: Rows of one probe input, and inputs per layer shape (seeded draws).
+PROBE_ROWS, PROBE_DRAWS = 64, 4
+
+
+def _distinct_linears(module: torch.nn.Module) -> Iterator[tuple[torch.nn.Module, torch.dtype]]:
+    """One linear layer (dense or packed) of each distinct shape and dtype under ``module``, with its dtype."""
+    seen: set[tuple[Any, ...]] = set()
+    for layer in module.modules():
+        if isinstance(layer, (torch.nn.Linear, PackedLinear)):
+            dtype = layer.weight_dtype if isinstance(layer, PackedLinear) else layer.weight.dtype
+            shape = (layer.in_features, layer.out_features, dtype, layer.bias is not None)
+            if shape not in seen:
+                seen.add(shape)
+                yield layer, dtype
+
+
+def rows_independent(module: torch.nn.Module) -> bool:
+    """Whether ``module``'s linear layers compute every row bit for bit the same alone and in a batch.
+
+    A take's rows sit at other positions of a batch than alone; kernels that pick their summation order by the
+    number of rows (MKL's float32 ``sgemm`` does, and PyTorch's bfloat16 matmul now and then, on the CPUs
+    measured) make a take depend on its batch. One layer of each distinct shape is probed on its current kernels
+    with seeded inputs (never the process RNG): each of :data:`PROBE_ROWS` rows alone, then in every batch size of
+    :data:`PROBE_BATCHES`. Passing is evidence, not proof; failing is proof.
+    """
+    generator = torch.Generator().manual_seed(0)
+    with torch.inference_mode():
+        for layer, dtype in _distinct_linears(module):
+            for _ in range(PROBE_DRAWS):
+                x = torch.randn(PROBE_ROWS, layer.in_features, generator=generator).to(dtype)
+                alone = torch.cat([layer(x[row:row + 1]) for row in range(PROBE_ROWS)])
+                for rows in PROBE_BATCHES:
+                    for first in (0, PROBE_ROWS - rows):
+                        if not torch.equal(layer(x[first:first + rows]), alone[first:first + rows]):
+                            return False
+    return True
 
 
 def kind(module: torch.nn.Module) -> str:

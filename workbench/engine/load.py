@@ -30,7 +30,8 @@ def load_engine(name: str = "small", *, device: str | None = None, dtype: str | 
             weights, see :mod:`workbench.engine.kernels`), ``"torch"`` (PyTorch's default kernels, the
             reference), or ``None``/``"auto"``: the faster of the two on this machine, measured on the model's
             real shapes once per machine and model and remembered (:mod:`workbench.engine.autotune`); decoders
-            narrower than ``kernels.PACK_MIN_HIDDEN`` (the ``tiny`` test models) keep the reference unmeasured.
+            narrower than ``kernels.PACK_MIN_HIDDEN`` (the ``tiny`` test models) are not measured: the reference
+            in float32, packed in bfloat16.
             Recorded on every take; ``workbench reproduce`` re-renders with the recorded kernels.
         low_memory: Keep the text encoder out of memory while it is not encoding (a temporary file on
             the CPU, host memory on a GPU; :mod:`workbench.engine.offload`): less memory, the same takes, a
@@ -73,7 +74,12 @@ def _kernels(engine: Engine, kernels: str | None) -> KernelChoice:
         cpu_kernels.use(model.decoder, chosen)
         return KernelChoice(chosen, "asked")
     if model.decoder.config.hidden_size < cpu_kernels.PACK_MIN_HIDDEN:
-        return KernelChoice(cpu_kernels.REFERENCE, "narrow")
+        # fixed, never measured: float32 keeps the reference (what the pinned test takes record); bfloat16 packs,
+        # since PyTorch's own bfloat16 matmul fails the batch-independence probe on the CPUs measured
+        packs = engine.dtype == torch.bfloat16 and cpu_kernels.can_pack(model)
+        fixed = cpu_kernels.PACKED if packs else cpu_kernels.REFERENCE
+        cpu_kernels.use(model.decoder, fixed)
+        return KernelChoice(fixed, "narrow")
     return choose_kernels(engine)
 
 
