@@ -131,8 +131,9 @@ def decoder_bytes_per_step(decoder: torch.nn.Module) -> int:
         if name.endswith(("encoder_attn.k_proj", "encoder_attn.v_proj")) or isinstance(module, torch.nn.Embedding):
             continue
         if isinstance(module, PackedLinear):
-            total += module.in_features * module.out_features * 4 + (0 if module.bias is None else
-                                                                        module.bias.numel() * 4)
+            size = module.weight_dtype.itemsize
+            total += module.in_features * module.out_features * size + (0 if module.bias is None else
+                                                                           module.bias.numel() * size)
         else:
             total += sum(p.numel() * p.element_size() for p in module.parameters(recurse=False))
     return total
