@@ -45,7 +45,8 @@ def sample_key(model: Any, info: Any) -> str:
     digest = hashlib.sha256(json.dumps([info.name, torch.__version__, transformers.__version__]).encode())
     for name, tensor in sorted(model.state_dict().items()):
         flat = tensor.detach().reshape(-1)
-        picks = torch.linspace(0, max(flat.numel() - 1, 0), min(flat.numel(), SAMPLES_PER_TENSOR)).long()
+        count = min(flat.numel(), SAMPLES_PER_TENSOR)
+        picks = torch.arange(count) * max(flat.numel() - 1, 0) // max(count - 1, 1)  # integers: exact at any size
         digest.update(f"{name}{tuple(tensor.shape)}{tensor.dtype}".encode())
         digest.update(memoryview(_float32(flat[picks.to(flat.device)]).numpy()))
     return digest.hexdigest()
