@@ -153,22 +153,39 @@ def _replace(module: torch.nn.Module, convert: Any, kind: type) -> int:
     return count
 
 
+#: While swapping layers, free heap pages go back to the system after this many bytes of weights: packing's
+#: peak memory stays within ~0.1 GB of the weights' size (0.4 GB above it when trimmed only at the end).
+TRIM_EVERY_BYTES = 64 * 2**20
+
+
+def _swap_all(module: torch.nn.Module, convert: Any, kind: type) -> int:
+    """:func:`_replace` with the heap trimmed every :data:`TRIM_EVERY_BYTES` of swapped weights and at the end."""
+    pending = 0
+
+    def swap(layer: Any) -> Any:
+        nonlocal pending
+        dtype = layer.weight_dtype if isinstance(layer, PackedLinear) else layer.weight.dtype
+        pending += layer.in_features * layer.out_features * dtype.itemsize
+        if pending >= TRIM_EVERY_BYTES:
+            compat.release_free_memory()
+            pending = 0
+        return convert(layer)
+
+    with torch.no_grad():
+        count = _replace(module, swap, kind)
+    if count:
+        compat.release_free_memory()
+    return count
+
+
 def pack_linears(module: torch.nn.Module, rows_hint: int = 2) -> int:
     """Swap every ``nn.Linear`` under ``module`` for a :class:`PackedLinear`; returns how many."""
-    with torch.no_grad():
-        count = _replace(module, lambda linear: PackedLinear(linear, rows_hint), torch.nn.Linear)
-    if count:
-        compat.release_free_memory()  # the dense weights just freed: not kept as resident heap
-    return count
+    return _swap_all(module, lambda linear: PackedLinear(linear, rows_hint), torch.nn.Linear)
 
 
 def unpack_linears(module: torch.nn.Module) -> int:
     """Undo :func:`pack_linears` (bit-exact weights); returns how many modules were restored."""
-    with torch.no_grad():
-        count = _replace(module, lambda packed: packed.unpacked(), PackedLinear)
-    if count:
-        compat.release_free_memory()
-    return count
+    return _swap_all(module, lambda packed: packed.unpacked(), PackedLinear)
 
 
 def use(module: torch.nn.Module, kernels: str) -> None:
