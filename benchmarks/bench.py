@@ -31,13 +31,12 @@ os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
 
 import psutil  # noqa: E402
 import torch  # noqa: E402
+from texts import TEXT  # noqa: E402, F401 - cpu_check imports it from here too
 
 from workbench.core.params import GenerationParams  # noqa: E402
 from workbench.engine.engine import Engine
 from workbench.engine.kernels import PackedLinear, reference_kernels  # noqa: E402
 from workbench.engine.load import load_engine  # noqa: E402
-
-TEXT = "80s synthwave, night drive, pulsing bass arpeggio, gated drums, 110 BPM"
 
 
 class PeakRSS:

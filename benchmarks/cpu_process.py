@@ -18,9 +18,10 @@ import time
 from pathlib import Path
 from typing import Any
 
+from texts import TEXT
+
 HERE = Path(__file__).parent
 ROOT = HERE.parent
-TEXT = "80s synthwave, night drive, pulsing bass arpeggio, gated drums, 110 BPM"
 
 #: Phases of a ``workbench generate`` process: ``(module, attribute)`` of the function timed for each (wall
 #: seconds, summed over calls). ``nested`` phases run inside ``take``; the others one after another.

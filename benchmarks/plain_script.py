@@ -17,8 +17,6 @@ import os
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
 
-TEXT = "80s synthwave, night drive, pulsing bass arpeggio, gated drums, 110 BPM"
-
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -29,6 +27,7 @@ def main() -> None:
     args = parser.parse_args()
     import soundfile as sf
     import torch
+    from texts import TEXT
 
     from workbench.models.builtin import build_builtin
 
