@@ -42,6 +42,12 @@ from workbench.engine import autotune, compat, kernels  # noqa: E402
 from workbench.engine.load import load_engine  # noqa: E402
 
 RESULTS = Path(__file__).parent / "results"
+STARTED = time.perf_counter()
+
+
+def say(what: str) -> None:
+    """A progress line on stderr (the run takes minutes)."""
+    print(f"[{(time.perf_counter() - STARTED) / 60:5.1f} min] {what}", file=sys.stderr, flush=True)
 
 
 def gaps(stamps: list[float]) -> list[float]:
@@ -92,6 +98,7 @@ def rounds_in_process(engines: dict[str, Any], seconds: float, rounds: int, batc
     names = list(cases)
     runs: dict[str, list[dict[str, Any]]] = {name: [] for name in names}
     for index in range(rounds):
+        say(f"round {index + 1} of {rounds}")
         for name in names if index % 2 == 0 else names[::-1]:
             runs[name].append(cases[name]())
     paired = {
@@ -141,6 +148,7 @@ def agreement(engines: dict[str, Any], seeds: int, seconds: float) -> dict[str, 
     out: dict[str, Any] = {"seeds": seeds, "seconds": seconds}
     chosen: dict[str, dict[int, np.ndarray]] = {}
     for dtype, engine in engines.items():
+        say(f"agreement, {dtype}: {seeds} seeds on each kernel candidate")
         per_kind = {}
         for kind in kernels.candidates(engine.model):
             kernels.use(engine.model.decoder, kind)
@@ -189,6 +197,7 @@ def main() -> None:
     engines: dict[str, Any] = {}
     loads = {}
     for dtype in ("float32", "bfloat16") if result["machine"]["bf16_fast_path"] else ("float32",):
+        say(f"loading {args.model} in {dtype} (kernels measured at load)")
         began = time.perf_counter()
         engines[dtype] = load_engine(args.model, device="cpu", dtype=dtype)  # auto: measured into the fresh cache
         loads[dtype] = {"load_s": time.perf_counter() - began, **engines[dtype].kernel_choice.record()}
@@ -199,11 +208,13 @@ def main() -> None:
     result["bandwidth_gbs"] = max(bandwidth)
     result["floors"] = floors(engines, result["bandwidth_gbs"])
     result["agreement"] = agreement(engines, args.agreement_seeds, args.agreement_seconds)
+    say("timing a first load's kernel measurement again")
     began = time.perf_counter()
     autotune.choose_kernels(engines["float32"], refresh=True)
     result["first_load_measurement_s"] = time.perf_counter() - began
     weights_gb = sum(p.numel() * p.element_size() for p in engines["float32"].model.parameters()) / 1e9
     del engines
+    say(f"whole processes: {args.process_rounds} rounds of workbench generate and the plain script, then one profiled")
     # from a lean process: a child's peak RSS (wait4) starts at its parent's RSS when forked
     done = subprocess.run([sys.executable, str(Path(__file__).with_name("cpu_process.py")), "--model", args.model,
                            "--seconds", str(args.process_seconds), "--rounds", str(args.process_rounds),

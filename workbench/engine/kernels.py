@@ -36,8 +36,9 @@ REFERENCE = "torch"
 #: Every name, the reference first.
 KINDS = (REFERENCE, PACKED)
 
-#: ``kernels="auto"`` measures decoders at least this wide; narrower ones (the ``tiny`` test models) keep the
-#: reference kernels without a measurement: their layers are per-call overhead, and tests stay deterministic.
+#: ``kernels="auto"`` measures decoders at least this wide; narrower ones (the ``tiny`` test models) get fixed
+#: kernels without a measurement (``workbench.engine.load``): their layers are per-call overhead, and tests stay
+#: deterministic.
 PACK_MIN_HIDDEN = 512
 
 
