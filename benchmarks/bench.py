@@ -31,13 +31,12 @@ os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
 
 import psutil  # noqa: E402
 import torch  # noqa: E402
+from texts import TEXT  # noqa: E402, F401 - cpu_check imports it from here too
 
 from workbench.core.params import GenerationParams  # noqa: E402
-from workbench.engine.engine import Engine
+from workbench.engine.engine import MusicgenEngine as Engine
 from workbench.engine.kernels import PackedLinear, reference_kernels  # noqa: E402
 from workbench.engine.load import load_engine  # noqa: E402
-
-TEXT = "80s synthwave, night drive, pulsing bass arpeggio, gated drums, 110 BPM"
 
 
 class PeakRSS:
@@ -131,8 +130,9 @@ def decoder_bytes_per_step(decoder: torch.nn.Module) -> int:
         if name.endswith(("encoder_attn.k_proj", "encoder_attn.v_proj")) or isinstance(module, torch.nn.Embedding):
             continue
         if isinstance(module, PackedLinear):
-            total += module.in_features * module.out_features * 4 + (0 if module.bias is None else
-                                                                        module.bias.numel() * 4)
+            size = module.weight_dtype.itemsize
+            total += module.in_features * module.out_features * size + (0 if module.bias is None else
+                                                                           module.bias.numel() * size)
         else:
             total += sum(p.numel() * p.element_size() for p in module.parameters(recurse=False))
     return total

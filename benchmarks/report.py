@@ -1,5 +1,5 @@
-"""Turn benchmark result files (bench.py, loop_vs_baseline.py, kernel_agreement.py, gpu_check.py) into
-docs/benchmarks.md and its plots.
+"""Turn benchmark result files (bench.py, cpu_check.py, loop_vs_baseline.py, kernel_agreement.py, gpu_check.py)
+into docs/benchmarks.md and its plots.
 
     python benchmarks/report.py benchmarks/results/loop-vs-generate.json benchmarks/results/tiny.json \
         benchmarks/results/random-small.json --out docs/benchmarks.md
@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import Any
 
 TARGETS = {"overhead": 0.05, "batch": 3.5, "preview": 0.25, "floor": 1.5}
+#: Issue 28's targets for the CPU check (cpu_check.py).
+CPU_TARGETS = {"f32_vs_plain": 0.9, "f32_vs_floor": 1.2, "bf16_speedup": 2.0, "process_vs_plain": 1.0, "batch": 3.5}
 
 
 def _range(m: dict[str, Any]) -> str:
@@ -233,6 +235,92 @@ def gpu_section(result: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def _ms(seconds: float) -> str:
+    return f"{seconds * 1000:.1f} ms"
+
+
+def _paired(r: dict[str, Any], name: str) -> str:
+    runs = r["paired"][name]["runs"]
+    return f"{r['paired'][name]['median']:.2f}× ({min(runs):.2f}–{max(runs):.2f})"
+
+
+def cpu_section(result: dict[str, Any]) -> str:
+    """A ``cpu_check.py`` result: issue 28's figures on one CPU, each against its target, and what holds there."""
+    m, r, loads, floors = result["machine"], result["rounds"], result["loads"], result["floors"]
+    p, agree, b = result["process"], result["agreement"], r["batch"]
+    fast = m["bf16_fast_path"] or "none"
+    lines = _head(result, f"CPU check on {m['cpu']}", f"{m['cpu']} (capability {m['capability']}, bfloat16 fast path: "
+                  f"{fast}), {m['cores']} cores ({m['threads']} torch threads), {m['ram_gb']:.0f} GB RAM; Python "
+                  f"{m['python']}, torch {m['torch']}, transformers {m['transformers']}",
+                  f". In one process, {r['rounds']} rounds in alternating order ({', '.join(r['order'])}), "
+                  f"{r['seconds']:g} s takes ({r['steps']} steps); ratios are medians of per-round ratios (min–max).")
+    lines.append("- Kernels chosen at load (fresh cache, so measured in this run): " + "; ".join(
+        f"{dtype}: **{c['kernels']}** ({c['how']}"
+        + (", ms/step " + ", ".join(f"{k} {v:g}" for k, v in c["step_ms"].items()) if c["step_ms"] else "")
+        + (", batch-independent: " + ", ".join(f"{k} {'yes' if v else 'no'}" for k, v in c["rows_independent"].items())
+           if c["rows_independent"] else "") + ")" for dtype, c in loads.items())
+        + f"; measuring took {result['first_load_measurement_s']:.1f} s (once per machine and model).")
+    f32_floor = r["f32"]["median_step_s"] / floors["float32"]["floor_step_s"]
+    rows = [
+        ("plain `model.generate`, per step / per call", f"{_ms(r['plain']['median_step_s'])} / "
+         f"{r['plain']['median_call_s']:.2f} s", ""),
+        ("workbench float32 batch 1, per step / per call", f"{_ms(r['f32']['median_step_s'])} / "
+         f"{r['f32']['median_call_s']:.2f} s", ""),
+        ("workbench float32 ÷ plain, per step", _paired(r, "f32_step_vs_plain"),
+         f"≤ 0.9×: {_ok(r['paired']['f32_step_vs_plain']['median'] <= CPU_TARGETS['f32_vs_plain'])}"),
+        ("workbench float32 ÷ plain, per call", _paired(r, "f32_call_vs_plain"), ""),
+        (f"float32 bandwidth floor ({floors['float32']['decoder_gb']:.3f} GB a step at {result['bandwidth_gbs']:.1f} "
+         "GB/s)", _ms(floors["float32"]["floor_step_s"]), ""),
+        ("workbench float32 step ÷ floor", f"{f32_floor:.2f}×",
+         f"≤ 1.2×: {_ok(f32_floor <= CPU_TARGETS['f32_vs_floor'])}"),
+        ("plain step ÷ floor", f"{r['plain']['median_step_s'] / floors['float32']['floor_step_s']:.2f}×", ""),
+    ]
+    if "bf16" in r:
+        bf16_floor = r["bf16"]["median_step_s"] / floors["bfloat16"]["floor_step_s"]
+        target = (f"≥ 2× (AMX): {_ok(r['paired']['bf16_step_speedup']['median'] >= CPU_TARGETS['bf16_speedup'])}"
+                  if m["amx"] else "≥ 2× applies to AMX CPUs")
+        rows += [("workbench bfloat16 batch 1, per step / per call", f"{_ms(r['bf16']['median_step_s'])} / "
+                  f"{r['bf16']['median_call_s']:.2f} s", ""),
+                 ("bfloat16 steps per second ÷ float32's", _paired(r, "bf16_step_speedup"), target),
+                 ("bfloat16 calls per second ÷ float32's", _paired(r, "bf16_call_speedup"), ""),
+                 (f"bfloat16 step ÷ its floor ({floors['bfloat16']['decoder_gb']:.3f} GB)", f"{bf16_floor:.2f}×", "")]
+    ratio = p["workbench_vs_plain"]["median"]
+    rows += [
+        (f"{b} seeds in one pass ÷ {b} single renders, takes per minute", _paired(r, "batch_speedup"),
+         f"≥ 3.5×: {_ok(r['paired']['batch_speedup']['median'] >= CPU_TARGETS['batch'])}"),
+        (f"whole process, {p['seconds']:g} s take: `workbench generate` / plain script (median of {p['rounds']})",
+         f"{p['workbench']['median_wall_s']:.1f} s / {p['plain']['median_wall_s']:.1f} s = {ratio:.2f}×",
+         f"≤ 1×: {_ok(ratio <= CPU_TARGETS['process_vs_plain'])}"),
+        ("peak RSS: workbench / plain (weights alone)", f"{p['workbench']['max_peak_rss_gb']:.2f} / "
+         f"{p['plain']['max_peak_rss_gb']:.2f} GB ({p['weights_gb']:.2f} GB)", ""),
+    ]
+    lines += ["", "| measure | value | target |", "|---|---|---|"] + [f"| {a} | {v} | {t} |" for a, v, t in rows]
+    bat = r["batching"]
+    lines += ["", f"Batching: a decoding step took {_ms(bat['step_s_b1'])} at batch 1 and "
+              f"{_ms(bat[f'step_s_b{b}'])} at batch {b} ({bat[f'step_s_b{b}'] / bat['step_s_b1']:.2f}×); each take's "
+              f"own EnCodec decode took {bat['encodec_decode_s_per_take']:.2f} s. Same seed, same codes every round: "
+              f"{'yes' if r['f32_same_every_round'] else 'NO'}; alone and in the batch: "
+              f"{'yes' if r['f32_alone_equals_batch'] else 'NO'}."]
+    phases = p["breakdown"]["phases_s"]
+    lines += ["", f"Where a `workbench generate` process's {p['breakdown']['wall_s']:.1f} s went (one more run, "
+              "phases timed in it; nested ones indented):", "", "| phase | seconds |", "|---|---|"]
+    lines += [f"| {'— ' if name in NESTED_PHASES else ''}{name} | {value:.2f} |" for name, value in phases.items()]
+    lines += ["", f"Agreement ({agree['seeds']} seeds, {agree['seconds']:g} s takes, each alone): "
+              + "; ".join(f"{dtype.split('_')[0]} {kind} vs torch: {n}/{agree['seeds']} identical"
+                          for dtype, found in agree.items() if dtype.endswith("_candidates")
+                          for kind, n in found.items()) + "."]
+    if "bf16_vs_f32" in agree:
+        a = agree["bf16_vs_f32"]
+        lines[-1] += (f" bfloat16 vs float32: {a['identical_takes']}/{agree['seeds']} takes identical, "
+                      f"{a['equal_codes_fraction'] * 100:.1f} % of codes equal; a bfloat16 take alone and in a batch: "
+                      f"{'identical' if agree['bf16_alone_equals_batch'] else 'NOT identical'}.")
+    return "\n".join(lines)
+
+
+#: Phases that run inside another (cpu_process.NESTED).
+NESTED_PHASES = ("text encoding", "decoding steps", "EnCodec decode", "loudness measurement (in writing)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("results", nargs="+", type=Path)
@@ -244,6 +332,8 @@ def main() -> None:
         result = json.loads(path.read_text())
         if "baseline" in result:
             parts.append(loop_section(result))
+        elif result.get("cpu_check"):
+            parts.append(cpu_section(result))
         elif "peak_cuda_gb" in (result.get("rows") or [{}])[0]:
             parts.append(gpu_section(result))
         elif "identical" in result:

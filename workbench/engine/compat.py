@@ -7,7 +7,11 @@
   methods it implements; otherwise passes use the public ``DynamicCache`` (the same numbers, more copying).
 - The pre-packed oneDNN linear kernels (``torch.ops.mkldnn._reorder_linear_weight`` /
   ``_linear_pointwise``, private PyTorch ops that ``torch.compile``'s CPU freezing uses). Probed on a
-  small layer; when missing or failing, the decoder keeps PyTorch's ``nn.Linear`` (one log line).
+  small layer per dtype; when missing or failing, the decoder keeps PyTorch's ``nn.Linear`` (one log line).
+- The CPU's name and instruction-set flags: ``torch.cpu.get_capabilities()`` (new in recent PyTorch), else
+  the ``flags`` / ``Features`` line of ``/proc/cpuinfo``; whether oneDNN runs bfloat16 here
+  (``torch.ops.mkldnn._is_mkldnn_bf16_supported``, private; else the flags decide alone).
+- Handing freed heap memory back to the system after packing (glibc's ``malloc_trim``; elsewhere nothing).
 
 Nothing else in the package reaches into private or version-specific APIs (``tests/test_compat.py``
 forces each fallback).
@@ -15,10 +19,15 @@ forces each fallback).
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import functools
 import inspect
 import logging
-from collections.abc import Callable
+import sys
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -155,22 +164,104 @@ def _mkldnn_ops() -> PackedOps:
             lambda x, packed, bias: pointwise(x, packed, bias, "none", [], ""))
 
 
-@functools.lru_cache(maxsize=1)
-def packed_linear_ops() -> PackedOps | None:
-    """The packed-linear ops if this PyTorch build has them and they compute a linear layer, else None."""
+#: How close a packed product must come to ``F.linear`` in the probe, per dtype (bfloat16 keeps 8 bits).
+_PROBE_TOLERANCE = {torch.float32: 1e-5, torch.bfloat16: 2e-2}
+
+
+@functools.cache
+def packed_linear_ops(dtype: torch.dtype = torch.float32) -> PackedOps | None:
+    """The packed-linear ops if this PyTorch build has them and they compute a ``dtype`` linear layer, else None."""
     if not torch.backends.mkldnn.is_available():
         log.info("oneDNN is not available in this PyTorch build: the decoder runs on PyTorch's kernels")
         return None
+    if dtype not in _PROBE_TOLERANCE:
+        return None
     try:
         reorder, linear = _mkldnn_ops()
-        weight = torch.arange(64, dtype=torch.float32).reshape(8, 8) / 64  # no RNG: the global state stays untouched
-        bias = torch.ones(8)
-        x = torch.linspace(-1, 1, 16).reshape(2, 8)
-        if not torch.allclose(linear(x, reorder(weight, 2), bias), torch.nn.functional.linear(x, weight, bias),
-                              atol=1e-5):
+        weight = (torch.arange(64, dtype=torch.float32).reshape(8, 8) / 64).to(dtype)  # no RNG: global state untouched
+        bias = torch.ones(8, dtype=dtype)
+        x = torch.linspace(-1, 1, 16).reshape(2, 8).to(dtype)
+        got = linear(x, reorder(weight, 2), bias)
+        if not torch.allclose(got.float(), torch.nn.functional.linear(x, weight, bias).float(),
+                              atol=_PROBE_TOLERANCE[dtype]):
             raise RuntimeError("packed linear gave a wrong result")
     except (RuntimeError, AttributeError, NotImplementedError) as error:
-        log.info("packed oneDNN linear kernels unavailable (%s): the decoder runs on PyTorch's kernels",
-                 str(error).splitlines()[0] if str(error) else type(error).__name__)
+        log.info("packed oneDNN linear kernels unavailable for %s (%s): the decoder runs on PyTorch's kernels",
+                 str(dtype).removeprefix("torch."), str(error).splitlines()[0] if str(error) else type(error).__name__)
         return None
     return reorder, linear
+
+
+# --- the CPU -------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CpuInfo:
+    """The CPU's model name and its instruction-set flags (``/proc/cpuinfo`` spelling: ``avx512_bf16``...)."""
+
+    name: str
+    flags: frozenset[str]
+
+
+def parse_cpuinfo(text: str) -> CpuInfo:
+    """A :class:`CpuInfo` from the text of ``/proc/cpuinfo`` (x86 ``model name`` / ``flags``, Arm ``Features``)."""
+    name, flags = "", frozenset[str]()
+    for line in text.splitlines():
+        field, _, value = line.partition(":")
+        field = field.strip().lower()
+        if field in ("model name", "cpu model", "hardware") and not name:
+            name = value.strip()
+        elif field in ("flags", "features") and not flags:
+            flags = frozenset(value.split())
+    return CpuInfo(name or "unknown CPU", flags)
+
+
+def _from_torch(capabilities: Mapping[str, Any]) -> CpuInfo:
+    flags = frozenset(key for key, value in capabilities.items() if value is True)
+    return CpuInfo(str(capabilities.get("cpu_name") or "unknown CPU"), flags)
+
+
+def cpu_info() -> CpuInfo:
+    """This machine's CPU: ``torch.cpu.get_capabilities()`` where PyTorch has it, else ``/proc/cpuinfo``."""
+    get = getattr(torch.cpu, "get_capabilities", None)
+    if get is not None:
+        try:
+            return _from_torch(get())
+        except (RuntimeError, TypeError, AttributeError) as error:
+            log.info("torch.cpu.get_capabilities() failed (%s): reading /proc/cpuinfo", error)
+    try:
+        return parse_cpuinfo(Path("/proc/cpuinfo").read_text())
+    except OSError:
+        import platform
+
+        return CpuInfo(platform.processor() or platform.machine() or "unknown CPU", frozenset())
+
+
+#: Flags that give a CPU a bfloat16 fast path, best first, with the name it is reported under.
+BF16_FLAGS = (("amx_bf16", "AMX"), ("avx512_bf16", "AVX512-BF16"), ("bf16", "Arm BF16"))
+
+
+def _onednn_bf16() -> bool:
+    try:
+        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    except (AttributeError, RuntimeError):  # the private op is gone: the flags decide
+        return torch.backends.mkldnn.is_available()
+
+
+def bf16_fast_path(info: CpuInfo | None = None) -> str | None:
+    """The CPU's bfloat16 fast path (``AMX``, ``AVX512-BF16``, ``Arm BF16``) where oneDNN uses it, else None."""
+    info = info if info is not None else cpu_info()
+    found = next((label for flag, label in BF16_FLAGS if flag in info.flags), None)
+    return found if found is not None and _onednn_bf16() else None
+
+
+def release_free_memory() -> bool:
+    """Hand the heap's free pages back to the system (glibc ``malloc_trim``), e.g. after packing replaced every
+    weight. Returns whether any memory went back (always False where the C library has no such call)."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        return bool(libc.malloc_trim(0))
+    except (OSError, AttributeError):
+        return False

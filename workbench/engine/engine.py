@@ -66,6 +66,8 @@ class MusicgenEngine(EngineBase):
         self.preallocate_cache = True
         #: True: the text encoder's weights leave memory between uses (see ``load_engine``).
         self.low_memory = False
+        #: How ``load_engine`` chose the decoder's kernels (:class:`workbench.engine.autotune.KernelChoice`).
+        self.kernel_choice: Any = None
         self._text_weights = Offloader(model.text_encoder)
         #: The model's EnCodec (shares its weights): what takes are decoded and drafts encoded with.
         self.codec = musicgen_codec(model, name=ref_name, source=source, revision=revision, kind=kind)
