@@ -28,7 +28,7 @@ def bf16_cpu():
 
 
 @pytest.fixture(scope="module")
-def engines(bf16_cpu):
+def bf16_engines(bf16_cpu):
     return {kind: load_engine("tiny", device="cpu", dtype="bfloat16", kernels=kind) for kind in kernels.KINDS}
 
 
@@ -36,11 +36,11 @@ def _codes(takes):
     return np.stack([take.codes for take in takes])
 
 
-def test_a_bf16_take_is_the_same_alone_and_in_a_batch_on_batch_independent_kernels(engines):
+def test_a_bf16_take_is_the_same_alone_and_in_a_batch_on_batch_independent_kernels(bf16_engines):
     """On the packed kernels (what ``auto`` picks unless PyTorch's own pass the batch-independence probe) and on
     PyTorch's own where they pass it here."""
-    assert kernels.rows_independent(engines[kernels.PACKED].model.decoder)
-    for kind, engine in engines.items():
+    assert kernels.rows_independent(bf16_engines[kernels.PACKED].model.decoder)
+    for kind, engine in bf16_engines.items():
         assert engine.kernels == kind and str(engine.dtype) == "torch.bfloat16"
         if not kernels.rows_independent(engine.model.decoder):
             continue
@@ -50,17 +50,17 @@ def test_a_bf16_take_is_the_same_alone_and_in_a_batch_on_batch_independent_kerne
         assert all(take.dtype == "bfloat16" and take.kernels == kind for take in batch)
 
 
-def test_a_bf16_take_is_not_the_float32_take(engines, tiny):
-    bf16, fp32 = _codes(engines[kernels.PACKED].generate("lofi piano", PARAMS, [4])), \
+def test_a_bf16_take_is_not_the_float32_take(bf16_engines, tiny):
+    bf16, fp32 = _codes(bf16_engines[kernels.PACKED].generate("lofi piano", PARAMS, [4])), \
         _codes(tiny.generate("lofi piano", PARAMS, [4]))
     assert bf16.shape == fp32.shape and not np.array_equal(bf16, fp32)
 
 
-def test_a_bf16_take_records_its_dtype_and_reproduces(engines, tmp_path):
+def test_a_bf16_take_records_its_dtype_and_reproduces(bf16_engines, tmp_path):
     from workbench.render.reproduce import reproduce
     from workbench.store.takes import save_take
 
-    engine = engines[kernels.PACKED]
+    engine = bf16_engines[kernels.PACKED]
     [take] = engine.generate("lofi piano", GenerationParams(duration_s=1), [5])
     save_take(take, tmp_path / "a.wav", weights_sha256=engine.weights_sha256())
     record = json.loads((tmp_path / "a.json").read_text())
