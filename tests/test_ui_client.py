@@ -82,7 +82,7 @@ def test_a_take_is_looped_and_retaken_from_the_history_tab(server):
                                2.0, *rest, api_name="/generate")
     take = str(facts["take_id"])
     loop, message = client.predict(take, 1, 240, api_name="/loop")  # one bar of 4 beats at 240 BPM: 1 s
-    assert soundfile.info(loop).frames == 32000 and "1-bar loop, 1.000 s at 240.00 BPM (given)" in message
+    assert soundfile.info(loop).frames == 32000 and "<b>1-bar loop</b>, 1.000 s at 240.00 BPM (as given)" in message
     files, message, cards = client.predict(take, 1.0, "5-6", api_name="/retake")
     names = sorted(Path(f).name for f in files)
     assert names == ["index.html", "s5.wav", "s6.wav"] and "2 retake(s) from 1 s" in message
