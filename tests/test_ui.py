@@ -322,7 +322,7 @@ def test_history_search_rate_and_reproduce(h, demo):
     with pytest.raises(gr.Error, match="rating must be 1 to 5"):
         h.rate(take, 7, False)
     assert "identical" in final(h.reproduce(take, progress=noop))
-    with pytest.raises(gr.Error, match=r"^no take '999' in the history \(see the History tab\)$"):
+    with pytest.raises(gr.Error, match=r"no take '999' in the history \(see the History tab\)'$"):
         final(h.reproduce("999", progress=noop))  # no database path, no CLI command
 
 
