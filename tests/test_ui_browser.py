@@ -94,6 +94,13 @@ def toast(page) -> str:
     return text
 
 
+def next_take(page, deck: str, after: int | None = None) -> int:
+    """The take id of the deck's first card once it shows a take other than ``after`` (a new take, not the last)."""
+    page.wait_for_function("([deck, after]) => { const card = document.querySelector(deck + ' .wb-card');"
+                           " return card && card.dataset.take !== after; }", arg=[deck, str(after)])
+    return int(page.locator(f"{deck} .wb-card").first.get_attribute("data-take"))
+
+
 def card_audio_plays(page, deck: str) -> float:
     """The first card's player loads its take: its duration in seconds, read by the browser from the file."""
     return page.eval_on_selector(f"{deck} .wb-card audio", """(audio) => new Promise((done) => {
@@ -141,13 +148,12 @@ def test_use_as_melody_switches_to_a_melody_model_and_generate_works(browser, li
     page = open_page(browser, live_app.url, DESKTOP)
     page.locator("#gen-prompt textarea").fill("browser studio, a hummed line")
     page.locator("#gen-run").click()
-    page.wait_for_selector("#gen-take .wb-card")
+    first = next_take(page, "#gen-take")
     page.locator("#gen-take button[data-act=melody]").click()
     page.wait_for_function("document.querySelector('#gen-summary').innerText.includes('tiny-melody')")
     assert page.locator("#gen-draft-mode input[value=melody]").is_checked()
     page.locator("#gen-run").click()
-    page.wait_for_function("document.querySelector('#gen-note').innerText.includes('take #')")
-    take = int(page.locator("#gen-take .wb-card").get_attribute("data-take"))
+    take = next_take(page, "#gen-take", after=first)
     row = History(live_app.out).get(take)
     assert row["model"] == "tiny-melody"
     page.close()
@@ -157,13 +163,12 @@ def test_extend_a_short_take_with_the_defaults(browser, live_app):
     page = open_page(browser, live_app.url, DESKTOP, duration="2")
     page.locator("#gen-prompt textarea").fill("browser studio, short idea to extend")
     page.locator("#gen-run").click()
-    page.wait_for_selector("#gen-take .wb-card")
+    first = next_take(page, "#gen-take")
     page.locator("#gen-take button[data-act=extend]").click()
     page.wait_for_function("document.querySelector('#gen-note').innerText.includes('to continue')")
     assert page.locator("#gen-prompt-seconds input").input_value() == "2"  # no longer than the take
     page.locator("#gen-run").click()
-    page.wait_for_function("document.querySelector('#gen-note').innerText.includes('take #')")
-    take = int(page.locator("#gen-take .wb-card").get_attribute("data-take"))
+    take = next_take(page, "#gen-take", after=first)
     record = json.loads((live_app.out / History(live_app.out).get(take)["sidecar"]).read_text())
     assert record["draft"]["continuation"]["prompt_seconds"] == 2.0
     page.close()

@@ -223,7 +223,8 @@ class LibraryTab:
         w.deck = TakeCards(self.app).build(elem_id="lib-takes", empty="The rendered takes appear here as cards.")
         w.note = gr.HTML("", elem_classes=["facts"])
         with gr.Accordion("Rendered (table)", open=False):
-            w.results = gr.Dataframe(headers=RESULT_HEADERS, type="array", interactive=False, wrap=True, label="Rendered")
+            w.results = gr.Dataframe(headers=RESULT_HEADERS, type="array", interactive=False, wrap=True,
+                                     label="Rendered")
         browse_in, browse_out = [w.names, w.uploads, w.tags, w.text], [w.table, w.tags, w.selected]
         for trigger in (w.names.change, w.uploads.change, w.tags.change, w.text.submit):
             trigger(self.browse, browse_in, browse_out, api_visibility="private", concurrency_limit=None)
