@@ -10,9 +10,12 @@ differing frame (None: identical), to tell which setting restores exactness:
   ``scaled_dot_product_attention`` only (``torch.nn.attention.sdpa_kernel``; a kernel that cannot run the shapes
   makes its row an error), to see whether the kernel PyTorch picks is the one that does not repeat.
 
-Each setting runs in a fresh child process, so none leaks into the next. Writes one JSON results file.
+Each setting runs in a fresh child process, so none leaks into the next. Writes one JSON results file. The settings
+other than ``plain`` are CUDA's: on another device only ``plain`` runs (``--device cpu --quick``: ``tiny``, 1 s takes,
+float32, which proves the script runs end to end without a GPU).
 
     python benchmarks/gpu_repeat.py --json benchmarks/results/gpu-repeat.json
+    python benchmarks/gpu_repeat.py --device cpu --quick --json /tmp/gpu-repeat-cpu.json
 """
 
 from __future__ import annotations
@@ -44,6 +47,8 @@ def once(setting: str, model: str, device: str, dtype: str, seconds: float) -> d
     from workbench.engine.load import load_engine
 
     context = contextlib.nullcontext()
+    if setting not in settings_for(device):
+        raise ValueError(f"setting {setting!r} applies on CUDA only, not on {device!r}")
     if setting == "deterministic":
         torch.use_deterministic_algorithms(True)
     elif setting in KERNELS:
@@ -59,15 +64,23 @@ def once(setting: str, model: str, device: str, dtype: str, seconds: float) -> d
             "first_differing_frame": int(differ[0]) if len(differ) else None}
 
 
+def settings_for(device: str) -> tuple[str, ...]:
+    """The settings that apply on ``device``: all of them on CUDA, ``plain`` elsewhere."""
+    return SETTINGS if device.startswith("cuda") else ("plain",)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default="random-small")
     parser.add_argument("--device", default="cuda")
     parser.add_argument("--dtypes", default="bfloat16")
     parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--quick", action="store_true", help="tiny, 1 s takes, float32: proves the script runs")
     parser.add_argument("--json", type=Path, required=True)
     parser.add_argument("--one", nargs=2, metavar=("SETTING", "DTYPE"), help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.quick:
+        args.model, args.seconds, args.dtypes = "tiny", 1.0, "float32"
     if args.one:
         print(json.dumps(once(args.one[0], args.model, args.device, args.one[1], args.seconds)))
         return 0
@@ -78,7 +91,7 @@ def main() -> int:
         return 2
     rows = []
     for dtype in args.dtypes.split(","):
-        for setting in SETTINGS:
+        for setting in settings_for(args.device):
             child = [sys.executable, __file__, "--model", args.model, "--device", args.device, "--seconds",
                      str(args.seconds), "--json", str(args.json), "--one", setting, dtype]
             env = {**os.environ, **({"CUBLAS_WORKSPACE_CONFIG": ":4096:8"} if setting == "deterministic" else {})}

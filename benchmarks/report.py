@@ -220,9 +220,10 @@ def agreement_section(result: dict[str, Any]) -> str:
 def gpu_section(result: dict[str, Any]) -> str:
     """A ``gpu_check.py`` result: speed, memory and code agreement of one model on one CUDA device."""
     m = result["machine"]
+    passes = (f"the median of {result['repeats']} passes per row" if "repeats" in result else
+              f"{result['seeds']} seeds alone and in consecutive batches, the median of a row's full passes")
     lines = _head(result, "On a GPU", f"{m['gpu']}; Python {m['python']}, torch {m['torch']} (CUDA {m['cuda']}), "
-                  f"transformers {m.get('transformers', '?')}",
-                  f": {result['seconds']:g} s takes, the median of {result['repeats']} passes per row.")
+                  f"transformers {m.get('transformers', '?')}", f": {result['seconds']:g} s takes, {passes}.")
     lines += [
         "",
         "| dtype | batch | real-time factor | steps/s | peak CUDA GB | same codes alone and in the batch | "
@@ -230,9 +231,22 @@ def gpu_section(result: dict[str, Any]) -> str:
         "|---|---|---|---|---|---|---|",
     ]
     lines += [f"| {r['dtype']} | {r['batch']} | {r['realtime_factor']:.3f} | {r['steps_per_s']:.1f} | "
-              f"{r['peak_cuda_gb']:.2f} | {'yes' if r['same_codes_alone_and_in_batch'] else 'NO'} | "
-              f"{'yes' if r['same_codes_every_repeat'] else 'NO'} |" for r in result["rows"]]
+              f"{_gb(r['peak_cuda_gb'])} | {_yes(r['same_codes_alone_and_in_batch'])} | "
+              f"{_yes(r['same_codes_every_repeat'])} |" for r in result["rows"]]
+    if "reproduce" in result:
+        same = "identical" if result["reproduce"]["identical"] else "MISMATCH"
+        lines.append(f"\n`reproduce` of a take in the default dtype: {same}; plain transformers `generate` at batch 1 "
+                     f"on the same weights: {result['plain_generate']['steps_per_s']:.1f} steps/s.")
+    lines += [f"\nNot measured: {s['dtype']} ({s['why']})." for s in result.get("skipped", [])]
     return "\n".join(lines)
+
+
+def _yes(value: bool | None) -> str:
+    return "–" if value is None else "yes" if value else "NO"
+
+
+def _gb(value: float | None) -> str:
+    return "–" if value is None else f"{value:.2f}"
 
 
 def _ms(seconds: float) -> str:

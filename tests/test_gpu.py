@@ -39,3 +39,20 @@ def test_reproduce_a_gpu_take_on_the_gpu(tmp_path):
 def test_low_memory_on_the_gpu_keeps_the_text_encoder_on_the_host_and_the_takes():
     plain, low = load_engine("tiny", device="cuda"), load_engine("tiny", device="cuda", low_memory=True)
     assert low.generate("lofi", PARAMS, [1])[0].codes_sha256 == plain.generate("lofi", PARAMS, [1])[0].codes_sha256
+
+
+def test_the_default_dtype_on_cuda_is_float32_and_said_of_no_other_line():
+    from workbench.models.dtypes import agreement_note
+
+    engine = load_engine("tiny")
+    assert engine.device.type == "cuda" and engine.dtype == torch.float32
+    assert agreement_note(engine.device, engine.dtype) is None
+    assert agreement_note(engine.device, torch.bfloat16) is not None
+
+
+def test_builtin_audiocraft_models_load_on_a_gpu_machine_without_a_device():
+    pytest.importorskip("audiocraft")
+    style, magnet = load_engine("tiny-style"), load_engine("tiny-magnet")
+    assert style.device.type == "cpu" and magnet.device.type == "cuda"
+    [take] = magnet.generate("lofi", GenerationParams(duration_s=1), [1])
+    assert take.device.startswith("cuda") and np.isfinite(take.audio).all()

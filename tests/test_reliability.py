@@ -115,7 +115,7 @@ def test_unwritable_output_folder(tmp_path, tiny):
     blocker = tmp_path / "out"
     blocker.write_text("a file where the output folder should be")
     jobs = plan_jobs(select([load_library(SYNTHWAVE)], only=ENTRIES[:1]), blocker, seeds=[1], model="tiny",
-                     duration_s=0.5)
+                     settings={"duration": 0.5})
     with pytest.raises(WorkbenchError, match="not writable"):
         render_jobs(jobs, blocker, load=lambda name: tiny)
 

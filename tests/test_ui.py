@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import re
+import runpy
+import sys
 import wave
 import weakref
 from io import BytesIO
@@ -95,6 +98,28 @@ def final(outputs):
     return list(outputs)[-1]
 
 
+def facts_of(outputs):
+    """The written take's facts: the sixth of Generate's outputs ``(preview, card, note, seed, files, facts, keep box,
+    stopped)`` in its last yield."""
+    return outputs[-1][5]
+
+
+def act(demo, take, action, value="", *, model="tiny", shown=None, sheet=""):
+    """A click on a take card's control, as the page sends it."""
+    event = gr.EventData(None, {"take": str(take), "action": action, "value": value,
+                                "shown": [str(t) for t in (shown or [take])], "sheet": sheet})
+    return list(demo.handlers.act(model, "", {}, event, progress=noop))
+
+
+def card_ids(html):
+    return [int(found) for found in re.findall(r'<article class="wb-card" data-take="(\d+)"', html)]
+
+
+def card_files(html, tag):
+    """The files a deck's ``<audio>`` or ``<img>`` elements show, in order."""
+    return [Path(found) for found in re.findall(rf'<{tag} [^>]*src="/gradio_api/file=([^"]+)"', html)]
+
+
 def sine(path: Path, seconds: float = 2.0, rate: int = 32000) -> Path:
     import soundfile
 
@@ -105,10 +130,12 @@ def sine(path: Path, seconds: float = 2.0, rate: int = 32000) -> Path:
 
 def test_generate_writes_the_take_and_matches_the_engine(h, demo, tiny):
     outputs = generate(h, seed="7")
-    preview, audio, image, summary, used_seed, files, facts = outputs[-1]
+    preview, card, note, used_seed, files, facts, keep_box, stopped = outputs[-1]
     out = demo.workbench.out
-    assert Path(audio).is_file() and Path(audio).resolve().is_relative_to(out.resolve())
-    assert Path(image).is_file() and used_seed == "7" and "seed 7" in summary
+    [audio], [image] = card_files(card, "audio"), card_files(card, "img")  # the take's card: player, spectrogram
+    assert audio.is_file() and audio.resolve().is_relative_to(out.resolve()) and image.is_file()
+    assert card_ids(card) == [facts["take_id"]] and used_seed == "7" and "seed 7" in note
+    assert keep_box.visible is False and stopped is None  # a finished take: nothing to keep or discard
     assert sorted(Path(f).suffix for f in files) == [".json", ".npz", ".wav"]
     sidecar = json.loads((out / facts["sidecar"]).read_text())
     assert sidecar["seed"] == 7 and sidecar["prompt"]["text"] == "warm noise, 90 BPM"
@@ -119,7 +146,8 @@ def test_generate_writes_the_take_and_matches_the_engine(h, demo, tiny):
 
 def test_generate_previews_audio_before_the_take(h):
     outputs = generate(h, seed="3", duration=2.5)
-    previews = [o[0] for o in outputs[1:-1]]
+    assert outputs[0][0] is None  # the last preview cleared first
+    previews = [o[0] for o in outputs[1:-1] if isinstance(o[0], tuple)]  # heartbeats leave the player unchanged
     assert len(previews) >= 2  # one every ~2 s of audio, then the rest
     rate, so_far = previews[-1]
     assert rate == 32000 and so_far.dtype == np.int16 and so_far.shape[0] == 80000  # the whole take at the end
@@ -130,7 +158,7 @@ def test_streaming_preview_yields_wav_chunks(tmp_path, prompts, cache):
     h = build_ui(model="tiny", out=tmp_path / "o", prompts=prompts, cache=cache, preview_streaming=True).handlers
     outputs = generate(h, seed="3", duration=2.5)
     frames = 0
-    for chunk in (o[0] for o in outputs[1:-1]):
+    for chunk in (o[0] for o in outputs[1:-1] if isinstance(o[0], bytes)):  # heartbeats leave it unchanged
         with wave.open(BytesIO(chunk)) as reader:
             assert reader.getframerate() == 32000 and reader.getsampwidth() == 2
             frames += reader.getnframes()
@@ -138,14 +166,14 @@ def test_streaming_preview_yields_wav_chunks(tmp_path, prompts, cache):
 
 
 def test_blank_seed_draws_one_and_shows_it(h, demo):
-    *_, (_, _, _, _, used_seed, _, facts) = generate(h, seed="")
+    *_, (_, _, _, used_seed, _, facts, _, _) = generate(h, seed="")
     assert used_seed.isdigit() and int(used_seed) == facts["seed"]
 
 
 @pytest.mark.parametrize("text, seed, duration, message", [
     ("", "1", 1.0, "prompt is empty"),
     ("ok", "abc", 1.0, "seed must be"),
-    ("ok", "1", 0.0, "duration_s"),
+    ("ok", "1", 0.0, "“Duration \\(s\\)” must be in \\(0, 300\\] seconds"),  # the field as the page names it
 ])
 def test_bad_input_is_one_gradio_error_line(h, text, seed, duration, message):
     with pytest.raises(gr.Error, match=message):
@@ -167,8 +195,14 @@ def test_stop_cancels_and_writes_nothing(h, demo):
 
     before = files_under(demo.workbench.out)
     outputs = generate(h, "stopped tune", seed="5", stops=stops, progress=progress)
-    assert "Stopped" in outputs[-1][3]
-    assert not [p for p in files_under(demo.workbench.out) - before if p.suffix == ".wav"]
+    card, note, _seed, _files, _facts, keep_box, stopped = outputs[-1][1:]
+    assert "Stopped" in note and card_ids(card) == [] and keep_box.visible is (stopped is not None)
+    assert files_under(demo.workbench.out) == before  # a Stop writes nothing until "Keep" is pressed
+    card, note, _seed, files, facts, keep_box, stopped = demo.handlers.generate.__self__.discard()
+    assert card_ids(card) == [] and note == "Discarded." and (files, facts, stopped) == (None, None, None)
+    assert keep_box.visible is False and files_under(demo.workbench.out) == before
+    with pytest.raises(gr.Error, match="nothing to keep"):
+        h.keep(stopped)
 
 
 def test_stop_belongs_to_its_tab_and_to_jobs_already_running(h, demo):
@@ -183,16 +217,16 @@ def test_stop_belongs_to_its_tab_and_to_jobs_already_running(h, demo):
 
     before = set((demo.workbench.out / "takes").glob("*.wav"))
     outputs = generate(h, seed="6", stops=stops, progress=press_compare_stop)
-    assert outputs[-1][-1]["seed"] == 6  # Generate went on: the Stop was Compare's
+    assert facts_of(outputs)["seed"] == 6  # Generate went on: the Stop was Compare's
     stop_handler("generate")(stops)  # pressed before the next job starts: that job is not stopped
-    assert generate(h, seed="8", stops=stops)[-1][-1]["seed"] == 8
+    assert facts_of(generate(h, seed="8", stops=stops))["seed"] == 8
     assert len(set((demo.workbench.out / "takes").glob("*.wav")) - before) == 2
 
 
 def test_reproduce_can_be_stopped(h, demo):
     from workbench.ui.context import stop_handler
 
-    take = str(generate(h, seed="9")[-1][-1]["take_id"])
+    take = str(facts_of(generate(h, seed="9"))["take_id"])
     stops = {}
     stopped = final(h.reproduce(take, stops, progress=lambda *a, **k: stop_handler("history")(stops)))
     assert "stopped" in stopped
@@ -202,8 +236,8 @@ def test_reproduce_can_be_stopped(h, demo):
 def test_melody_draft_scores_adherence_and_reproduces(h, demo, tmp_path):
     melody = sine(tmp_path / "hum.wav")
     *_, last = generate(h, seed="4", mode="melody", melody=str(melody), model="tiny-melody")
-    facts = last[-1]
-    assert facts["adherence"] is not None and "melody adherence" in last[3]
+    facts = last[5]
+    assert facts["adherence"] is not None and f"melody adherence {facts['adherence']:.3f}" in last[1]  # its card
     kept = list((demo.workbench.out / "drafts").glob("*-hum.wav"))
     assert len(kept) == 1  # the upload is kept under the output folder, so the take reproduces later
     sidecar = json.loads((demo.workbench.out / facts["sidecar"]).read_text())
@@ -232,11 +266,14 @@ def test_compare_renders_a_grid_and_saves_ratings(h, demo, tiny):
     assert all(Path(f).is_file() for f in files) and files[-1].endswith("index.html")
     alone = tiny.generate("glassy arps, 120 BPM", GenerationParams(duration_s=1.0), [3])[0]
     assert takes[2]["codes_sha256"] == alone.codes_sha256  # a take does not depend on its batch
-    slots = h.slots(takes)
-    assert len(slots) == 8 * 6 and slots[0].visible is True and slots[4 * 6].visible is False
-    assert Path(slots[2]).is_file() and Path(slots[3]).is_file()  # audio and spectrogram of the first card
-    card = h.rate_slot(1, takes, 4, True)
-    assert "★★★★" in card and "♥" in card
+    deck = demo.handlers.compare.__self__.cards(takes)
+    ids = [t["take_id"] for t in takes]
+    assert card_ids(deck) == ids and f'data-sheet="{takes[0]["contact_sheet"]}"' in deck  # a card each, the sheet
+    assert len(card_files(deck, "audio")) == len(card_files(deck, "img")) == 4  # a player and a spectrogram each
+    assert all(path.is_file() for path in card_files(deck, "audio") + card_files(deck, "img"))
+    redrawn, note, *_ = act(demo, ids[1], "rate", "4", shown=ids, sheet=takes[0]["contact_sheet"])[-1]
+    act(demo, ids[1], "favorite", shown=ids)
+    assert card_ids(redrawn) == ids and "data-sheet=" in redrawn and "★★★★" in note  # the deck stays as it was
     row = demo.workbench.history.get(takes[1]["take_id"])
     assert row["rating"] == 4 and row["favorite"] is True
     assert json.loads((demo.workbench.out / takes[1]["sidecar"]).read_text())["user"]["rating"] == 4
@@ -249,26 +286,34 @@ def test_compare_refuses_more_seeds_than_the_grid(h):
 
 def test_extend_a_compared_take_as_a_continuation(h, demo):
     takes, _, _ = final(h.compare("dusty drums", "1-2", *SAMPLING, {}, progress=noop))
-    compare_tab = demo.handlers.compare.__self__
-    prompt, mode, codes, _, _ = compare_tab.extend(0, takes)
-    assert mode == "continuation" and codes.endswith(".codes.npz")
-    *_, last = generate(h, prompt, "9", mode="continuation", cont=codes, prompt_seconds=0.5)
-    assert last[-1]["duration_s"] == pytest.approx(1.5)  # the prompt's 0.5 s, then 1 s of new audio
+    _deck, _note, prompt, _seed, mode, _melody, codes, seconds, _box, _model, tabs, *_ = act(
+        demo, takes[0]["take_id"], "extend")[-1]
+    assert prompt == "dusty drums" and mode.value == "continuation" and tabs.selected == "create"
+    assert Path(codes) == demo.workbench.out / takes[0]["codes"]
+    *_, last = generate(h, prompt, "9", mode="continuation", cont=codes, prompt_seconds=seconds)
+    assert last[5]["duration_s"] == pytest.approx(seconds + 1.0)  # the prompt's seconds, then 1 s of new audio
 
 
 def test_a_compared_take_opens_in_the_history_retake_controls(h, demo):
     takes, _, _ = final(h.compare("retake me", "1-2", *SAMPLING, {}, progress=noop))
-    take_id, audio, details, notes, tags, box, tabs = h.open_retake(1, takes)
-    assert take_id == str(takes[1]["take_id"]) and f"take #{take_id} · seed 2" in details
-    assert Path(audio).resolve() == (demo.workbench.out / takes[1]["audio"]).resolve()
-    assert box.open is True and tabs.selected == "history" and (notes, tags) == ("", "")
-    with pytest.raises(gr.Error, match="render seeds first"):
-        h.open_retake(0, [])
+    take = takes[1]["take_id"]
+    h.edit(str(take), "a keeper", "drums")
+    *_, tabs, take_id, deck, box, _repaint = act(demo, take, "retake")[-1]
+    assert take_id == str(take) and card_ids(deck) == [take] and "seed 2" in deck
+    assert card_files(deck, "audio") == [(demo.workbench.out / takes[1]["audio"]).resolve()]
+    assert box.open is True and tabs.selected == "history"
+    history = demo.handlers.history.__self__
+    assert history.fields(take_id) == (0, False, "a keeper", "drums")  # its notes, not the last take's
+    assert history.fields("") == history.fields("999999") == (0, False, "", "")
+    [change] = [fn for fn in demo.fns.values() if getattr(fn.fn, "__func__", None) is type(history).fields]
+    assert [(demo.blocks[block].elem_id, event) for block, event in change.targets] == [("hist-take", "change")]
+    assert [box.elem_id for box in change.outputs][2:] == ["hist-notes", "hist-tags"]  # filled whatever set the id
+    with pytest.raises(gr.Error, match="no take"):
+        act(demo, 999999, "retake")
 
 
 def test_history_search_rate_and_reproduce(h, demo):
-    *_, last = generate(h, "history test tune", "11")
-    take = str(last[-1]["take_id"])
+    take = str(facts_of(generate(h, "history test tune", "11"))["take_id"])
     rows = h.history("history test", False, 0, "")
     assert [r[0] for r in rows] == [int(take)] and rows[0][3] == "11"
     assert "★★★" in h.rate(take, 3, False)
@@ -277,16 +322,18 @@ def test_history_search_rate_and_reproduce(h, demo):
     with pytest.raises(gr.Error, match="rating must be 1 to 5"):
         h.rate(take, 7, False)
     assert "identical" in final(h.reproduce(take, progress=noop))
-    with pytest.raises(gr.Error, match="no take"):
+    with pytest.raises(gr.Error, match=r"no take '999' in the history \(see the History tab\)") as error:
         final(h.reproduce("999", progress=noop))
+    assert "sqlite" not in error.value.message and "workbench history" not in error.value.message
 
 
 def test_generate_writes_the_chosen_file_format(h, demo, tiny):
     sampling = ("tiny", "", 1.0, *SAMPLING[3:])
     *_, last = h.generate("format tune", "4", "none", None, 0.0, None, None, 0.5, True, *sampling, {},
                           audio_format="mp3-192", progress=noop)
-    audio, facts = Path(last[1]), last[-1]
-    assert audio.suffix == ".mp3" and audio.is_file()
+    facts = last[5]
+    audio = demo.workbench.out / facts["audio"]
+    assert audio.suffix == ".mp3" and audio.is_file() and card_files(last[1], "audio") == [audio.resolve()]
     record = json.loads((demo.workbench.out / facts["sidecar"]).read_text())["audio"]
     assert (record["format"], record["bitrate_kbps"]) == ("MP3", 192)
     [reference] = tiny.generate("format tune", GenerationParams(duration_s=1.0), seeds=[4])
@@ -300,10 +347,10 @@ def test_generate_with_segments_shows_the_timeline(h, demo, tiny):
     sampling = ("tiny", "", 1.0, *SAMPLING[3:])
     *_, last = h.generate("segment tune", "6", "none", None, 0.0, None, None, 0.5, True, *sampling, {},
                           segments="0.5: the drop\n", progress=noop)
-    assert "timeline: 0–0.5 s segment tune · 0.5–1 s the drop" in last[3]
+    assert "timeline: 0–0.5 s segment tune · 0.5–1 s the drop" in last[2]
     [reference] = tiny.generate("segment tune", GenerationParams(duration_s=1.0), seeds=[6],
                                 segments=[(0.5, "the drop")])
-    assert last[-1]["codes_sha256"] == reference.codes_sha256
+    assert last[5]["codes_sha256"] == reference.codes_sha256
     with pytest.raises(gr.Error, match="not before the take's end"):
         final(h.generate("segment tune", "6", "none", None, 0.0, None, None, 0.5, True, *sampling, {},
                          segments="3: too late", progress=noop))
@@ -311,7 +358,7 @@ def test_generate_with_segments_shows_the_timeline(h, demo, tiny):
 
 def test_prune_lists_first_then_trashes_and_keeps_favourites(fresh):
     h, demo = fresh.handlers, fresh
-    takes = [str(final(generate(h, "prune tune", seed))[-1]["take_id"]) for seed in ("31", "32", "33")]
+    takes = [str(facts_of(generate(h, "prune tune", seed))["take_id"]) for seed in ("31", "32", "33")]
     h.rate(takes[0], 1, False)
     h.rate(takes[1], 1, True)  # a favourite: never pruned
     listed, _ = h.prune(2, "", False)
@@ -320,12 +367,12 @@ def test_prune_lists_first_then_trashes_and_keeps_favourites(fresh):
     said, trash = h.prune(3, "", True, confirm=True)  # below 3 stars, unrated too
     assert said == "2 takes moved to the trash" and len(trash.choices) == 2
     assert [r["id"] for r in demo.workbench.history.search()] == [int(takes[1])]
-    with pytest.raises(gr.Error, match="--older-than must be"):
+    with pytest.raises(gr.Error, match="“older than” must be a whole number and a unit"):  # the field's label
         h.prune(0, "soon", False)
 
 
 def test_history_curation_notes_trash_export_import(h, demo, tmp_path):
-    takes = [str(final(generate(h, "curated tune", seed))[-1]["take_id"]) for seed in ("21", "22")]
+    takes = [str(facts_of(generate(h, "curated tune", seed))["take_id"]) for seed in ("21", "22")]
     assert "tags: keeper, drums" in h.edit(takes[0], "crisp hats", "Keeper, drums,")
     assert demo.workbench.history.get(takes[0])["notes"] == "crisp hats"
     with pytest.raises(gr.Error, match="tag"):
@@ -355,50 +402,63 @@ def test_prompts_imported_from_a_sheet_show_in_the_library(h, demo, tmp_path):
     message, uploads = h.import_sheet(str(sheet), [])
     assert message.startswith("2 prompts imported into `imported/night-set.toml`")
     rows, _, _ = h.library_browse([], uploads, [], "")
-    assert [(r[0], r[1]) for r in rows] == [("night-set", "warm-pads"), ("night-set", "dry-drums")]
+    assert [(r[0], r[1]) for r in rows] == [("night-set/warm-pads", "ambient"), ("night-set/dry-drums", "")]
     bad = tmp_path / "bad.csv"
     bad.write_text("prompt\nx\n")
     with pytest.raises(gr.Error, match="the header needs a 'text' column"):
         h.import_sheet(str(bad), [])
 
 
-def test_library_browse_filter_expand_and_render(h, demo):
+def test_library_browse_filter_expand_and_render(h, demo, monkeypatch):
     rows, _, selection = h.library_browse(["demo.toml"], None, [], "")
-    assert [r[1] for r in rows] == ["calm", "grid-dark-90", "grid-dark-120", "grid-bright-90", "grid-bright-120"]
+    assert [r[0] for r in rows] == ["demo/calm", "demo/grid-dark-90", "demo/grid-dark-120", "demo/grid-bright-90",
+                                    "demo/grid-bright-120"]
+    assert rows[0][1:4] == ["calm", "duration 1", "1"]  # its tags, the settings its file sets, its seeds
     assert len(h.library_browse(["demo.toml"], None, ["matrix"], "")[0]) == 4
-    assert [r[1] for r in h.library_browse(["demo.toml"], None, [], "dark")[0]] == ["grid-dark-90", "grid-dark-120"]
+    assert [r[0] for r in h.library_browse(["demo.toml"], None, [], "dark")[0]] == ["demo/grid-dark-90",
+                                                                                     "demo/grid-dark-120"]
     library = demo.handlers.library_browse.__self__
-    event = gr.SelectData(None, {"index": [1, 1], "value": "grid-dark-90", "row_value": rows[1]})
-    details, expansion, chosen, clicked = library.details(["demo.toml"], None, [], event)
-    assert "template **grid** → 4 prompts" in details and clicked == "demo/grid-dark-90"
+    event = gr.SelectData(None, {"index": [1, 0], "value": "demo/grid-dark-90", "row_value": rows[1]})
+    details, expansion, chosen, clicked, box = library.details(["demo.toml"], None, [], event)
+    assert "template **grid** → 4 prompts" in details and clicked == "demo/grid-dark-90" and box.open is True
     assert expansion.value["headers"] == ["id", "mood", "bpm", "text"] and len(expansion.value["data"]) == 4
-    results, status = final(h.library_render(["demo.toml"], None, ["demo/calm", *chosen], "", 0, "tiny", "", "off",
-                                             {}, progress=noop))
+    outputs = list(h.library_render(["demo.toml"], None, ["demo/calm", *chosen], "", "", "tiny", "", "off", {},
+                                    progress=noop))
+    assert outputs[0] == ([], "Rendering…")  # the last results cleared first
+    results, status = outputs[-1]
     assert [r[2] for r in results] == ["done", "done"] and "2 rendered" in status
     assert (demo.workbench.out / "demo" / "calm" / "s1.wav").is_file()
-    again, status = final(h.library_render(["demo.toml"], None, ["demo/calm"], "", 0, "tiny", "", "off", {},
+    deck = library.cards(results)  # a card for each render, playable
+    assert len(card_ids(deck)) == 2 and card_files(deck, "audio")[0] == (demo.workbench.out / results[0][3]).resolve()
+    again, status = final(h.library_render(["demo.toml"], None, ["demo/calm"], "", "", "tiny", "", "off", {},
                                            progress=noop))
     assert again[0][2] == "skipped (done earlier)" and "1 done earlier" in status
-    assert h.fill_from("demo/calm") == ("calm ambient pads, slow, 60 BPM", 1.0, 3.0, 1.0, 250, 1.0, "1")
+    assert card_ids(library.cards(again)) == card_ids(deck)[:1]  # a take done earlier still shows as its card
+    monkeypatch.setattr(gr, "Info", noop)
+    assert h.fill_from("demo/calm", 1.0, 3.0, 1.0, 250, 1.0) == ("calm ambient pads, slow, 60 BPM", 1.0, 3.0, 1.0, 250,
+                                                                 1.0, "1")
 
 
 def test_batch_renders_a_file_live_and_resumes(h, demo):
     before = demo.workbench.history.count()
-    first = list(h.batch("demo.toml", None, "1", "runs/a", 4, 0, "tiny", "", "off", {}, progress=noop))
-    table, summary, library = first[-1]
+    first = list(h.batch("demo.toml", None, "1", "runs/a", 4, "", "tiny", "", "off", {}, progress=noop))
+    table, summary, library, cards = first[-1]
     assert len(first) >= 3 and library == "demo"  # planned, then one update per finished take
+    assert card_ids(first[0][3]) == [] and first[0][:3] == ([], "Planning…", "")  # the last run's cards cleared
     assert [row[3] for row in table] == ["done"] * 5 and "5 rendered" in summary
-    assert all((demo.workbench.out / "runs" / "a" / row[4].split("runs/a/", 1)[1]).is_file() for row in table)
+    assert all((demo.workbench.out / "runs" / "a" / row[4]).is_file() for row in table)  # relative to runs/a
+    assert len(card_ids(cards)) == 5 and all(path.is_file() for path in card_files(cards, "audio"))
     assert demo.workbench.history.count() == before + 5  # results land in the History
-    again = list(h.batch("demo.toml", None, "1", "runs/a", 4, 0, "tiny", "", "off", {}, progress=noop))[-1]
+    again = list(h.batch("demo.toml", None, "1", "runs/a", 4, "", "tiny", "", "off", {}, progress=noop))[-1]
     assert [row[3] for row in again[0]] == ["skipped (done earlier)"] * 5
     with pytest.raises(gr.Error, match="sub-folder"):
-        list(h.batch("demo.toml", None, "1", "../escape", 4, 0, "tiny", "", "off", {}, progress=noop))
+        list(h.batch("demo.toml", None, "1", "../escape", 4, "", "tiny", "", "off", {}, progress=noop))
 
 
 def test_tokenize_shows_tokens_bitrate_reconstruction_and_quality(h, demo, tmp_path):
-    image, facts, recon, token_file, quality = h.tokenize(str(sine(tmp_path / "a.wav", 1.0)), "", "tiny", "",
-                                                          progress=noop)
+    cleared, (image, facts, recon, token_file, quality) = h.tokenize(str(sine(tmp_path / "a.wav", 1.0)), "", "tiny",
+                                                                     "", progress=noop)
+    assert cleared == (None, "Tokenizing…", None, None, None)  # the last result goes before the new one comes
     out = demo.workbench.out.resolve()
     for path in (image, recon, token_file):
         assert Path(path).is_file() and Path(path).resolve().is_relative_to(out / "tokens")
@@ -415,9 +475,9 @@ def test_tokenize_keeps_the_last_standalone_codec(h, tmp_path, monkeypatch):
     real = tab.load_codec
     monkeypatch.setattr(tab, "load_codec", lambda name, **kw: loads.append(name) or real(name, **kw))
     wav = str(sine(tmp_path / "a.wav", 0.5))
-    first = h.tokenize(wav, "tiny", "tiny", "", progress=noop)[4]
-    second = h.tokenize(wav, "tiny", "tiny", "", progress=noop)[4]
-    h.tokenize(wav, "tiny-melody", "tiny", "", progress=noop)
+    first = final(h.tokenize(wav, "tiny", "tiny", "", progress=noop))[4]
+    second = final(h.tokenize(wav, "tiny", "tiny", "", progress=noop))[4]
+    final(h.tokenize(wav, "tiny-melody", "tiny", "", progress=noop))
     assert loads == ["tiny", "tiny-melody"]  # loaded once per codec, not per click
     assert first["num_frames"] == second["num_frames"] == 25
 
@@ -462,8 +522,13 @@ def test_upload_helpers(tmp_path):
 
 def test_public_endpoints_are_the_named_actions(demo):
     public = {fn.api_name for fn in demo.fns.values() if fn.api_visibility == "public"}
-    assert public == {"generate", "compare", "library_render", "batch", "tokenize", "history", "rate", "reproduce",
-                      "loop", "retake", "edit", "delete", "restore", "export", "import", "transcribe"}
+    assert public == {"generate", "keep", "compare", "library_render", "batch", "tokenize", "history", "rate",
+                      "reproduce", "loop", "retake", "repaint", "stems", "analyze", "edit", "delete", "restore",
+                      "export", "import", "transcribe"}
+    readme = " ".join((Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8").split())
+    listed = re.search(r"\*\*API\.\*\* Each tab's main action is an endpoint for `gradio_client`: (.+?) \(the app's",
+                       readme)
+    assert listed and set(re.findall(r"`([a-z_]+)`", listed.group(1))) == public  # the README lists them all
 
 
 def test_launch_options_are_safe_by_default(tmp_path, capsys):
@@ -494,13 +559,13 @@ class FakeBlocks:
 
 
 def test_app_py_and_workbench_serve_launch_the_same_app(tmp_path, monkeypatch):
-    import app
     import workbench.ui
     from workbench.cli.app import main
 
     calls = {}
-    monkeypatch.setattr(app, "build_ui", lambda **kw: calls.setdefault("build", kw) and FakeBlocks(calls))
-    app.main(["--model", "tiny", "--out", str(tmp_path), "--max-queue", "3"])
+    monkeypatch.setattr(workbench.ui, "build_ui", lambda **kw: calls.setdefault("build", kw) and FakeBlocks(calls))
+    monkeypatch.setattr(sys, "argv", ["app.py", "--model", "tiny", "--out", str(tmp_path), "--max-queue", "3"])
+    runpy.run_path(str(Path(__file__).parents[1] / "app.py"), run_name="__main__")  # ``workbench serve ...``
     assert calls["build"]["model"] == "tiny" and calls["queue"] == {"default_concurrency_limit": 1, "max_size": 3}
     assert calls["launch"]["server_name"] == "127.0.0.1" and calls["launch"]["server_port"] == 7860
     served = {}
@@ -532,7 +597,7 @@ def test_an_unexpected_ui_error_is_one_line_and_the_traceback_is_logged(caplog):
         list(streaming())
     with pytest.raises(gr.Error) as known:  # a known error stays its own line, not logged as a bug
         ui_errors(lambda: GenerationParams(duration_s=-1))()
-    assert known.value.message == "duration_s must be in (0, 300] seconds, got -1"
+    assert known.value.message == "“Duration (s)” must be in (0, 300] seconds, got -1"  # the field as labelled
 
 
 def test_transcribe_panel_shows_the_notes_and_the_stem_conditions_the_take(h, demo, tmp_path):
@@ -542,13 +607,16 @@ def test_transcribe_panel_shows_the_notes_and_the_stem_conditions_the_take(h, de
 
     melody = sine(tmp_path / "hum.wav")  # A4 for 2 s
     image, midi, summary = h.transcribe(str(melody), 0.0, None, "none")
-    assert Path(image).suffix == ".png" and Path(midi).resolve().is_relative_to(demo.workbench.out.resolve())
-    notes = pretty_midi.PrettyMIDI(midi).instruments[1].notes
+    assert image.visible is True and midi.visible is True  # shown once there are notes
+    written = {path.suffix: path for path in (demo.workbench.out / "transcriptions").iterdir()}
+    assert Path(image.value["orig_name"]).name == written[".png"].name
+    assert Path(midi.value["orig_name"]).name == written[".mid"].name
+    notes = pretty_midi.PrettyMIDI(str(written[".mid"])).instruments[1].notes
     assert [n.pitch for n in notes] == [69] and "in the melody line" in summary
     sampling = ("tiny-melody", "", 1.0, *SAMPLING[3:])
     *_, last = list(h.generate("warm noise", "4", "melody", str(melody), 0.0, None, None, 0.5, True, *sampling, {},
                                "", 100, None, "4/4", "root", "wav", "", "transcribe", progress=noop))
-    sidecar = json.loads((demo.workbench.out / last[-1]["sidecar"]).read_text())
+    sidecar = json.loads((demo.workbench.out / last[5]["sidecar"]).read_text())
     assert sidecar["draft"]["melody"]["stem"] == "transcribe" and "transcription" in sidecar["draft"]["melody"]
     with pytest.raises(gr.Error, match="choose a melody audio file"):
         h.transcribe(None, 0.0, None, "none")

@@ -31,8 +31,9 @@ def generate_args(text: str, seed: str) -> tuple:
 def test_generate_and_compare_endpoints_match_the_cli(server, cli, tmp_path):
     client = Client(server.url, verbose=False)
     text = "api test, bright plucks, 110 BPM"
-    _, audio, image, summary, used_seed, files, facts = client.predict(*generate_args(text, "7"), api_name="/generate")
-    assert used_seed == "7" and facts["seed"] == 7 and Path(audio).is_file() and len(files) == 3
+    _, cards, note, used_seed, files, facts = client.predict(*generate_args(text, "7"), api_name="/generate")
+    assert used_seed == "7" and facts["seed"] == 7 and len(files) == 3 and f"take #{facts['take_id']}" in note
+    assert f'data-take="{facts["take_id"]}"' in cards  # the take's card
     sidecar = json.loads((server.out / facts["sidecar"]).read_text())
     assert (server.out / facts["audio"]).is_file() and (server.out / facts["codes"]).is_file()
     assert sidecar["seed"] == 7 and sidecar["prompt"]["text"] == text and sidecar["model"]["name"] == "tiny"
@@ -81,8 +82,8 @@ def test_a_take_is_looped_and_retaken_from_the_history_tab(server):
                                2.0, *rest, api_name="/generate")
     take = str(facts["take_id"])
     loop, message = client.predict(take, 1, 240, api_name="/loop")  # one bar of 4 beats at 240 BPM: 1 s
-    assert soundfile.info(loop).frames == 32000 and "1-bar loop, 1.000 s at 240.00 BPM (given)" in message
-    files, message = client.predict(take, 1.0, "5-6", api_name="/retake")
+    assert soundfile.info(loop).frames == 32000 and "<b>1-bar loop</b>, 1.000 s at 240.00 BPM (as given)" in message
+    files, message, cards = client.predict(take, 1.0, "5-6", api_name="/retake")
     names = sorted(Path(f).name for f in files)
     assert names == ["index.html", "s5.wav", "s6.wav"] and "2 retake(s) from 1 s" in message
     parent = read_tokens(server.out / facts["codes"]).codes
@@ -145,10 +146,11 @@ def test_history_rate_and_reproduce_endpoints_by_keyword(server):
 
 def test_batch_and_library_render_endpoints(server):
     client = Client(server.url, verbose=False)
-    table, summary = client.predict("api-demo.toml", None, "1", "api-batch", 4, 1, "tiny", "", "off",
-                                    api_name="/batch")
+    table, summary, cards = client.predict("api-demo.toml", None, "1", "api-batch", 4, 1, "tiny", "", "off",
+                                           api_name="/batch")
     assert [row[3] for row in table["data"]] == ["done", "done"] and "2 rendered" in summary
     assert (server.out / "api-batch" / "api-demo" / "pads" / "s1.wav").is_file()
+    assert cards.count('<article class="wb-card"') == 2  # the batch's takes as cards
     results, summary = client.predict(["api-demo.toml"], None, ["api-demo/drums"], "2", 1, "tiny", "", "off",
                                       api_name="/library_render")
     assert results["data"][0][:3] == ["api-demo/drums", 2, "done"]

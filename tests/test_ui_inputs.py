@@ -36,17 +36,17 @@ def call(app, text="lofi piano", seed="1", *, duration=1.0, guidance=3.0, temper
     ({"text": "x" * 2001}, "2001 characters"),
     ({"text": "lofi \x00 piano"}, "control"),
     ({"text": "bad \udcff text"}, "invalid"),
-    ({"duration": 0.0}, "duration_s"),
-    ({"duration": float("nan")}, "duration_s"),
-    ({"duration": float("inf")}, "duration_s"),
-    ({"duration": 301.0}, "duration_s"),
+    ({"duration": 0.0}, "“Duration \\(s\\)” must be"),
+    ({"duration": float("nan")}, "“Duration \\(s\\)” must be"),
+    ({"duration": float("inf")}, "“Duration \\(s\\)” must be"),
+    ({"duration": 301.0}, "“Duration \\(s\\)” must be"),
     ({"seed": "-1"}, "seed"),
     ({"seed": "1.5"}, "seed"),
     ({"seed": str(2**63)}, "seed"),
-    ({"top_k": -1}, "top_k"),
-    ({"top_p": 1.5}, "top_p"),
-    ({"temperature": 0.0}, "temperature"),
-    ({"temperature": -1.0}, "temperature"),
+    ({"top_k": -1}, "“Top-k”"),
+    ({"top_p": 1.5}, "“Top-p” must be in"),
+    ({"temperature": 0.0}, "“Temperature” must be"),
+    ({"temperature": -1.0}, "“Temperature” must be"),
     ({"model": "no-such-model"}, "unknown model"),
 ])
 def test_bad_generate_inputs(app, kwargs, needle):
@@ -83,11 +83,11 @@ def test_odd_rates_and_channels_are_converted_not_refused(app, tmp_path):
         path = tmp_path / f"d{rate}.wav"
         sf.write(path, rng.uniform(-.3, .3, (rate * 2, channels)).astype(np.float32), rate)
         outputs = call(app, mode="continuation", cont=str(path), seed=str(rate))
-        assert outputs[-1][-1]["duration_s"] == 1.5  # 1 s of new audio after the 0.5 s prompt it keeps
+        assert outputs[-1][5]["duration_s"] == 1.5  # 1 s of new audio after the 0.5 s prompt it keeps
 
 
 @pytest.mark.parametrize("folder", ["../escape", "/etc", "a/../../b", "runs/%2e%2e"])
 def test_batch_output_cannot_leave_the_output_folder(app, folder):
     with pytest.raises(gr.Error, match="sub-folder"):
-        list(app.handlers.batch("one.toml", None, "1", folder, 4, 0, "tiny", "", "off", {},
+        list(app.handlers.batch("one.toml", None, "1", folder, 4, "", "tiny", "", "off", {},
                                 progress=lambda *a, **k: None))

@@ -39,7 +39,7 @@ class GenOpts:
                                                    "MAGNeT 0.9).")] = None
     stride: Annotated[Optional[float], typer.Option(help="New seconds per window beyond 30 s (default 18).")] = None
     device: Annotated[Optional[str], typer.Option(help="cpu, cuda, mps (default: best available).")] = None
-    dtype: Annotated[Optional[str], typer.Option(help="float32, float16, bfloat16 (default: fp16 on CUDA).")] = None
+    dtype: Annotated[Optional[str], typer.Option(help="float32 (default), float16, bfloat16.")] = None
     low_memory: Annotated[bool, typer.Option("--low-memory", help="Keep the text encoder out of memory while "
                                              "decoding (same takes, less RAM).")] = False
     loudness: Annotated[Optional[float], typer.Option(help="Normalise to this LUFS, e.g. -14.")] = None
@@ -233,9 +233,14 @@ def load(gen: GenOpts, name: Optional[str] = None) -> Any:
     name = name or gen.model_name
     preflight(resolve(name))  # fail in seconds, before torch is even imported
     from workbench.engine.load import load_engine
+    from workbench.models.dtypes import agreement_note
 
     with console.status(f"loading model {name}"):
-        return load_engine(name, device=gen.device, dtype=gen.dtype, low_memory=gen.low_memory)
+        engine = load_engine(name, device=gen.device, dtype=gen.dtype, low_memory=gen.low_memory)
+    note = agreement_note(engine.device, engine.dtype)
+    if note:
+        err_console.print(f"note: --dtype {note}", soft_wrap=True)
+    return engine
 
 
 @contextlib.contextmanager

@@ -76,14 +76,15 @@ def load_codec(name: str = "tiny", *, device: str | None = None) -> Codec:
         return _of_musicgen(name, device)
     if model_type != "encodec":
         raise ModelNotFoundError(f"{ref.name!r} is a {model_type!r} model, not EnCodec or MusicGen")
+    target = pick_device(device)
     try:
-        model = EncodecModel.from_pretrained(ref.source, local_files_only=local_only)
+        model = EncodecModel.from_pretrained(ref.source, local_files_only=local_only, **hub.placement(target, None))
         processor = AutoProcessor.from_pretrained(ref.source, local_files_only=local_only)
     except (OSError, ValueError) as error:
         raise ModelNotFoundError(f"cannot load codec {ref.name!r} ({ref.source}): {_first_line(error)}") from None
     snapshot = hub.cached_snapshot(ref.source) if ref.kind == "hub" else None
     revision = snapshot.name if snapshot is not None else getattr(model.config, "_commit_hash", None)
-    model = model.to(pick_device(device)).eval()
+    model = model.to(target).eval()
     return Codec(model=model, name=ref.name, source=ref.source,
                         revision=revision if ref.kind == "hub" else None, kind=ref.kind,
                         channels=int(model.config.audio_channels), processor=processor)

@@ -11,7 +11,8 @@ from workbench.engine import compat
 from workbench.engine import kernels as cpu_kernels
 from workbench.engine.autotune import KernelChoice, choose_kernels
 from workbench.engine.engine import MusicgenEngine
-from workbench.models.load import load_model, pick_device, torch_dtype
+from workbench.models.dtypes import torch_dtype
+from workbench.models.load import load_model, pick_device
 from workbench.models.registry import DEFAULT_MODEL, resolve
 
 
@@ -23,7 +24,9 @@ def load_engine(name: str = DEFAULT_MODEL, *, device: str | None = None, dtype: 
         name: See ``workbench models``. Built-in models (``tiny``, ``tiny-melody``, ``random-small``) are
             built from config with deterministic random weights and need no files.
         device: ``cpu``, ``cuda``, ``cuda:1``, ``mps``...; default: the best available.
-        dtype: ``float32``/``float16``/``bfloat16``; default float16 on CUDA, float32 elsewhere. ``bfloat16`` on
+        dtype: ``float32``/``float16``/``bfloat16``; default float32 on every device (on CUDA, half-precision takes
+            did not repeat: :mod:`workbench.models.dtypes`, whose :func:`~workbench.models.dtypes.agreement_note`
+            the shells print when another dtype is chosen there). ``bfloat16`` on
             the CPU needs a bfloat16 fast path (AMX or AVX512-BF16, see :func:`dtype_choices`); it is refused
             elsewhere.
         kernels: How the decoder's linear layers run on the CPU: ``"onednn-packed"`` (pre-packed oneDNN

@@ -67,8 +67,28 @@ def preflight(ref: ModelRef) -> bool:
     return False
 
 
-def load_pretrained(ref: ModelRef) -> tuple[Any, Any, str | None]:
-    """Load ``(model, processor, revision)`` for a Hub id or a local folder.
+def placement(device: Any, dtype: Any) -> dict[str, Any]:
+    """``from_pretrained`` keyword arguments that load the weights in ``dtype`` straight onto ``device``.
+
+    With accelerate installed (a dependency), a device map puts each tensor on ``device`` as it is read: no copy of
+    the model on the host (``large`` in float32: about 13 GB). Without it, the weights load on the host in ``dtype``
+    and the caller moves the model.
+
+    Args:
+        device: A ``torch.device`` (None: the host).
+        dtype: A ``torch.dtype`` (None: the checkpoint's own, transformers' ``"auto"``).
+    """
+    from transformers.utils import is_accelerate_available
+
+    kwargs: dict[str, Any] = {"dtype": dtype if dtype is not None else "auto"}
+    if device is not None and is_accelerate_available():
+        kwargs["device_map"] = {"": device}
+    return kwargs
+
+
+def load_pretrained(ref: ModelRef, *, device: Any = None, dtype: Any = None) -> tuple[Any, Any, str | None]:
+    """Load ``(model, processor, revision)`` for a Hub id or a local folder, in ``dtype`` onto ``device``
+    (:func:`placement`; None: as saved, on the host).
 
     Hub models come from the local cache when present; otherwise the Hub is probed for a few seconds
     first, so an offline machine gets a clear error instead of minutes of retries.
@@ -91,7 +111,7 @@ def load_pretrained(ref: ModelRef) -> tuple[Any, Any, str | None]:
             raise ModelNotFoundError(f"{ref.name!r} is a {config.model_type!r} model, not MusicGen or MusicGen-Melody")
         model_class = (MusicgenMelodyForConditionalGeneration if config.model_type == "musicgen_melody"
                        else MusicgenForConditionalGeneration)
-        model = model_class.from_pretrained(ref.source, local_files_only=local_only)
+        model = model_class.from_pretrained(ref.source, local_files_only=local_only, **placement(device, dtype))
         processor = AutoProcessor.from_pretrained(ref.source, local_files_only=local_only)
     except ModelNotFoundError:
         raise

@@ -10,6 +10,7 @@ import torch
 from workbench.core.errors import ModelNotFoundError, ParamsError
 from workbench.models import hub
 from workbench.models.builtin import build_builtin
+from workbench.models.dtypes import torch_dtype
 from workbench.models.registry import ModelRef, resolve
 
 
@@ -25,20 +26,6 @@ def pick_device(device: str | None = None) -> torch.device:
     if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
         return torch.device("mps")
     return torch.device("cpu")
-
-
-def torch_dtype(dtype: str | torch.dtype | None, device: torch.device) -> torch.dtype:
-    """The requested dtype (a name or a ``torch.dtype``), or the default: float16 on CUDA, float32 elsewhere."""
-    if dtype is None:
-        return torch.float16 if device.type == "cuda" else torch.float32
-    if isinstance(dtype, torch.dtype):
-        return dtype
-    table = {"float32": torch.float32, "fp32": torch.float32, "float16": torch.float16,
-             "fp16": torch.float16, "bfloat16": torch.bfloat16, "bf16": torch.bfloat16}
-    if dtype not in table:
-        raise ParamsError(f"dtype must be one of {', '.join(table)}, got {dtype!r}")
-    return table[dtype]
-
 
 
 @dataclass(frozen=True)
@@ -74,7 +61,9 @@ def load_model(name: str, *, device: str | None = None, dtype: str | torch.dtype
     precision = torch_dtype(dtype, target)
     revision = None
     if ref.kind == "builtin":
+        # built on the host in float32 from the CPU RNG whatever the target: that init defines the weights (built on
+        # the GPU or in half precision they would be other weights), then converted and moved
         model, processor = build_builtin(ref.source)
-    else:
-        model, processor, revision = hub.load_pretrained(ref)
+    else:  # loaded in ``precision`` straight onto ``target`` (no float32 copy on the host), see hub.placement
+        model, processor, revision = hub.load_pretrained(ref, device=target, dtype=precision)
     return LoadedModel(model.to(device=target, dtype=precision).eval(), processor, ref, revision)

@@ -103,7 +103,7 @@ class RayRunner:
         workers: Number of model actors (default: the cluster's GPUs, else 1).
         cpus_per_worker: CPUs reserved per actor on CPU-only clusters (also its torch threads).
         device: Device for the actors' models (default: theirs, cuda when they have a GPU).
-        dtype: Dtype for the actors' models (default: the engine's, float16 on CUDA).
+        dtype: Dtype for the actors' models (default: the engine's, float32).
         low_memory: Load the actors' models in low-memory mode.
         write_on: ``"driver"`` (takes travel back and the driver writes them) or ``"workers"`` (actors
             write to the output folder, which must then be shared storage).

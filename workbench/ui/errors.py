@@ -21,10 +21,13 @@ log = logging.getLogger("workbench")
 
 #: An upload's temporary copy (``/tmp/gradio/<hash>/song.wav``): messages name the file, not where gradio keeps it.
 _UPLOAD_PATH = re.compile(r"""(?:[A-Za-z]:)?[/\\][^\s'"]*?[/\\]gradio[/\\][0-9a-f]{16,}[/\\]([^\s'"/\\]+)""")
+#: The history's database file (``/…/out/history.sqlite``): the browser calls it the history.
+_HISTORY_FILE = re.compile(r"""(?:[A-Za-z]:)?[/\\][^\s'"]*history\.sqlite""")
 #: Command-line wording that library messages use, as the browser says it.
 _CLI_WORDS = {"use --model tiny": "choose the model “tiny”", "--model tiny": "the model “tiny”",
               "; pass --force to overwrite it": "", "pass --force to overwrite it": "",
               "--below-rating N, --older-than AGE": "a rating below and an age",
+              "; see 'workbench history'": " (see the History tab)",
               "--below-rating": "“below rating”", "--older-than": "“older than”", "--unrated": "“unrated”"}
 _FLAG = re.compile(r"--([a-z][a-z0-9-]*)")
 
@@ -35,6 +38,7 @@ def ui_words(message: str) -> str:
     :data:`workbench.ui.conditions.FIELD_LABELS`)."""
     text = (message.splitlines() or [""])[0]
     text = _UPLOAD_PATH.sub(lambda found: found.group(1), text)
+    text = _HISTORY_FILE.sub("the history", text)
     for cli, words in _CLI_WORDS.items():
         text = text.replace(cli, words)
     text = _FLAG.sub(lambda found: label(found.group(1).replace("-", "_")), text)

@@ -8,6 +8,7 @@ from typing import Any
 
 import gradio as gr
 
+from workbench.core.errors import WorkbenchError
 from workbench.store.history import SORTS
 from workbench.store.measured import versus_row
 from workbench.ui.card import TakeCards, cards_html
@@ -56,8 +57,19 @@ class HistoryTab:
     def pick(self, evt: gr.SelectData) -> tuple[Any, ...]:
         """A clicked row: ``(take id, its card, rating, favourite, notes, tags)``."""
         row = self._row(evt.row_value[0])
-        return (str(row["id"]), cards_html(self.app, [row["id"]]), row["rating"] or 0, row["favorite"],
-                row["notes"], ", ".join(row["tags"]))
+        return (str(row["id"]), cards_html(self.app, [row["id"]]), *self.fields(row["id"]))
+
+    def fields(self, take: str | int | None) -> tuple[Any, ...]:
+        """The panel's boxes for the take it now holds, however it got there (a row, a card's "Retake from…", a
+        typed id): ``(rating, favourite, notes, tags)``; blank for no such take, so that "Save notes & tags" never
+        writes one take's notes over another's."""
+        try:
+            row = self.app.history.get(str(take).strip()) if str(take or "").strip() else None
+        except (WorkbenchError, ValueError, OSError):  # an id half typed, or no such take
+            row = None
+        if row is None:
+            return 0, False, "", ""
+        return row["rating"] or 0, row["favorite"], row["notes"], ", ".join(row["tags"])
 
     def build(self, shared: SimpleNamespace) -> SimpleNamespace:
         w = SimpleNamespace()
@@ -92,6 +104,8 @@ class HistoryTab:
         w.run.click(self.search, search_in, w.table, api_name="history", concurrency_limit=None).then(
             self.browse, search_in, browse_out, api_visibility="private", concurrency_limit=None)
         w.text.submit(self.browse, search_in, browse_out, api_visibility="private", concurrency_limit=None)
-        w.table.select(self.pick, None, [w.take, w.selected, w.rating, w.favorite, w.kept.notes, w.kept.tags],
-                       api_visibility="private", concurrency_limit=None)
+        boxes = [w.rating, w.favorite, w.kept.notes, w.kept.tags]
+        w.table.select(self.pick, None, [w.take, w.selected, *boxes], api_visibility="private",
+                       concurrency_limit=None)
+        w.take.change(self.fields, w.take, boxes, api_visibility="private", concurrency_limit=None)
         return w

@@ -14,6 +14,7 @@ import gradio as gr
 
 from workbench.core.params import MAX_DURATION_S
 from workbench.models.catalog import READY, model_inputs, readiness
+from workbench.models.dtypes import agreement_note
 from workbench.models.registry import AUDIOCRAFT_MODELS, BUILTIN, MODELS, default_params, model_family
 from workbench.ui.context import LOUDNESS_CHOICES, App, model_name
 
@@ -66,7 +67,9 @@ def model_status(app: App) -> str:
     engine = app.cache.peek()
     if engine is None:
         return "Model in memory: none yet (loads on first use)"
-    return f"Model in memory: **{app.cache.loaded}** ({engine.device}, {str(engine.dtype).removeprefix('torch.')})"
+    note = agreement_note(engine.device, engine.dtype)
+    return (f"Model in memory: **{app.cache.loaded}** ({engine.device}, {str(engine.dtype).removeprefix('torch.')})"
+            + (f"<br>⚠ {note}" if note else ""))
 
 
 def family_defaults(choice: str | None, folder: str | None, family: str | None) -> tuple[Any, ...]:

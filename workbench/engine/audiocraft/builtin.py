@@ -21,6 +21,10 @@ import torch
 from workbench.engine.audiocraft.install import audiocraft_module
 from workbench.models.registry import BUILTIN
 
+#: Built-in models that run on the CPU only, whatever the machine has: ``tiny-style``'s style conditioner keeps its
+#: codec outside the module tree, on the device it was built on (the CPU), so moving the model would split it.
+CPU_ONLY = frozenset({"tiny-style"})
+
 #: MAGNeT generates a fixed-length segment; the tiny models', seconds.
 TINY_SEGMENT_S, TINY_50HZ_SEGMENT_S = 1, 2
 
