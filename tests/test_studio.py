@@ -191,6 +191,18 @@ def test_true_status_and_blank_boxes(demo, tiny):
     assert all(value is gr.skip() or value == gr.skip() for value in family_defaults("tiny", "", "musicgen")[:4])
 
 
+def test_the_settings_summary_is_in_the_page_as_it_opens(demo):
+    """The page opens with the summary of the starting settings (no load event writes it: one could land after a
+    change and show stale settings), numbers as a musician types them; a change is summed up the same way."""
+    from workbench.ui.settings import summary
+
+    shown = next(block for block in demo.blocks.values() if getattr(block, "elem_id", None) == "gen-summary")
+    assert shown.value == "⚙ **tiny** · 8 s · guidance 3 · temperature 1 · top-k 250 · top-p 1 · peak-safe"
+    assert summary("tiny", "", 1.5, 3.0, 0.95, 0, 0.9, "-14") == ("⚙ **tiny** · 1.5 s · guidance 3 · temperature "
+                                                                  "0.95 · top-k 0 · top-p 0.9 · -14 LUFS")
+    assert "· – s ·" in summary("tiny", "", None, 3.0, 1.0, 250, 1.0, "off")  # blank: shown blank
+
+
 def test_fill_from_the_library_says_what_it_changed(demo, monkeypatch):
     told = []
     monkeypatch.setattr(gr, "Info", told.append)

@@ -13,8 +13,12 @@ pytestmark = pytest.mark.browser
 
 pytest.importorskip("gradio")
 
+sync_api = pytest.importorskip("playwright.sync_api")
+expect = sync_api.expect
+
 from workbench.render.reproduce import reproduce  # noqa: E402
 from workbench.store.history import History  # noqa: E402
+from workbench.ui.playhead import playhead_js  # noqa: E402
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -32,7 +36,6 @@ CLI_OR_TEMP = re.compile(r"--[a-z]|/gradio/[0-9a-f]{16,}")
 def browser():
     if not CHROMIUM.exists():
         pytest.skip(f"Debian's Chromium is not installed at {CHROMIUM} (apt-get install chromium)")
-    sync_api = pytest.importorskip("playwright.sync_api")
     with sync_api.sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
         try:
@@ -53,12 +56,24 @@ def open_page(browser, url: str, viewport: dict, *, duration: str = "1"):
 
 def set_duration(page, seconds: str) -> None:
     """The sampling settings are in the sidebar: open it, set the duration, close it."""
-    page.locator("#gen-open-settings").click()
+    open_settings(page)
     box = page.locator("#duration input")
     box.fill(seconds)
     box.press("Enter")
     page.wait_for_function(f"document.querySelector('#gen-summary').innerText.includes('· {seconds} s')")
-    page.keyboard.press("Escape")
+    close_settings(page)
+
+
+def open_settings(page) -> None:
+    """Create's ⚙ button opens the settings sidebar."""
+    page.locator("#gen-open-settings").click()
+    expect(page.locator("#wb-settings")).to_have_class(re.compile(r"\bopen\b"), timeout=TIMEOUT_MS)
+
+
+def close_settings(page) -> None:
+    """The sidebar's own toggle closes it (on a phone it covers the whole page while open)."""
+    page.locator("#wb-settings").get_by_role("button", name="Toggle Sidebar").click()
+    expect(page.locator("#wb-settings")).not_to_have_class(re.compile(r"\bopen\b"), timeout=TIMEOUT_MS)
 
 
 def go(page, section: str, phone: bool) -> None:
@@ -70,9 +85,20 @@ def go(page, section: str, phone: bool) -> None:
 
 
 def toast(page) -> str:
-    """The text of the error toast that appears."""
-    page.wait_for_selector(".toast-body, [data-testid=toast-body]")
-    return page.locator(".toast-body, [data-testid=toast-body]").last.inner_text()
+    """The text of the error the app shows; then its toast is closed, so that the next error is a toast of its own
+    (gradio gathers messages shown together into one toast)."""
+    message = page.locator("[data-testid=toast-text]").first
+    text = message.inner_text()
+    page.locator("[data-testid=toast-close]").first.click()
+    expect(page.locator("[data-testid=toast-body]")).to_have_count(0, timeout=TIMEOUT_MS)
+    return text
+
+
+def next_take(page, deck: str, after: int | None = None) -> int:
+    """The take id of the deck's first card once it shows a take other than ``after`` (a new take, not the last)."""
+    page.wait_for_function("([deck, after]) => { const card = document.querySelector(deck + ' .wb-card');"
+                           " return card && card.dataset.take !== after; }", arg=[deck, str(after)])
+    return int(page.locator(f"{deck} .wb-card").first.get_attribute("data-take"))
 
 
 def card_audio_plays(page, deck: str) -> float:
@@ -106,6 +132,8 @@ def test_a_generated_take_is_a_card_that_plays_rates_and_loops(browser, live_app
     page.wait_for_selector("#gen-take .wb-card")
     assert card_audio_plays(page, "#gen-take") == pytest.approx(4.0, abs=0.05)
     take = int(page.locator("#gen-take .wb-card").get_attribute("data-take"))
+    expect(page.locator("#gen-take .wb-card header b")).to_have_text("seed 7")  # the seed typed
+    assert History(live_app.out).get(take)["seed"] == 7
     page.locator("#gen-take button[data-act=rate][data-value='4']").click()
     page.wait_for_function("document.querySelectorAll('#gen-take .marks button.on').length === 4")
     assert History(live_app.out).get(take)["rating"] == 4  # saved on click
@@ -120,13 +148,12 @@ def test_use_as_melody_switches_to_a_melody_model_and_generate_works(browser, li
     page = open_page(browser, live_app.url, DESKTOP)
     page.locator("#gen-prompt textarea").fill("browser studio, a hummed line")
     page.locator("#gen-run").click()
-    page.wait_for_selector("#gen-take .wb-card")
+    first = next_take(page, "#gen-take")
     page.locator("#gen-take button[data-act=melody]").click()
     page.wait_for_function("document.querySelector('#gen-summary').innerText.includes('tiny-melody')")
     assert page.locator("#gen-draft-mode input[value=melody]").is_checked()
     page.locator("#gen-run").click()
-    page.wait_for_function("document.querySelector('#gen-note').innerText.includes('take #')")
-    take = int(page.locator("#gen-take .wb-card").get_attribute("data-take"))
+    take = next_take(page, "#gen-take", after=first)
     row = History(live_app.out).get(take)
     assert row["model"] == "tiny-melody"
     page.close()
@@ -136,13 +163,12 @@ def test_extend_a_short_take_with_the_defaults(browser, live_app):
     page = open_page(browser, live_app.url, DESKTOP, duration="2")
     page.locator("#gen-prompt textarea").fill("browser studio, short idea to extend")
     page.locator("#gen-run").click()
-    page.wait_for_selector("#gen-take .wb-card")
+    first = next_take(page, "#gen-take")
     page.locator("#gen-take button[data-act=extend]").click()
     page.wait_for_function("document.querySelector('#gen-note').innerText.includes('to continue')")
     assert page.locator("#gen-prompt-seconds input").input_value() == "2"  # no longer than the take
     page.locator("#gen-run").click()
-    page.wait_for_function("document.querySelector('#gen-note').innerText.includes('take #')")
-    take = int(page.locator("#gen-take .wb-card").get_attribute("data-take"))
+    take = next_take(page, "#gen-take", after=first)
     record = json.loads((live_app.out / History(live_app.out).get(take)["sidecar"]).read_text())
     assert record["draft"]["continuation"]["prompt_seconds"] == 2.0
     page.close()
@@ -190,7 +216,7 @@ def test_a_batch_upload_renders_exactly_its_jobs(browser, live_app, tmp_path):
     page.wait_for_function("!document.querySelector('#batch-file input').value")  # ...and the upload replaces it
     page.locator("#batch-run").click()
     page.wait_for_selector("#batch-takes .wb-card")
-    rows = page.locator("#batch-jobs tbody tr")
+    rows = page.locator("#batch-jobs [role=row]", has=page.locator("[role=gridcell]"))  # the body's rows
     assert rows.count() == 1 and "mini/one/s3.wav" in rows.first.inner_text()
     assert "mini/mini" not in page.locator("#batch-jobs").inner_text()
     page.close()
@@ -210,9 +236,10 @@ def test_errors_speak_the_app_s_words(browser, live_app, tmp_path):
     page.locator("#gen-prompt-seconds input").fill("-1")  # a bad number in a field
     page.locator("#gen-run").click()
     messages.append(toast(page))
-    page.locator("#gen-open-settings").click()  # a model that does not exist
+    page.locator("#gen-draft-mode").get_by_text("none").click()  # no draft, and then...
+    open_settings(page)  # ...a model that does not exist
     page.locator("#model-folder textarea, #model-folder input").first.fill("no-such-model")
-    page.keyboard.press("Escape")
+    close_settings(page)
     page.locator("#gen-run").click()
     messages.append(toast(page))
     assert "fake.wav" in messages[0] and "“Prompt seconds”" in messages[1] and "“tiny”" in messages[2], messages
@@ -243,16 +270,13 @@ def test_retake_from_the_playhead_of_the_take_you_work_on(browser, live_app):
     page.wait_for_selector("#hist-selected .wb-card")
     at = page.locator("#hist-at").locator("textarea, input").first
     at.fill("0.25")
+    reader = playhead_js("hist-selected")  # what "Playhead → time" runs, here on the page as it is
+    assert page.evaluate(f"({reader})('0.25')") == "0.25"  # not played yet: the typed time stays
+    assert card_audio_plays(page, "#hist-selected") == pytest.approx(1.0, abs=0.05)
+    page.eval_on_selector("#hist-selected .wb-card audio", "(audio) => { audio.currentTime = 0.5; }")  # scrubbed
     page.locator("#hist-playhead").click()
-    page.wait_for_timeout(300)
-    assert float(at.input_value()) == 0.25  # not played yet: the typed time stays
-    page.eval_on_selector("#hist-selected audio", "(audio) => audio.play()")
-    for _ in range(50):  # read the playhead while it plays (the 1 s take may end before a pause lands)
-        page.locator("#hist-playhead").click()
-        page.wait_for_timeout(100)
-        if float(at.input_value() or 0) not in (0.0, 0.25):
-            break
-    assert 0 < float(at.input_value()) <= 1.0  # where the 1 s take was playing
+    expect(at).to_have_value("0.5", timeout=TIMEOUT_MS)  # where the player's playhead is
     page.locator("#hist-retake").click()
     page.wait_for_function("document.querySelectorAll('#hist-retakes .wb-card').length === 4")
+    expect(page.locator("#hist-message")).to_contain_text("4 retake(s) from 0.5 s", timeout=TIMEOUT_MS)
     page.close()

@@ -30,7 +30,7 @@ from workbench.ui.errors import ui_errors
 from workbench.ui.generate import GenerateTab
 from workbench.ui.history import HistoryTab
 from workbench.ui.library import LibraryTab, fill_from, library_choices
-from workbench.ui.settings import build_settings, model_status, summary, wire_settings
+from workbench.ui.settings import build_settings, initial_summary, model_status, wire_settings
 from workbench.ui.tokenize import TokenizeTab
 from workbench.ui.uploads import MAX_UPLOAD_MB, MAX_UPLOAD_S
 
@@ -87,7 +87,8 @@ def build_ui(model: str = DEFAULT_MODEL, out: str | Path = "outputs", *, prompts
         settings = build_settings(app, model)
         shared = SimpleNamespace(concurrency=concurrency, stop=stop_handler, stops=gr.State(new_stops()),
                                  model=settings.model, folder=settings.folder, loudness=settings.loudness,
-                                 params=settings.params, sampling=settings.sampling)
+                                 params=settings.params, sampling=settings.sampling,
+                                 summary=initial_summary(settings))
         with gr.Row(equal_height=True, elem_classes=["wb-header"]):
             gr.HTML("<h1>MusicGen Workbench</h1><p class='wb-tagline'>prompt, compare, batch-render and reproduce "
                     f"takes · outputs in <code>{html.escape(str(app.out))}</code></p>", padding=False)
@@ -166,7 +167,6 @@ def _wire(app: App, demo: gr.Blocks, shared: SimpleNamespace, settings: SimpleNa
     for event in (g.event, c.event, li.event, b.event, t.event):
         event.then(status, None, shared.status, api_visibility="private", queue=False)
     demo.load(status, None, shared.status, api_visibility="private", queue=False)
-    demo.load(summary, settings.sampling, g.summary, api_visibility="private", queue=False)
     search_fn, search_in, search_out = h.search_event
     history_tab.select(search_fn, search_in, search_out, api_visibility="private", concurrency_limit=None)
     history_tab.select(h.curate.trash_choices, None, h.kept.trash, api_visibility="private", concurrency_limit=None)

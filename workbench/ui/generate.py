@@ -207,7 +207,7 @@ class GenerateTab:
                     w.run = gr.Button("Generate", variant="primary", size="lg", scale=3, elem_id="gen-run")
                     w.stop = gr.Button("Stop", variant="stop", size="lg", scale=1, elem_id="gen-stop")
                 with gr.Row(equal_height=True, elem_id="gen-summary-row"):
-                    w.summary = gr.Markdown("", elem_id="gen-summary", elem_classes=["facts"])
+                    w.summary = gr.Markdown(shared.summary, elem_id="gen-summary", elem_classes=["facts"])
                     w.open_settings = gr.Button("⚙ Settings", size="sm", scale=0, min_width=110,
                                                 elem_id="gen-open-settings")
                 with gr.Row():

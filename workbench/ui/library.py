@@ -187,11 +187,12 @@ class LibraryTab:
     def build(self, shared: SimpleNamespace) -> SimpleNamespace:
         w = SimpleNamespace()
         files = prompt_files(self.app)
-        with gr.Row(equal_height=True):
+        with gr.Row(equal_height=True):  # side by side on a desktop; on a phone each takes a line of its own
             w.names = gr.Dropdown(files, value=files, multiselect=True, label=f"Prompt files in {self.app.prompts}",
-                                  scale=3, elem_id="lib-files")
-            w.tags = gr.Dropdown([], multiselect=True, label="Tags (any of)", scale=2, elem_id="lib-tags")
-            w.text = gr.Textbox(label="Text filter", placeholder="e.g. night, 120 BPM (Enter)", scale=2,
+                                  scale=3, min_width=300, elem_id="lib-files")
+            w.tags = gr.Dropdown([], multiselect=True, label="Tags (any of)", scale=2, min_width=300,
+                                 elem_id="lib-tags")
+            w.text = gr.Textbox(label="Text filter", placeholder="e.g. night, 120 BPM (Enter)", scale=2, min_width=300,
                                 elem_id="lib-text")
         w.table = gr.Dataframe(headers=TABLE_HEADERS, type="array", interactive=False, wrap=True, max_height=520,
                                column_widths=["22%", "14%", "16%", "8%", "40%"],
@@ -222,7 +223,8 @@ class LibraryTab:
         w.deck = TakeCards(self.app).build(elem_id="lib-takes", empty="The rendered takes appear here as cards.")
         w.note = gr.HTML("", elem_classes=["facts"])
         with gr.Accordion("Rendered (table)", open=False):
-            w.results = gr.Dataframe(headers=RESULT_HEADERS, interactive=False, wrap=True, label="Rendered")
+            w.results = gr.Dataframe(headers=RESULT_HEADERS, type="array", interactive=False, wrap=True,
+                                     label="Rendered")
         browse_in, browse_out = [w.names, w.uploads, w.tags, w.text], [w.table, w.tags, w.selected]
         for trigger in (w.names.change, w.uploads.change, w.tags.change, w.text.submit):
             trigger(self.browse, browse_in, browse_out, api_visibility="private", concurrency_limit=None)

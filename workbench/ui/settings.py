@@ -44,8 +44,22 @@ def summary(choice: str | None, folder: str | None, duration: Any, guidance: Any
     """The settings in one line (``tiny · 8 s · guidance 3 · …``), shown above Create's prompt."""
     name = model_name(choice, folder) or "no model"
     loud = "peak-safe" if loudness in (None, "", "off") else f"{loudness} LUFS"
-    return (f"⚙ **{name}** · {duration if duration is not None else '–'} s · guidance {guidance} · temperature "
-            f"{temperature} · top-k {top_k} · top-p {top_p} · {loud}")
+    duration, guidance, temperature, top_k, top_p = map(_shown, (duration, guidance, temperature, top_k, top_p))
+    return (f"⚙ **{name}** · {duration} s · guidance {guidance} · temperature {temperature} · top-k {top_k} · "
+            f"top-p {top_p} · {loud}")
+
+
+def _shown(value: Any) -> str:
+    """A setting as the summary shows it: numbers as typed (8, not 8.0), a blank as –."""
+    if value is None or value == "":
+        return "–"
+    return f"{value:g}" if isinstance(value, (int, float)) else str(value)
+
+
+def initial_summary(w: SimpleNamespace) -> str:
+    """The summary of the settings as the page opens (the sidebar's starting values), so that no load event can
+    arrive after a change and show stale settings."""
+    return summary(*(widget.value for widget in w.sampling))
 
 
 def model_status(app: App) -> str:
@@ -111,5 +125,5 @@ def wire_settings(w: SimpleNamespace, summary_md: Any) -> None:
         widget.change(summary, w.sampling, summary_md, api_visibility="private", queue=False)
 
 
-__all__ = ["MODEL_NAMES", "build_settings", "family_defaults", "model_choices", "model_facts", "model_status",
-           "summary", "wire_settings"]
+__all__ = ["MODEL_NAMES", "build_settings", "family_defaults", "initial_summary", "model_choices", "model_facts",
+           "model_status", "summary", "wire_settings"]
