@@ -103,6 +103,14 @@ def next_take(page, deck: str, after: int | None = None) -> int:
     return int(page.locator(f"{deck} .wb-card").first.get_attribute("data-take"))
 
 
+def first_take(browser, url: str, viewport: dict, text: str, *, duration: str = "1"):
+    """A page whose Create tab has rendered one take of ``text``: ``(page, take id)``."""
+    page = open_page(browser, url, viewport, duration=duration)
+    page.locator("#gen-prompt textarea").fill(text)
+    page.locator("#gen-run").click()
+    return page, next_take(page, "#gen-take")
+
+
 def card_audio_plays(page, deck: str) -> float:
     """The first card's player loads its take: its duration in seconds, read by the browser from the file."""
     return page.eval_on_selector(f"{deck} .wb-card audio", """(audio) => new Promise((done) => {
@@ -149,10 +157,7 @@ def test_a_generated_take_is_a_card_that_plays_rates_and_loops(browser, live_app
 
 @BOTH_SIZES
 def test_use_as_melody_switches_to_a_melody_model_and_generate_works(browser, live_app, viewport):
-    page = open_page(browser, live_app.url, viewport)
-    page.locator("#gen-prompt textarea").fill("browser studio, a hummed line")
-    page.locator("#gen-run").click()
-    first = next_take(page, "#gen-take")
+    page, first = first_take(browser, live_app.url, viewport, "browser studio, a hummed line")
     page.locator("#gen-take button[data-act=melody]").click()
     page.wait_for_function("document.querySelector('#gen-summary').innerText.includes('tiny-melody')")
     assert page.locator("#gen-draft-mode input[value=melody]").is_checked()
@@ -165,10 +170,7 @@ def test_use_as_melody_switches_to_a_melody_model_and_generate_works(browser, li
 
 @BOTH_SIZES
 def test_extend_a_short_take_with_the_defaults(browser, live_app, viewport):
-    page = open_page(browser, live_app.url, viewport, duration="2")
-    page.locator("#gen-prompt textarea").fill("browser studio, short idea to extend")
-    page.locator("#gen-run").click()
-    first = next_take(page, "#gen-take")
+    page, first = first_take(browser, live_app.url, viewport, "browser studio, short idea to extend", duration="2")
     page.locator("#gen-take button[data-act=extend]").click()
     page.wait_for_function("document.querySelector('#gen-note').innerText.includes('to continue')")
     assert page.locator("#gen-prompt-seconds input").input_value() == "2"  # no longer than the take
@@ -272,10 +274,7 @@ def test_compare_cards_open_their_contact_sheet(browser, live_app):
 
 @BOTH_SIZES
 def test_retake_from_the_playhead_of_the_take_you_work_on(browser, live_app, viewport):
-    page = open_page(browser, live_app.url, viewport)
-    page.locator("#gen-prompt textarea").fill("browser studio, retake me")
-    page.locator("#gen-run").click()
-    page.wait_for_selector("#gen-take .wb-card")
+    page, _ = first_take(browser, live_app.url, viewport, "browser studio, retake me")
     page.locator("#gen-take button[data-act=retake]").click()  # opens it in History's take panel
     page.wait_for_selector("#hist-selected .wb-card")
     at = page.locator("#hist-at").locator("textarea, input").first
