@@ -48,7 +48,6 @@ footer {display: none !important}
   .wb-header .wb-tagline {display: none}
   #wb-nav {display: block}
   #wb-tabs > div:first-child {display: none}
-  #lib-table table {min-width: 640px}  /* a phone scrolls the entries sideways: headers stay whole words */
 }
 """
 
