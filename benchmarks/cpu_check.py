@@ -212,7 +212,8 @@ def main() -> None:
     began = time.perf_counter()
     autotune.choose_kernels(engines["float32"], refresh=True)
     result["first_load_measurement_s"] = time.perf_counter() - began
-    weights_gb = sum(p.numel() * p.element_size() for p in engines["float32"].model.parameters()) / 1e9
+    with kernels.reference_kernels(engines["float32"].model.decoder):  # packed weights are not parameters()
+        weights_gb = sum(p.numel() * p.element_size() for p in engines["float32"].model.parameters()) / 1e9
     del engines
     say(f"whole processes: {args.process_rounds} rounds of workbench generate and the plain script, then one profiled")
     # from a lean process: a child's peak RSS (wait4) starts at its parent's RSS when forked
