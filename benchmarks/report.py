@@ -305,7 +305,7 @@ def cpu_section(result: dict[str, Any]) -> str:
         (f"whole process, {p['seconds']:g} s take: `workbench generate` / plain script (median of {p['rounds']})",
          f"{p['workbench']['median_wall_s']:.1f} s / {p['plain']['median_wall_s']:.1f} s = {ratio:.2f}×",
          f"≤ 1×: {_ok(ratio <= CPU_TARGETS['process_vs_plain'])}"),
-        # no weights figure: cpu-check-amd-epyc.json (2026-12-05) counted them after packing, which hides the packed ones
+        # no weights figure: cpu-check-amd-epyc.json (2026-12-05) counted them after packing (hiding packed ones)
         ("peak RSS: workbench / plain", f"{p['workbench']['max_peak_rss_gb']:.2f} / "
          f"{p['plain']['max_peak_rss_gb']:.2f} GB", ""),
     ]
