@@ -13,6 +13,11 @@ import shutil
 import tempfile
 
 os.environ["HF_HUB_OFFLINE"] = "1"
+# Under pytest-xdist each worker is a process of its own: its share of the cores, or the workers' thread pools fight
+# over the same ones (2 workers x 2 threads on 2 cores). Set before torch is imported, so subprocesses inherit it.
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    _share = (os.cpu_count() or 1) // int(os.environ.get("PYTEST_XDIST_WORKER_COUNT") or 1)
+    os.environ.setdefault("OMP_NUM_THREADS", str(max(1, _share)))
 os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
 # measured kernel choices and fingerprints go to a folder of this run, never to the user's cache
 os.environ["WORKBENCH_CACHE_DIR"] = tempfile.mkdtemp(prefix="workbench-cache-")
