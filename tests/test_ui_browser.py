@@ -183,19 +183,23 @@ def test_extend_a_short_take_with_the_defaults(browser, live_app, viewport):
 
 @BOTH_SIZES
 def test_stop_and_keep_gives_a_take_that_reproduces(browser, live_app, tiny, viewport):
-    page = open_page(browser, live_app.url, viewport, duration="30")
+    asked = 60  # seconds: long enough that the Stop lands while it renders, however fast or busy the machine
+    page = open_page(browser, live_app.url, viewport, duration=str(asked))
     page.locator("#gen-prompt textarea").fill("browser studio, a long take stopped early")
     page.locator("#gen-run").click()
-    # something was heard: the preview player holds audio (the player itself is there before any step, and the
-    # progress can show the first steps, before a whole frame exists: neither is a sign)
-    page.wait_for_function("(() => { const a = document.querySelector('#gen-preview audio');"
-                           " return a && a.buffered.length > 0 && a.buffered.end(0) > 0; })()")
+    # 100 decoding steps done (2 s of frames): the progress says so ("143/3k steps"). Not the preview player (it is
+    # there before any step, and its audio can lag the render on a busy machine), not the first steps shown (a Stop
+    # before the first whole frame keeps nothing)
+    page.wait_for_function("(() => { const m = document.querySelector('#gen-note').innerText"
+                           ".match(/([0-9.]+)(k?)\\/[0-9.]+k? steps/);"
+                           " return m && parseFloat(m[1]) * (m[2] ? 1000 : 1) >= 100; })()")
     page.locator("#gen-stop").click()
+    expect(page.locator("#gen-note")).to_contain_text("keep what you heard", timeout=60_000)
     page.locator("#gen-keep").click()
     page.wait_for_selector("#gen-take .wb-card")
     take = int(page.locator("#gen-take .wb-card").get_attribute("data-take"))
     row = History(live_app.out).get(take)
-    assert 0 < row["duration_s"] < 30
+    assert 0 < row["duration_s"] < asked
     assert reproduce(live_app.out / row["sidecar"], engine=tiny).identical
     page.close()
 
