@@ -283,6 +283,8 @@ def test_retake_from_the_playhead_of_the_take_you_work_on(browser, live_app, vie
     page, _ = first_take(browser, live_app.url, viewport, "browser studio, retake me")
     page.locator("#gen-take button[data-act=retake]").click()  # opens it in History's take panel
     page.wait_for_selector("#hist-selected .wb-card")
+    if viewport is PHONE:  # the section selector names the section shown
+        expect(page.locator("#wb-nav input")).to_have_value("History", timeout=TIMEOUT_MS)
     at = page.locator("#hist-at").locator("textarea, input").first
     at.fill("0.25")
     reader = playhead_js("hist-selected")  # what "Playhead → time" runs, here on the page as it is

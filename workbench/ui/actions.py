@@ -22,12 +22,12 @@ from workbench.render.stems import split_take
 from workbench.store.measured import measure_take, versus
 from workbench.store.sidecar import read_sidecar
 from workbench.ui.card import ACTION_LABELS, cards_html, file_url
-from workbench.ui.context import App, Run, inputs_shown, model_name, relay
+from workbench.ui.context import App, Run, go_to, inputs_shown, model_name, relay
 from workbench.ui.errors import ui_errors
 
 #: The outputs a hand-off can change, in the order :meth:`CardActions.act` yields them after ``(deck, note)``.
 TARGETS = ("prompt", "seed", "draft_mode", "melody", "continue_from", "prompt_seconds", "draft_box", "model", "tabs",
-           "history_take", "history_deck", "retake_box", "repaint_box")
+           "history_take", "history_deck", "retake_box", "repaint_box", "nav")
 
 
 class CardActions:
@@ -72,7 +72,7 @@ class CardActions:
             yield cards_html(self.app, shown, sheet=sheet), f"take #{row['id']}: {marks} — saved", *self._targets()
         elif action == "seed":
             yield keep, f"take #{row['id']}: its prompt and seed {row['seed']} are in Create", *self._targets(
-                prompt=row["prompt"], seed=str(row["seed"]), tabs=gr.Tabs(selected="create"))
+                prompt=row["prompt"], seed=str(row["seed"]), **go_to("create"))
         elif action == "melody":
             now = model_name(model, folder)
             wanted = melody_model_for(now)
@@ -82,7 +82,7 @@ class CardActions:
                 prompt=row["prompt"], draft_mode=gr.Radio(choices=modes, value="melody"),
                 melody=str(self.app.out / row["audio"]),
                 draft_box=gr.Accordion(open=True), model=wanted if wanted != now else gr.skip(),
-                tabs=gr.Tabs(selected="create"))
+                **go_to("create"))
         elif action == "extend":
             seconds = extend_seconds(record)
             codes = self.app.out / row["sidecar"]
@@ -93,12 +93,12 @@ class CardActions:
             yield keep, f"take #{row['id']} is Create's draft to continue, from its last {seconds:g} s", \
                 *self._targets(prompt=row["prompt"], draft_mode=gr.Radio(choices=modes, value="continuation"),
                                continue_from=str(codes.parent / record["codes"]["file"]), prompt_seconds=seconds,
-                               draft_box=gr.Accordion(open=True), tabs=gr.Tabs(selected="create"))
+                               draft_box=gr.Accordion(open=True), **go_to("create"))
         elif action in ("retake", "repaint"):
             what = "where to retake from" if action == "retake" else "the window to repaint"
             yield keep, f"take #{row['id']} is open in History: choose {what}", *self._targets(
                 history_take=str(row["id"]), history_deck=cards_html(self.app, [row["id"]]),
-                **{f"{action}_box": gr.Accordion(open=True)}, tabs=gr.Tabs(selected="history"))
+                **{f"{action}_box": gr.Accordion(open=True)}, **go_to("history"))
         elif action == "loop":
             path, cut = write_loop(self.app.out / row["sidecar"])
             yield keep, loop_note(self.app, row["id"], path, cut), *self._targets()

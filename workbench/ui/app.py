@@ -25,7 +25,7 @@ from workbench.render.followups import mbd_refusal
 from workbench.ui.actions import CardActions
 from workbench.ui.batch import BatchTab
 from workbench.ui.compare import CompareTab
-from workbench.ui.context import App, inputs_shown, model_name, new_stops, stop_handler
+from workbench.ui.context import App, go_to, inputs_shown, model_name, new_stops, stop_handler
 from workbench.ui.errors import ui_errors
 from workbench.ui.generate import GenerateTab
 from workbench.ui.history import HistoryTab
@@ -111,7 +111,8 @@ def build_ui(model: str = DEFAULT_MODEL, out: str | Path = "outputs", *, prompts
         actions.targets = SimpleNamespace(
             prompt=g.prompt, seed=g.seed, draft_mode=g.draft_mode, melody=g.melody, continue_from=g.continue_from,
             prompt_seconds=g.prompt_seconds, draft_box=g.draft_box, model=settings.model, tabs=shared.tabs,
-            history_take=h.take, history_deck=h.selected, retake_box=h.retake_box, repaint_box=h.repaint_box)
+            history_take=h.take, history_deck=h.selected, retake_box=h.retake_box, repaint_box=h.repaint_box,
+            nav=nav)
         for deck, note in ((g.deck, g.note), (c.deck, c.note), (li.deck, li.note), (b.deck, b.note),
                            (h.gallery, h.gallery_note), (h.selected, h.selected_note), (h.retakes, h.retakes_note)):
             actions.wire(deck, note, settings, shared.stops, concurrency)
@@ -144,7 +145,7 @@ def _wire(app: App, demo: gr.Blocks, shared: SimpleNamespace, settings: SimpleNa
     fill_outputs = [g.prompt, *shared.params, g.seed]
     g.library.input(fill, [g.library, *shared.params], fill_outputs, api_visibility="private", queue=False)
     li.use.click(fill, [li.clicked, *shared.params], fill_outputs, api_visibility="private", queue=False).then(
-        lambda: gr.Tabs(selected="create"), None, shared.tabs, api_visibility="private", queue=False)
+        lambda: tuple(go_to("create").values()), None, [shared.tabs, nav], api_visibility="private", queue=False)
 
     def load(choice: str, folder: str) -> str:
         app.cache.get(model_name(choice, folder))
@@ -170,7 +171,7 @@ def _wire(app: App, demo: gr.Blocks, shared: SimpleNamespace, settings: SimpleNa
     search_fn, search_in, search_out = h.search_event
     history_tab.select(search_fn, search_in, search_out, api_visibility="private", concurrency_limit=None)
     history_tab.select(h.curate.trash_choices, None, h.kept.trash, api_visibility="private", concurrency_limit=None)
-    b.to_history.click(lambda name: (name, gr.Tabs(selected="history")), b.libraries, [h.text, shared.tabs],
+    b.to_history.click(lambda name: (name, *go_to("history").values()), b.libraries, [h.text, shared.tabs, nav],
                        api_visibility="private", queue=False).then(search_fn, search_in, search_out,
                                                                    api_visibility="private", concurrency_limit=None)
     browse_fn, browse_in, browse_out = li.load_event

@@ -125,6 +125,12 @@ def new_stops() -> dict[str, int]:
     return {}
 
 
+def go_to(section: str) -> dict[str, Any]:
+    """The updates that open ``section`` (an id of ``workbench.ui.app.SECTIONS``): the tab, and the phone's section
+    selector with it, so that the selector never names another section than the one shown."""
+    return {"tabs": gr.Tabs(selected=section), "nav": section}
+
+
 def stop_handler(tab: str) -> Callable[[dict[str, int]], None]:
     """The Stop button of ``tab``: every job of this session and tab started before the press stops at its next
     step (a job started after it runs)."""
