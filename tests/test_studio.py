@@ -103,7 +103,8 @@ def test_use_as_melody_switches_to_a_melody_model_and_extend_fits_a_short_take(d
     assert model == "tiny-melody" and "the model is now tiny-melody" in note and prompt == "studio hand-off"
     assert mode.value == "melody" and "melody" in [value for _label, value in mode.choices]  # a choice it now has
     assert Path(melody) == demo.workbench.out / facts["audio"] and tabs.selected == "create"
-    *_, cont, seconds, _box, model, tabs, _take, _deck, _retake, _repaint = act(demo, take, "extend")[-1]
+    *_, cont, seconds, _box, model, tabs, _take, _deck, _retake, _repaint, nav = act(demo, take, "extend")[-1]
+    assert nav == "create"  # the phone's section selector follows the tab
     assert seconds == 1.0 and Path(cont).name.endswith(".codes.npz")  # no longer than the 1 s take
     # and Create renders with those defaults
     last = generate(demo, "studio hand-off, extended", "4", mode="continuation", cont=cont, prompt_seconds=seconds)

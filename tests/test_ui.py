@@ -298,7 +298,8 @@ def test_a_compared_take_opens_in_the_history_retake_controls(h, demo):
     takes, _, _ = final(h.compare("retake me", "1-2", *SAMPLING, {}, progress=noop))
     take = takes[1]["take_id"]
     h.edit(str(take), "a keeper", "drums")
-    *_, tabs, take_id, deck, box, _repaint = act(demo, take, "retake")[-1]
+    *_, tabs, take_id, deck, box, _repaint, nav = act(demo, take, "retake")[-1]
+    assert nav == "history"  # the phone's section selector follows the tab
     assert take_id == str(take) and card_ids(deck) == [take] and "seed 2" in deck
     assert card_files(deck, "audio") == [(demo.workbench.out / takes[1]["audio"]).resolve()]
     assert box.open is True and tabs.selected == "history"
