@@ -122,20 +122,40 @@ def reference(engine: Engine) -> contextlib.AbstractContextManager[None]:
     return configured(engine, packed=False, preallocated=False)
 
 
-def decoder_bytes_per_step(decoder: torch.nn.Module) -> int:
-    """Weight bytes a decoding step reads: every linear layer and norm, except the cross-attention key/value
-    projections (computed once per pass) and the embedding tables (a few rows per step)."""
-    total = 0
+def step_weight_sizes(decoder: torch.nn.Module) -> list[tuple[int, torch.dtype]]:
+    """``(elements, dtype)`` of each weight tensor a decoding step reads, in the decoder's order: every linear layer
+    and norm, except the cross-attention key/value projections (computed once per pass) and the embedding tables
+    (a few rows per step)."""
+    sizes = []
     for name, module in decoder.named_modules():
         if name.endswith(("encoder_attn.k_proj", "encoder_attn.v_proj")) or isinstance(module, torch.nn.Embedding):
             continue
         if isinstance(module, PackedLinear):
-            size = module.weight_dtype.itemsize
-            total += module.in_features * module.out_features * size + (0 if module.bias is None else
-                                                                           module.bias.numel() * size)
+            sizes.append((module.in_features * module.out_features, module.weight_dtype))
+            if module.bias is not None:
+                sizes.append((module.bias.numel(), module.bias.dtype))
         else:
-            total += sum(p.numel() * p.element_size() for p in module.parameters(recurse=False))
-    return total
+            sizes += [(p.numel(), p.dtype) for p in module.parameters(recurse=False)]
+    return sizes
+
+
+def decoder_bytes_per_step(decoder: torch.nn.Module) -> int:
+    """Weight bytes a decoding step reads (:func:`step_weight_sizes`)."""
+    return sum(count * dtype.itemsize for count, dtype in step_weight_sizes(decoder))
+
+
+def step_read_seconds(decoder: torch.nn.Module, repeats: int = 5) -> float:
+    """Seconds to read, by summing each (the fastest read PyTorch has), tensors of the sizes and dtypes a decoding
+    step reads, one after another as a step does: what reading a step's weights alone costs here (best of
+    ``repeats``)."""
+    tensors = [torch.ones(count, dtype=dtype) for count, dtype in step_weight_sizes(decoder)]
+    best = float("inf")
+    for _ in range(repeats + 1):
+        started = time.perf_counter()
+        for tensor in tensors:
+            tensor.sum()
+        best = min(best, time.perf_counter() - started)
+    return best
 
 
 def memory_bandwidth_gbs(gigabytes: float = 1.0) -> float:

@@ -3,10 +3,11 @@
 In one process (``random-small``, musicgen-small's real size), in rounds of alternating order: plain
 ``model.generate`` (the model as transformers loads it), the workbench in float32 at batch 1 and with 4 seeds in
 one pass, and the workbench in bfloat16 where the CPU has a fast path; per decoding step (median gap between
-steps) and per call; the float32 and bfloat16 bandwidth floors; how often the kernel candidates, and bfloat16 and
+steps) and per call; the float32 and bfloat16 bandwidth floors (a 1 GB read, and the step's own weights read alone,
+both measured between rounds); how often the kernel candidates, and bfloat16 and
 float32, give the same codes. Then whole processes, alternating: ``workbench generate`` of a 4 s take against a
 plain transformers script (``benchmarks/plain_script.py``), wall time and peak RSS, and where a workbench
-process spends its time (cProfile). Kernel choices go to a fresh cache folder, so the first load's measurement
+process spends its time (its phases timed). Kernel choices go to a fresh cache folder, so the first load's measurement
 is part of the run. Writes ``benchmarks/results/cpu-check-<cpu>.json``; ``benchmarks/report.py`` turns it into
 a section of ``docs/benchmarks.md``.
 
@@ -35,10 +36,18 @@ os.environ["WORKBENCH_CACHE_DIR"] = CACHE  # kernel choices measured in this run
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
-from bench import TEXT, decoder_bytes_per_step, machine, memory_bandwidth_gbs, reference  # noqa: E402
+from bench import (  # noqa: E402
+    TEXT,
+    decoder_bytes_per_step,
+    machine,
+    memory_bandwidth_gbs,
+    reference,
+    step_read_seconds,
+)
 
 from workbench.core.params import GenerationParams  # noqa: E402
 from workbench.engine import autotune, compat, kernels  # noqa: E402
+from workbench.engine.cost import PEAK_MARGIN_GB, kv_cache_bytes, peak_bound_gb  # noqa: E402
 from workbench.engine.load import load_engine  # noqa: E402
 
 RESULTS = Path(__file__).parent / "results"
@@ -97,8 +106,11 @@ def rounds_in_process(engines: dict[str, Any], seconds: float, rounds: int, batc
         cases["bf16"] = lambda: workbench_run(engines["bfloat16"], [1], params)
     names = list(cases)
     runs: dict[str, list[dict[str, Any]]] = {name: [] for name in names}
+    reads: dict[str, list[float]] = {"bandwidth_gbs": [], "f32_weights_read_s": []}
     for index in range(rounds):
         say(f"round {index + 1} of {rounds}")
+        reads["bandwidth_gbs"].append(memory_bandwidth_gbs())  # read between rounds, under the rounds' conditions
+        reads["f32_weights_read_s"].append(step_read_seconds(f32.model.decoder))
         for name in names if index % 2 == 0 else names[::-1]:
             runs[name].append(cases[name]())
     paired = {
@@ -109,7 +121,9 @@ def rounds_in_process(engines: dict[str, Any], seconds: float, rounds: int, batc
     if "bf16" in runs:
         paired["bf16_step_speedup"] = [w["step_s"] / b["step_s"] for w, b in zip(runs["f32"], runs["bf16"])]
         paired["bf16_call_speedup"] = [w["call_s"] / b["call_s"] for w, b in zip(runs["f32"], runs["bf16"])]
-    out: dict[str, Any] = {"seconds": seconds, "steps": steps, "rounds": rounds, "batch": batch, "order": names}
+    out: dict[str, Any] = {"seconds": seconds, "steps": steps, "rounds": rounds, "batch": batch, "order": names,
+                           "reads": {name: {"median": statistics.median(values), "runs": values}
+                                     for name, values in reads.items()}}
     for name, values in runs.items():
         out[name] = {key: [run[key] for run in values] for key in ("call_s", "step_s")}
         out[name].update({f"median_{key}": statistics.median(out[name][key]) for key in ("call_s", "step_s")})
@@ -170,6 +184,15 @@ def agreement(engines: dict[str, Any], seeds: int, seconds: float) -> dict[str, 
     return out
 
 
+def process_memory(engine: Any, seconds: float) -> tuple[float, float]:
+    """GB of the model's weights (every one, packed ones at their dense size) and of the KV cache of a take of
+    ``seconds`` at batch 1 (guided: 2 rows), for the whole processes' peak-memory bound."""
+    text_positions = engine.processor(text=[TEXT], return_tensors="pt")["input_ids"].shape[1]
+    cache = kv_cache_bytes(engine.model.decoder.config, rows=2, positions=engine.frames_for(seconds) +
+                           engine.num_codebooks, encoder_positions=text_positions, itemsize=engine.dtype.itemsize)
+    return kernels.weight_bytes(engine.model) / 1e9, cache / 1e9
+
+
 def cpu_slug(name: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "cpu"
 
@@ -202,18 +225,15 @@ def main() -> None:
         engines[dtype] = load_engine(args.model, device="cpu", dtype=dtype)  # auto: measured into the fresh cache
         loads[dtype] = {"load_s": time.perf_counter() - began, **engines[dtype].kernel_choice.record()}
     result["loads"] = loads
-    bandwidth = [memory_bandwidth_gbs()]
     result["rounds"] = rounds_in_process(engines, args.seconds, args.rounds, args.batch)
-    bandwidth.append(memory_bandwidth_gbs())
-    result["bandwidth_gbs"] = max(bandwidth)
+    result["bandwidth_gbs"] = result["rounds"]["reads"]["bandwidth_gbs"]["median"]
     result["floors"] = floors(engines, result["bandwidth_gbs"])
     result["agreement"] = agreement(engines, args.agreement_seeds, args.agreement_seconds)
     say("timing a first load's kernel measurement again")
     began = time.perf_counter()
     autotune.choose_kernels(engines["float32"], refresh=True)
     result["first_load_measurement_s"] = time.perf_counter() - began
-    with kernels.reference_kernels(engines["float32"].model.decoder):  # packed weights are not parameters()
-        weights_gb = sum(p.numel() * p.element_size() for p in engines["float32"].model.parameters()) / 1e9
+    weights_gb, cache_gb = process_memory(engines["float32"], args.process_seconds)
     del engines
     say(f"whole processes: {args.process_rounds} rounds of workbench generate and the plain script, then one profiled")
     # from a lean process: a child's peak RSS (wait4) starts at its parent's RSS when forked
@@ -221,6 +241,8 @@ def main() -> None:
                            "--seconds", str(args.process_seconds), "--rounds", str(args.process_rounds),
                            "--weights-gb", str(weights_gb)], capture_output=True, text=True, check=True)
     result["process"] = json.loads(done.stdout)
+    result["process"].update(cache_gb=cache_gb, peak_margin_gb=PEAK_MARGIN_GB,
+                             peak_bound_gb=peak_bound_gb(int(weights_gb * 1e9), int(cache_gb * 1e9)))
     result["total_s"] = time.perf_counter() - started
     path = args.json or RESULTS / f"cpu-check-{cpu_slug(cpu.name)}.json"
     path.parent.mkdir(parents=True, exist_ok=True)

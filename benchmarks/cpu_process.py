@@ -1,5 +1,5 @@
 """Whole processes for ``cpu_check.py``: ``workbench generate`` against a plain transformers script, alternating,
-with each process's wall time and peak RSS (``wait4``), and where a workbench process's time goes (cProfile).
+with each process's wall time and peak RSS (``wait4``), and where a workbench process's time goes (its phases timed).
 
     python benchmarks/cpu_process.py --model random-small --seconds 4 --rounds 3
 """
@@ -24,19 +24,22 @@ HERE = Path(__file__).parent
 ROOT = HERE.parent
 
 #: Phases of a ``workbench generate`` process: ``(module, attribute)`` of the function timed for each (wall
-#: seconds, summed over calls). ``nested`` phases run inside ``take``; the others one after another.
+#: seconds, summed over calls), one after another.
 PHASES = {
     "build the model (transformers from config)": ("workbench.models.load", "build_builtin"),
     "weights fingerprint": ("workbench.engine.engine", "weights_fingerprint"),
     "kernels (measure or remember, pack)": ("workbench.engine.load", "_kernels"),
-    "take (Engine.generate)": ("workbench.render.prompt", "Engine.generate"),
+    "take (Engine.generate)": ("workbench.engine.engine", "MusicgenEngine.generate"),
     "writing (audio, codes, sidecar, history)": ("workbench.render.prompt", "save_takes"),
 }
+#: Phases inside one of :data:`PHASES`: ``(module, attribute, the phase they run in)``.
 NESTED = {
-    "text encoding": ("workbench.engine.engine", "text_states"),
-    "decoding steps": ("workbench.engine.engine", "decode_pass"),
-    "EnCodec decode": ("workbench.engine.engine", "decode_grid"),
-    "loudness measurement (in writing)": ("workbench.store.takes", "loudness_lufs"),
+    "text encoding": ("workbench.engine.engine", "text_states", "take (Engine.generate)"),
+    "decoding steps": ("workbench.engine.engine", "decode_pass", "take (Engine.generate)"),
+    "EnCodec decode": ("workbench.engine.engine", "decode_grid", "take (Engine.generate)"),
+    "loudness measurement": ("workbench.store.takes", "loudness_lufs", "writing (audio, codes, sidecar, history)"),
+    "tempo and key measurement (librosa)": ("workbench.store.takes", "measure",
+                                            "writing (audio, codes, sidecar, history)"),
 }
 #: What the CLI imports before its first model call, timed as one phase.
 IMPORTS = ("workbench.cli.app", "torch", "transformers", "workbench.render.prompt", "workbench.engine.load",
@@ -62,7 +65,7 @@ def drive(result_path: str, argv: list[str]) -> None:
                 seconds[label] = seconds.get(label, 0.0) + time.perf_counter() - started
         return wrapper
 
-    for label, (module_name, attribute) in {**PHASES, **NESTED}.items():
+    for label, (module_name, attribute, *_) in {**PHASES, **NESTED}.items():
         owner: Any = importlib.import_module(module_name)
         *path, name = attribute.split(".")
         for part in path:
@@ -110,7 +113,11 @@ def breakdown(model: str, seconds: float, out: Path) -> dict[str, Any]:
     inside = phases.pop("in process")
     phases["interpreter start-up"] = whole - inside
     phases["the rest (CLI, checks)"] = inside - sum(phases.get(label, 0.0) for label in ("imports", *PHASES))
-    return {"wall_s": whole, "phases_s": phases}
+    order = ["interpreter start-up", "imports"]
+    for label in PHASES:
+        order += [label, *(name for name, (*_, parent) in NESTED.items() if parent == label)]
+    return {"wall_s": whole, "phases_s": {label: phases[label] for label in [*order, "the rest (CLI, checks)"]
+                                          if label in phases}}
 
 
 def whole_processes(model: str, seconds: float, rounds: int, weights_gb: float) -> dict[str, Any]:

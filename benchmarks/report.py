@@ -12,6 +12,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from cpu_process import NESTED
+
 TARGETS = {"overhead": 0.05, "batch": 3.5, "preview": 0.25, "floor": 1.5}
 #: Issue 28's targets for the CPU check (cpu_check.py).
 CPU_TARGETS = {"f32_vs_plain": 0.9, "f32_vs_floor": 1.2, "bf16_speedup": 2.0, "process_vs_plain": 1.0, "batch": 3.5}
@@ -253,9 +255,12 @@ def _ms(seconds: float) -> str:
     return f"{seconds * 1000:.1f} ms"
 
 
+def _spread(values: list[float], form: str) -> str:
+    return f"{form.format(min(values))}–{form.format(max(values))}"
+
+
 def _paired(r: dict[str, Any], name: str) -> str:
-    runs = r["paired"][name]["runs"]
-    return f"{r['paired'][name]['median']:.2f}× ({min(runs):.2f}–{max(runs):.2f})"
+    return f"{r['paired'][name]['median']:.2f}× ({_spread(r['paired'][name]['runs'], '{:.2f}')})"
 
 
 def cpu_section(result: dict[str, Any]) -> str:
@@ -275,6 +280,8 @@ def cpu_section(result: dict[str, Any]) -> str:
            if c["rows_independent"] else "") + ")" for dtype, c in loads.items())
         + f"; measuring took {result['first_load_measurement_s']:.1f} s (once per machine and model).")
     f32_floor = r["f32"]["median_step_s"] / floors["float32"]["floor_step_s"]
+    reads = r["reads"]
+    read_s = reads["f32_weights_read_s"]["median"]
     rows = [
         ("plain `model.generate`, per step / per call", f"{_ms(r['plain']['median_step_s'])} / "
          f"{r['plain']['median_call_s']:.2f} s", ""),
@@ -284,10 +291,14 @@ def cpu_section(result: dict[str, Any]) -> str:
          f"≤ 0.9×: {_ok(r['paired']['f32_step_vs_plain']['median'] <= CPU_TARGETS['f32_vs_plain'])}"),
         ("workbench float32 ÷ plain, per call", _paired(r, "f32_call_vs_plain"), ""),
         (f"float32 bandwidth floor ({floors['float32']['decoder_gb']:.3f} GB a step at {result['bandwidth_gbs']:.1f} "
-         "GB/s)", _ms(floors["float32"]["floor_step_s"]), ""),
+         f"GB/s, a 1 GB sum between rounds: {_spread(reads['bandwidth_gbs']['runs'], '{:.1f}')} GB/s)",
+         _ms(floors["float32"]["floor_step_s"]), ""),
         ("workbench float32 step ÷ floor", f"{f32_floor:.2f}×",
          f"≤ 1.2×: {_ok(f32_floor <= CPU_TARGETS['f32_vs_floor'])}"),
         ("plain step ÷ floor", f"{r['plain']['median_step_s'] / floors['float32']['floor_step_s']:.2f}×", ""),
+        ("reading a step's float32 weights alone (a sum of each, in the step's order, between rounds) ÷ floor",
+         f"{_ms(read_s)} = {read_s / floors['float32']['floor_step_s']:.2f}×", ""),
+        ("workbench float32 step ÷ reading its weights alone", f"{r['f32']['median_step_s'] / read_s:.2f}×", ""),
     ]
     if "bf16" in r:
         bf16_floor = r["bf16"]["median_step_s"] / floors["bfloat16"]["floor_step_s"]
@@ -305,9 +316,11 @@ def cpu_section(result: dict[str, Any]) -> str:
         (f"whole process, {p['seconds']:g} s take: `workbench generate` / plain script (median of {p['rounds']})",
          f"{p['workbench']['median_wall_s']:.1f} s / {p['plain']['median_wall_s']:.1f} s = {ratio:.2f}×",
          f"≤ 1×: {_ok(ratio <= CPU_TARGETS['process_vs_plain'])}"),
-        # no weights figure: cpu-check-amd-epyc.json (2026-12-05) counted them after packing (hiding packed ones)
         ("peak RSS: workbench / plain", f"{p['workbench']['max_peak_rss_gb']:.2f} / "
          f"{p['plain']['max_peak_rss_gb']:.2f} GB", ""),
+        (f"workbench peak bound: weights {p['weights_gb']:.2f} + KV cache {p['cache_gb']:.3f} + margin "
+         f"{p['peak_margin_gb']:g} GB", f"{p['peak_bound_gb']:.2f} GB",
+         f"peak within it: {_ok(p['workbench']['max_peak_rss_gb'] <= p['peak_bound_gb'])}"),
     ]
     lines += ["", "| measure | value | target |", "|---|---|---|"] + [f"| {a} | {v} | {t} |" for a, v, t in rows]
     bat = r["batching"]
@@ -319,7 +332,7 @@ def cpu_section(result: dict[str, Any]) -> str:
     phases = p["breakdown"]["phases_s"]
     lines += ["", f"Where a `workbench generate` process's {p['breakdown']['wall_s']:.1f} s went (one more run, "
               "phases timed in it; nested ones indented):", "", "| phase | seconds |", "|---|---|"]
-    lines += [f"| {'— ' if name in NESTED_PHASES else ''}{name} | {value:.2f} |" for name, value in phases.items()]
+    lines += [f"| {'— ' if name in NESTED else ''}{name} | {value:.2f} |" for name, value in phases.items()]
     lines += ["", f"Agreement ({agree['seeds']} seeds, {agree['seconds']:g} s takes, each alone): "
               + "; ".join(f"{dtype.split('_')[0]} {kind} vs torch: {n}/{agree['seeds']} identical"
                           for dtype, found in agree.items() if dtype.endswith("_candidates")
@@ -332,8 +345,6 @@ def cpu_section(result: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-#: Phases that run inside another (cpu_process.NESTED).
-NESTED_PHASES = ("text encoding", "decoding steps", "EnCodec decode", "loudness measurement (in writing)")
 
 
 def main() -> None:

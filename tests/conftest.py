@@ -165,6 +165,11 @@ class WorkbenchProcess:
         return subprocess.run(self.command(*args), cwd=self.cwd, env=process_env(**(env or {})), capture_output=True,
                               text=True, timeout=timeout)
 
+    def run_code(self, code: str, *args: str, timeout: float = 600) -> subprocess.CompletedProcess:
+        """``python -c CODE ARGS`` in a fresh process like :meth:`run`'s: for a measurement taken inside one."""
+        return subprocess.run([sys.executable, "-c", code, *args], cwd=self.cwd, env=process_env(),
+                              capture_output=True, text=True, timeout=timeout)
+
     def start(self, *args: str, env: dict[str, str] | None = None, **popen: Any) -> subprocess.Popen:
         """Start it and return at once (output piped, text, unless ``popen`` says otherwise)."""
         options = {"stdout": subprocess.PIPE, "stderr": subprocess.PIPE, "text": True, **popen}

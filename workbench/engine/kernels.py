@@ -122,6 +122,21 @@ def rows_independent(module: torch.nn.Module) -> bool:
     return True
 
 
+def weight_bytes(module: torch.nn.Module) -> int:
+    """Bytes of every parameter and buffer under ``module``, packed weights counted at their dense size (packing
+    keeps one copy, in another layout); tensors shared by several modules (tied embeddings) once."""
+    seen: set[int] = set()
+    total = 0
+    for layer in module.modules():
+        if isinstance(layer, PackedLinear):
+            total += layer.in_features * layer.out_features * layer.weight_dtype.itemsize
+        for tensor in (*layer.parameters(recurse=False), *layer.buffers(recurse=False)):
+            if tensor.data_ptr() not in seen:
+                seen.add(tensor.data_ptr())
+                total += tensor.numel() * tensor.element_size()
+    return total
+
+
 def kind(module: torch.nn.Module) -> str:
     """Which kernels ``module``'s linear layers run on now: :data:`PACKED` or :data:`REFERENCE`."""
     return PACKED if any(isinstance(m, PackedLinear) for m in module.modules()) else REFERENCE
@@ -145,12 +160,14 @@ def candidates(model: Any) -> list[str]:
 
 def _replace(module: torch.nn.Module, convert: Any, kind: type) -> int:
     count = 0
-    for name, child in list(module.named_children()):
+    for name in [name for name, _ in module.named_children()]:  # names only: a swapped layer's weight is freed
+        child = getattr(module, name)                               # before the next one is converted
         if isinstance(child, kind):
             setattr(module, name, convert(child))
             count += 1
         else:
             count += _replace(child, convert, kind)
+        del child
     return count
 
 
