@@ -233,6 +233,50 @@ def test_reproduce_can_be_stopped(h, demo):
     assert "identical" in final(h.reproduce(take, stops, progress=noop))
 
 
+def test_progress_reaches_the_page_first_at_once_then_at_most_every_fifth_of_a_second_and_at_the_end(monkeypatch):
+    # every step's progress kept a busy browser drawing until it lagged the render by tens of seconds, and a Stop
+    # pressed there arrived after the take had ended (tests/test_ui_browser.py's stop-and-keep, under load)
+    import threading
+    from types import SimpleNamespace
+
+    from workbench.ui import context
+
+    clock = [100.0]
+    monkeypatch.setattr(context, "time", SimpleNamespace(monotonic=lambda: clock[0]))
+    shown = []
+
+    def work(emit):
+        for done in range(1, 101):
+            clock[0] += 0.01  # the job's clock: 100 steps take 1 s
+            emit("progress", (done, 100))
+        return "made"
+
+    events = list(context.run_in_background(work, lambda p, **_: shown.append(p), desc="take",
+                                            cancel=threading.Event()))
+    assert events[-1] == ("result", "made")
+    assert shown[0] == (1, 100) and shown[-1] == (100, 100) and shown == sorted(shown)
+    assert len(shown) <= 2 + 1.0 / context.PROGRESS_EVERY_S  # the first, one per 0.2 s of the job's second, the last
+
+
+def test_progress_held_back_goes_out_at_the_next_heartbeat():
+    import threading
+
+    from workbench.ui.context import run_in_background
+
+    second = threading.Event()
+
+    def work(emit):
+        emit("progress", (1, 10))
+        emit("progress", (2, 10))  # within 0.2 s of the first: held back, and no later step comes to send it
+        return second.wait(timeout=60)
+
+    def progress(value, **_):
+        if value == (2, 10):
+            second.set()
+
+    assert list(run_in_background(work, progress, desc="take", cancel=threading.Event()))[-1] == ("result", True)
+
+
 def test_melody_draft_scores_adherence_and_reproduces(h, demo, tmp_path):
     melody = sine(tmp_path / "hum.wav")
     *_, last = generate(h, seed="4", mode="melody", melody=str(melody), model="tiny-melody")

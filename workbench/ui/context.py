@@ -167,6 +167,10 @@ class Run:
 
 #: Seconds between heartbeats of a background job: gradio notices a client that went away at a yield.
 HEARTBEAT_S = 1.0
+#: A job's progress reaches the page at most this often (and at its last step): every step (50-100 a second on
+#: ``tiny`` or a GPU) kept a busy browser re-drawing the progress until it lagged the render by tens of seconds,
+#: and a Stop clicked there landed after the take had ended.
+PROGRESS_EVERY_S = 0.2
 
 
 def skips(count: int) -> tuple[Any, ...]:
@@ -205,10 +209,11 @@ def run_in_background(work: Callable[[Callable[[str, Any], None]], Any], progres
     """Run ``work(emit)`` in a thread; yield what it emits as ``(kind, payload)``, then ``("result", value)``.
 
     ``emit("progress", (done, total))`` updates ``progress`` (a ``gr.Progress``) from the handler's own
-    thread, where gradio can see it; ``("tick", None)`` comes at least every :data:`HEARTBEAT_S` seconds so
-    that the handler yields and gradio can stop it when its client is gone. The work's exception is raised
-    here. If the consumer stops iterating (client gone, error) and closes this generator, ``cancel`` is set so
-    that the work's ``should_stop`` ends it.
+    thread, where gradio can see it: the first at once, then the latest at most every :data:`PROGRESS_EVERY_S`
+    seconds (one left waiting goes out at the next heartbeat), the last step always. ``("tick", None)`` comes at
+    least every :data:`HEARTBEAT_S` seconds so that the handler yields and gradio can stop it when its client is
+    gone. The work's exception is raised here. If the consumer stops iterating (client gone, error) and closes
+    this generator, ``cancel`` is set so that the work's ``should_stop`` ends it.
     """
     events: queue.Queue[tuple[str, Any]] = queue.Queue()
     outcome: dict[str, Any] = {}
@@ -223,17 +228,22 @@ def run_in_background(work: Callable[[Callable[[str, Any], None]], Any], progres
 
     thread = threading.Thread(target=target, name="workbench-job", daemon=True)
     thread.start()
-    beat = time.monotonic()
+    beat, shown = time.monotonic(), -PROGRESS_EVERY_S  # the first progress is shown at once
+    pending: tuple[int, int] | None = None  # the latest progress not yet shown
     try:
         while True:
             try:
                 kind, payload = events.get(timeout=HEARTBEAT_S)
             except queue.Empty:
                 kind, payload = "tick", None
+            if kind == "progress":
+                pending = payload
+            if pending is not None and (pending[0] >= pending[1] or time.monotonic() - shown >= PROGRESS_EVERY_S):
+                progress(pending, desc=desc, unit="steps")
+                pending, shown = None, time.monotonic()
             if kind == "done":
                 break
             if kind == "progress":
-                progress(payload, desc=desc, unit="steps")
                 if time.monotonic() - beat < HEARTBEAT_S:
                     continue
                 kind, payload = "tick", None
