@@ -16,6 +16,7 @@ import contextlib
 import json
 import os
 import platform
+import re
 import statistics
 import subprocess
 import sys
@@ -120,6 +121,11 @@ def configured(engine: Engine, *, packed: bool, preallocated: bool) -> Iterator[
 def reference(engine: Engine) -> contextlib.AbstractContextManager[None]:
     """The model as transformers loads it: PyTorch's kernels, transformers' own KV cache."""
     return configured(engine, packed=False, preallocated=False)
+
+
+def cpu_slug(name: str) -> str:
+    """A CPU's name as a results file's name part (``AMD EPYC`` -> ``amd-epyc``)."""
+    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "cpu"
 
 
 def step_weight_sizes(decoder: torch.nn.Module) -> list[tuple[int, torch.dtype]]:

@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import statistics
 import subprocess
 import sys
@@ -38,6 +37,7 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 from bench import (  # noqa: E402
     TEXT,
+    cpu_slug,
     decoder_bytes_per_step,
     machine,
     memory_bandwidth_gbs,
@@ -191,10 +191,6 @@ def process_memory(engine: Any, seconds: float) -> tuple[float, float]:
     cache = kv_cache_bytes(engine.model.decoder.config, rows=2, positions=engine.frames_for(seconds) +
                            engine.num_codebooks, encoder_positions=text_positions, itemsize=engine.dtype.itemsize)
     return kernels.weight_bytes(engine.model) / 1e9, cache / 1e9
-
-
-def cpu_slug(name: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "cpu"
 
 
 def main() -> None:
