@@ -175,7 +175,7 @@ class GenerateTab:
             return (cards_html(self.app, [], empty="Stopped before the first whole frame: nothing to keep."),
                     "Stopped: nothing was written.", skip, skip, skip, gr.Row(visible=False), None)
         made = stop.partial[0].duration_s
-        return (cards_html(self.app, [], empty=f"Stopped at {made:.2f} s of {asked_s:g} s."),
+        return (cards_html(self.app, [], empty="No take written yet."),  # the note says what was stopped, once
                 f"Stopped at {made:.2f} s of {asked_s:g} s: keep what you heard as a take of {made:.2f} s "
                 "(it reproduces exactly), or discard it.", skip, skip, skip, gr.Row(visible=True), stop)
 
