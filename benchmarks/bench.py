@@ -155,11 +155,16 @@ def step_read_seconds(decoder: torch.nn.Module, repeats: int = 5) -> float:
     step reads, one after another as a step does: what reading a step's weights alone costs here (best of
     ``repeats``)."""
     tensors = [torch.ones(count, dtype=dtype) for count, dtype in step_weight_sizes(decoder)]
+    return best_seconds(lambda: [tensor.sum() for tensor in tensors], repeats)
+
+
+def best_seconds(fn: Callable[[], Any], repeats: int) -> float:
+    """The fastest of ``repeats`` timed calls of ``fn``, after one untimed call (warm caches, allocator)."""
+    fn()
     best = float("inf")
-    for _ in range(repeats + 1):
+    for _ in range(repeats):
         started = time.perf_counter()
-        for tensor in tensors:
-            tensor.sum()
+        fn()
         best = min(best, time.perf_counter() - started)
     return best
 
@@ -167,13 +172,7 @@ def step_read_seconds(decoder: torch.nn.Module, repeats: int = 5) -> float:
 def memory_bandwidth_gbs(gigabytes: float = 1.0) -> float:
     """Read bandwidth (GB/s) from summing a large float32 tensor: the floor a memory-bound step can reach."""
     data = torch.ones(int(gigabytes * 1e9 / 4))
-    data.sum()
-    best = float("inf")
-    for _ in range(10):
-        started = time.perf_counter()
-        data.sum()
-        best = min(best, time.perf_counter() - started)
-    return data.numel() * 4 / best / 1e9
+    return data.numel() * 4 / best_seconds(data.sum, 10) / 1e9
 
 
 def text_rows_encoded(engine: Engine, fn: Callable[[], Any]) -> int:

@@ -162,13 +162,15 @@ class WorkbenchProcess:
 
     def run(self, *args: str, env: dict[str, str] | None = None, timeout: float = 600) -> subprocess.CompletedProcess:
         """Run to the end; its exit status and output (text)."""
-        return subprocess.run(self.command(*args), cwd=self.cwd, env=process_env(**(env or {})), capture_output=True,
-                              text=True, timeout=timeout)
+        return self._complete(self.command(*args), env, timeout)
 
     def run_code(self, code: str, *args: str, timeout: float = 600) -> subprocess.CompletedProcess:
         """``python -c CODE ARGS`` in a fresh process like :meth:`run`'s: for a measurement taken inside one."""
-        return subprocess.run([sys.executable, "-c", code, *args], cwd=self.cwd, env=process_env(),
-                              capture_output=True, text=True, timeout=timeout)
+        return self._complete([sys.executable, "-c", code, *args], None, timeout)
+
+    def _complete(self, argv: list[str], env: dict[str, str] | None, timeout: float) -> subprocess.CompletedProcess:
+        return subprocess.run(argv, cwd=self.cwd, env=process_env(**(env or {})), capture_output=True, text=True,
+                              timeout=timeout)
 
     def start(self, *args: str, env: dict[str, str] | None = None, **popen: Any) -> subprocess.Popen:
         """Start it and return at once (output piped, text, unless ``popen`` says otherwise)."""
