@@ -9,6 +9,6 @@ PYTHON="${PYTHON:-.venv/bin/python}"
 export HF_HUB_OFFLINE=1 PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}"
 lscpu | grep 'Model name' || true
 "$PYTHON" benchmarks/cpu_check.py "$@"
-"$PYTHON" benchmarks/report.py benchmarks/results/cpu-check-*.json benchmarks/results/random-small-loop.json \
+"$PYTHON" benchmarks/report.py benchmarks/results/cpu-check-*.json benchmarks/results/kernel-candidates-*.json benchmarks/results/random-small-loop.json \
   benchmarks/results/kernel-agreement.json benchmarks/results/loop-vs-generate.json benchmarks/results/tiny.json \
   benchmarks/results/random-small.json benchmarks/results/gpu-random-small.json --out docs/benchmarks.md

@@ -219,6 +219,32 @@ def agreement_section(result: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def candidates_section(result: dict[str, Any]) -> str:
+    """A ``kernel_candidates.py`` result: each linear product on a step's weights, per row count, against a read."""
+    counts = [str(rows) for rows in result["row_counts"]]
+    lines = [f"## Linear kernels on a step's weights, {result['cpu']} ({result['date'][:10]})", "",
+             f"- Machine: {result['cpu']}, {result['threads']} torch threads; torch {result['torch']}.",
+             f"- Command: `{result['command']}`. Each product over the weights one `random-small` step reads, at "
+             + " and ".join(counts) + " rows (one take with guidance; four seeds), in alternating rounds; GB/s is "
+             "the weights' bytes over the median time."]
+    for dtype, found in result["dtypes"].items():
+        read = found["candidates"]["sum (a read, no arithmetic)"]
+        lines += ["", f"{dtype} ({found['step_weights_gb']:.3f} GB a step; reading them with a sum: "
+                  f"{read['gb_per_s']:.1f} GB/s, {read['step_ms']:.1f} ms):", "",
+                  "| kernel | batch-independent | " + " | ".join(f"{n} rows: GB/s (ms)" for n in counts) + " |",
+                  "|---|---|" + "---|" * len(counts)]
+        products = {name: c for name, c in found["candidates"].items() if "rows" in c}
+        lines += [f"| {name} | {_yes(c['batch_independent'])} | " + " | ".join(
+            f"{c['rows'][n]['gb_per_s']:.1f} ({c['rows'][n]['step_ms']:.1f})" for n in counts) + " |"
+            for name, c in products.items()]
+        for n in counts:
+            eligible = {name: c["rows"][n]["gb_per_s"] for name, c in products.items() if c["batch_independent"]}
+            best = max(eligible, key=eligible.__getitem__)
+            lines.append(f"\nAt {n} rows the fastest batch-independent kernel is {best}: {eligible[best]:.1f} GB/s, "
+                         f"{eligible[best] / read['gb_per_s']:.2f}× a read's speed.")
+    return "\n".join(lines)
+
+
 def gpu_section(result: dict[str, Any]) -> str:
     """A ``gpu_check.py`` result: speed, memory and code agreement of one model on one CUDA device."""
     m = result["machine"]
@@ -362,6 +388,8 @@ def main() -> None:
             parts.append(cpu_section(result))
         elif "peak_cuda_gb" in (result.get("rows") or [{}])[0]:
             parts.append(gpu_section(result))
+        elif "row_counts" in result:
+            parts.append(candidates_section(result))
         elif "identical" in result:
             parts.append(agreement_section(result))
         else:
