@@ -35,6 +35,7 @@ import torch  # noqa: E402
 from texts import TEXT  # noqa: E402, F401 - cpu_check imports it from here too
 
 from workbench.core.params import GenerationParams  # noqa: E402
+from workbench.engine import autotune  # noqa: E402
 from workbench.engine.engine import MusicgenEngine as Engine
 from workbench.engine.kernels import PackedLinear, reference_kernels  # noqa: E402
 from workbench.engine.load import load_engine  # noqa: E402
@@ -156,6 +157,40 @@ def step_read_seconds(decoder: torch.nn.Module, repeats: int = 5) -> float:
     ``repeats``)."""
     tensors = [torch.ones(count, dtype=dtype) for count, dtype in step_weight_sizes(decoder)]
     return best_seconds(lambda: [tensor.sum() for tensor in tensors], repeats)
+
+
+def step_linear_split(engine: Engine, steps: int = 20) -> dict[str, float]:
+    """Where a decoding step's time goes: ``steps`` steps of one pass at batch 1 with guidance on the decoder's
+    current kernels, every linear layer's forward timed by hooks; medians per step of the whole step, its linear
+    layers and the rest (attention, norms, sampling, Python). The hooks add a little to both; time steps without
+    them elsewhere."""
+    inside = [0.0]
+    started: dict[int, float] = {}
+    linear_at: list[float] = []
+
+    def before(module: torch.nn.Module, args: Any) -> None:
+        started[id(module)] = time.perf_counter()
+
+    def after(module: torch.nn.Module, args: Any, output: Any) -> None:
+        inside[0] += time.perf_counter() - started.pop(id(module))
+
+    def timer() -> float:
+        linear_at.append(inside[0])
+        return time.perf_counter()
+
+    handles = [layer.register_forward_pre_hook(before) for layer in engine.model.decoder.modules()
+               if isinstance(layer, (torch.nn.Linear, PackedLinear))]
+    handles += [layer.register_forward_hook(after) for layer in engine.model.decoder.modules()
+                if isinstance(layer, (torch.nn.Linear, PackedLinear))]
+    try:
+        with torch.inference_mode():
+            whole = autotune.step_times(engine, steps, timer=timer)
+    finally:
+        for handle in handles:
+            handle.remove()
+    linear = [later - earlier for earlier, later in zip(linear_at, linear_at[1:])][:steps]
+    return {"step_s": statistics.median(whole), "linear_s": statistics.median(linear),
+            "rest_s": statistics.median(w - li for w, li in zip(whole, linear))}
 
 
 def best_seconds(fn: Callable[[], Any], repeats: int) -> float:

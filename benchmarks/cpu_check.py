@@ -42,6 +42,7 @@ from bench import (  # noqa: E402
     machine,
     memory_bandwidth_gbs,
     reference,
+    step_linear_split,
     step_read_seconds,
 )
 
@@ -107,10 +108,13 @@ def rounds_in_process(engines: dict[str, Any], seconds: float, rounds: int, batc
     names = list(cases)
     runs: dict[str, list[dict[str, Any]]] = {name: [] for name in names}
     reads: dict[str, list[float]] = {"bandwidth_gbs": [], "f32_weights_read_s": []}
+    split: dict[str, list[float]] = {"step_s": [], "linear_s": [], "rest_s": []}
     for index in range(rounds):
         say(f"round {index + 1} of {rounds}")
         reads["bandwidth_gbs"].append(memory_bandwidth_gbs())  # read between rounds, under the rounds' conditions
         reads["f32_weights_read_s"].append(step_read_seconds(f32.model.decoder))
+        for name, value in step_linear_split(f32).items():
+            split[name].append(value)
         for name in names if index % 2 == 0 else names[::-1]:
             runs[name].append(cases[name]())
     paired = {
@@ -123,7 +127,9 @@ def rounds_in_process(engines: dict[str, Any], seconds: float, rounds: int, batc
         paired["bf16_call_speedup"] = [w["call_s"] / b["call_s"] for w, b in zip(runs["f32"], runs["bf16"])]
     out: dict[str, Any] = {"seconds": seconds, "steps": steps, "rounds": rounds, "batch": batch, "order": names,
                            "reads": {name: {"median": statistics.median(values), "runs": values}
-                                     for name, values in reads.items()}}
+                                     for name, values in reads.items()},
+                           "f32_step_split": {name: {"median": statistics.median(values), "runs": values}
+                                              for name, values in split.items()}}
     for name, values in runs.items():
         out[name] = {key: [run[key] for run in values] for key in ("call_s", "step_s")}
         out[name].update({f"median_{key}": statistics.median(out[name][key]) for key in ("call_s", "step_s")})

@@ -326,6 +326,17 @@ def cpu_section(result: dict[str, Any]) -> str:
          f"{_ms(read_s)} = {read_s / floors['float32']['floor_step_s']:.2f}×", ""),
         ("workbench float32 step ÷ reading its weights alone", f"{r['f32']['median_step_s'] / read_s:.2f}×", ""),
     ]
+    split = r.get("f32_step_split")  # absent from results written before it was measured
+    if split:
+        floor_s = floors["float32"]["floor_step_s"]
+        linear_s, rest_s = split["linear_s"]["median"], split["rest_s"]["median"]
+        rows += [
+            ("a float32 step with its linear layers timed by hooks (one pass a round): step = linear layers + the rest",
+             f"{_ms(split['step_s']['median'])} = {_ms(linear_s)} ({floors['float32']['decoder_gb'] / linear_s:.1f} "
+             f"GB/s) + {_ms(rest_s)}", ""),
+            ("floor + the rest (the step if its linear layers read at the floor's speed) ÷ floor",
+             f"{(floor_s + rest_s) / floor_s:.2f}×", ""),
+        ]
     if "bf16" in r:
         bf16_floor = r["bf16"]["median_step_s"] / floors["bfloat16"]["floor_step_s"]
         target = (f"≥ 2× (AMX): {_ok(r['paired']['bf16_step_speedup']['median'] >= CPU_TARGETS['bf16_speedup'])}"
