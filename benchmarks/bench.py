@@ -178,10 +178,9 @@ def step_linear_split(engine: Engine, steps: int = 20) -> dict[str, float]:
         linear_at.append(inside[0])
         return time.perf_counter()
 
-    handles = [layer.register_forward_pre_hook(before) for layer in engine.model.decoder.modules()
-               if isinstance(layer, (torch.nn.Linear, PackedLinear))]
-    handles += [layer.register_forward_hook(after) for layer in engine.model.decoder.modules()
-                if isinstance(layer, (torch.nn.Linear, PackedLinear))]
+    linears = [layer for layer in engine.model.decoder.modules() if isinstance(layer, (torch.nn.Linear, PackedLinear))]
+    handles = [layer.register_forward_pre_hook(before) for layer in linears]
+    handles += [layer.register_forward_hook(after) for layer in linears]
     try:
         with torch.inference_mode():
             whole = autotune.step_times(engine, steps, timer=timer)
