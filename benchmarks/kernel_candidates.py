@@ -101,18 +101,12 @@ def candidates(dtype: torch.dtype) -> dict[str, tuple[Callable[[torch.Tensor], A
 
 def independent(product: Product, operand: Any, weight: torch.Tensor, dtype: torch.dtype) -> bool:
     """Whether every row of seeded inputs comes out bit for bit the same alone (as 2 rows: itself twice, how the
-    workbench runs a single row) and in batches, probed as ``kernels.rows_independent`` probes a model's layers at
-    load (its rows, batch sizes and draws)."""
-    generator = torch.Generator().manual_seed(0)
-    rows = kernels.PROBE_ROWS
-    for _ in range(kernels.PROBE_DRAWS):
-        x = torch.randn(rows, weight.shape[1], generator=generator).to(dtype)
-        alone = torch.cat([product(x[row:row + 1].repeat(2, 1), operand)[:1] for row in range(rows)])
-        for size in kernels.PROBE_BATCHES:
-            for first in (0, rows - size):
-                if not torch.equal(product(x[first:first + size], operand), alone[first:first + size]):
-                    return False
-    return True
+    workbench runs a single row) and in batches: ``kernels.product_rows_independent``, the probe a model's layers
+    get at load."""
+    def rows(x: torch.Tensor) -> torch.Tensor:
+        return product(x.repeat(2, 1), operand)[:1] if x.shape[0] == 1 else product(x, operand)
+
+    return kernels.product_rows_independent(rows, weight.shape[1], dtype, torch.Generator().manual_seed(0))
 
 
 def main() -> None:

@@ -23,7 +23,7 @@ decoder keeps ``nn.Linear`` where they are missing.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import torch
@@ -111,14 +111,22 @@ def rows_independent(module: torch.nn.Module) -> bool:
     """
     generator = torch.Generator().manual_seed(0)
     with torch.inference_mode():
-        for layer, dtype in _distinct_linears(module):
-            for _ in range(PROBE_DRAWS):
-                x = torch.randn(PROBE_ROWS, layer.in_features, generator=generator).to(dtype)
-                alone = torch.cat([layer(x[row:row + 1]) for row in range(PROBE_ROWS)])
-                for rows in PROBE_BATCHES:
-                    for first in (0, PROBE_ROWS - rows):
-                        if not torch.equal(layer(x[first:first + rows]), alone[first:first + rows]):
-                            return False
+        return all(product_rows_independent(layer, layer.in_features, dtype, generator)
+                   for layer, dtype in _distinct_linears(module))
+
+
+def product_rows_independent(product: Callable[[torch.Tensor], torch.Tensor], in_features: int, dtype: torch.dtype,
+                             generator: torch.Generator) -> bool:
+    """Whether ``product`` (rows ``[n, in_features]`` in, rows out) gives each row bit for bit the same alone and in
+    a batch: :data:`PROBE_DRAWS` seeded draws (from ``generator``) of :data:`PROBE_ROWS` rows, each row alone, then
+    every batch size of :data:`PROBE_BATCHES` at the start and at the end of the draw's rows."""
+    for _ in range(PROBE_DRAWS):
+        x = torch.randn(PROBE_ROWS, in_features, generator=generator).to(dtype)
+        alone = torch.cat([product(x[row:row + 1]) for row in range(PROBE_ROWS)])
+        for rows in PROBE_BATCHES:
+            for first in (0, PROBE_ROWS - rows):
+                if not torch.equal(product(x[first:first + rows]), alone[first:first + rows]):
+                    return False
     return True
 
 
