@@ -95,6 +95,11 @@ def workbench_run(engine: Any, seeds: list[int], params: GenerationParams) -> di
             "codes": [take.codes for take in takes]}
 
 
+def medians(series: dict[str, list[float]]) -> dict[str, dict[str, Any]]:
+    """Each series of per-round values as its median and the values themselves."""
+    return {name: {"median": statistics.median(values), "runs": values} for name, values in series.items()}
+
+
 def rounds_in_process(engines: dict[str, Any], seconds: float, rounds: int, batch: int) -> dict[str, Any]:
     """Plain, workbench float32 batch 1 and batch ``batch``, workbench bfloat16 batch 1: alternating rounds."""
     f32 = engines["float32"]
@@ -126,14 +131,11 @@ def rounds_in_process(engines: dict[str, Any], seconds: float, rounds: int, batc
         paired["bf16_step_speedup"] = [w["step_s"] / b["step_s"] for w, b in zip(runs["f32"], runs["bf16"])]
         paired["bf16_call_speedup"] = [w["call_s"] / b["call_s"] for w, b in zip(runs["f32"], runs["bf16"])]
     out: dict[str, Any] = {"seconds": seconds, "steps": steps, "rounds": rounds, "batch": batch, "order": names,
-                           "reads": {name: {"median": statistics.median(values), "runs": values}
-                                     for name, values in reads.items()},
-                           "f32_step_split": {name: {"median": statistics.median(values), "runs": values}
-                                              for name, values in split.items()}}
+                           "reads": medians(reads), "f32_step_split": medians(split)}
     for name, values in runs.items():
         out[name] = {key: [run[key] for run in values] for key in ("call_s", "step_s")}
         out[name].update({f"median_{key}": statistics.median(out[name][key]) for key in ("call_s", "step_s")})
-    out["paired"] = {name: {"median": statistics.median(values), "runs": values} for name, values in paired.items()}
+    out["paired"] = medians(paired)
     # the same seed's codes in every round, and alone the same as in the batch of `batch`
     out["f32_same_every_round"] = all(np.array_equal(r["codes"][0], runs["f32"][0]["codes"][0]) for r in runs["f32"])
     out["f32_alone_equals_batch"] = np.array_equal(runs["f32"][0]["codes"][0], runs[f"f32_b{batch}"][0]["codes"][0])
