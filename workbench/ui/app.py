@@ -39,6 +39,10 @@ CSS = """
 .wb-header h1 {margin: 0; font-size: 1.35rem}
 .wb-header p {margin: 0; opacity: .75; font-size: .85rem}
 .facts {font-size: .9rem}
+/* a note showing a job's progress: room for gradio's three lines (steps | time, what runs, the bar), stacked, where
+   its step count sat over the bar's end and was cut (a note is one or two lines high) */
+.facts:has(.progress-bar) {min-height: 80px}
+.facts .progress-text.meta-text-center {position: static !important; transform: none !important}
 footer {display: none !important}
 #gen-summary {margin: 0}
 #gen-summary p {margin: 0}
